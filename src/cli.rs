@@ -1,0 +1,136 @@
+//! Command-line interface: global options and one Args struct per subcommand.
+
+use crate::log::{LogFormat, ProgressMode};
+use crate::manifest::TimeUnit;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Every stage reads segment records (NDJSON) on stdin and writes them, enriched, on stdout; logs and
+progress go to stderr. Secrets come from files or environment variables, never from arguments.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 some segments failed, 4 integrity mismatch.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warp-offload",
+    version,
+    about = "Move old Warp 10 data to object storage, prove the copy, purge the source, restore it",
+    long_about = None,
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Only print errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More detail on stderr (repeat for debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Format of log lines on stderr
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Progress bars on stderr: auto draws them only on a terminal
+    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
+    pub progress: ProgressMode,
+    /// Work directory for spooled fetches and local archives
+    #[arg(long, global = true, env = "WARP_OFFLOAD_WORK_DIR", default_value = "warp-offload-work")]
+    pub work_dir: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    Plan(PlanArgs),
+    Fetch(FetchArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SplitBy {
+    /// One segment per selector and window
+    None,
+    /// One segment per class matched by the selector (via /api/v0/find)
+    Class,
+    /// One segment per series matched by the selector (via /api/v0/find)
+    Series,
+}
+
+/// Turn selectors and a time range into segments (one NDJSON record each)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan --warp10-url http://127.0.0.1:8080 --selector '~os\\..*{dc=par1}' \\
+      --start 2026-10-01T00:00:00Z --end 2026-11-01T00:00:00Z --segment 1d > october.ndjson
+  # cron, first day of the month: everything older than 30 days, in 6 h segments
+  warp-offload plan --selector 'os.cpu{}' --start now-60d --end now-30d --segment 6h")]
+pub struct PlanArgs {
+    /// Warp 10 base URL (no token in it)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
+    /// Warp 10 selector, e.g. '~os\..*{dc=par1}' (repeatable; each gets its own segments)
+    #[arg(long = "selector", required = true)]
+    pub selectors: Vec<String>,
+    /// Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary
+    #[arg(long)]
+    pub start: String,
+    /// End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary
+    #[arg(long)]
+    pub end: String,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)
+    #[arg(long = "segment", default_value = "1d")]
+    pub segment: String,
+    /// Split segments per class or per series found with /api/v0/find
+    #[arg(long, value_enum, default_value_t = SplitBy::None)]
+    pub split_by: SplitBy,
+    /// Refuse windows that end less than this long ago (late writes may still arrive)
+    #[arg(long, default_value = "1d")]
+    pub min_age: String,
+    /// Platform time unit of the Warp 10 instance (warp.timeunits)
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub http: HttpOpts,
+}
+
+/// Fetch each segment from Warp 10, check it strictly and spool it to the work directory
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch --read-token-file /etc/warp-offload/read.token --jobs 4
+  # retry one failed segment by hand
+  jq -c 'select(.id == \"20261001T000000Z-1d-0123456789ab\") | del(.error)' run.ndjson | warp-offload fetch")]
+pub struct FetchArgs {
+    /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Segments fetched concurrently
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Fetch again segments that were already fetched
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub http: HttpOpts,
+}
+
+/// Timeouts and retries for requests to Warp 10.
+#[derive(Args, Debug, Clone)]
+pub struct HttpOpts {
+    /// Attempts per request on connection errors and 5xx (4xx are never retried)
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    /// Seconds without progress before a request is abandoned
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Allow plain http:// to a host other than loopback (tokens would travel in clear)
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}

@@ -1,0 +1,100 @@
+//! One module per subcommand, plus the driver every stage shares: read records on stdin, work
+//! on the segments that need it with a bounded number of workers, write records on stdout as
+//! each finishes.
+
+pub mod fetch;
+pub mod plan;
+
+use crate::exit::Tally;
+use crate::manifest::{self, Segment};
+use anyhow::Result;
+use std::io::BufRead;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+/// What the driver does with one input segment.
+pub enum Action {
+    /// Hand it to a worker.
+    Work,
+    /// Write it out unchanged (failed earlier, or this stage already done and no `--force`).
+    Pass,
+}
+
+/// Runs a stage over the records of `input`. `decide` picks what happens to each segment,
+/// `work` does the stage on one segment (recording failures in `Segment::error`, never
+/// returning them). Records are written in completion order. A malformed input line stops the
+/// reading; segments already read still finish, then the error is returned.
+pub fn run_stage<D, W>(input: impl BufRead + Send, jobs: usize, decide: D, work: W) -> Result<Tally>
+where
+    D: Fn(&Segment) -> Action + Sync,
+    W: Fn(Segment) -> Segment + Sync,
+{
+    let jobs = jobs.max(1);
+    let (task_tx, task_rx) = mpsc::sync_channel::<Segment>(jobs);
+    let task_rx = Arc::new(Mutex::new(task_rx));
+    let (done_tx, done_rx) = mpsc::channel::<Segment>();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let rx = Arc::clone(&task_rx);
+            let tx = done_tx.clone();
+            let work = &work;
+            scope.spawn(move || {
+                loop {
+                    let next = rx.lock().expect("task queue lock").recv();
+                    let Ok(seg) = next else { break };
+                    if tx.send(work(seg)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let reader = {
+            let done_tx = done_tx.clone();
+            let decide = &decide;
+            scope.spawn(move || -> Result<()> {
+                for seg in manifest::Reader::new(input) {
+                    let seg = seg?;
+                    match decide(&seg) {
+                        Action::Work => task_tx.send(seg).expect("workers outlive the reader"),
+                        Action::Pass => done_tx.send(seg).expect("writer outlives the reader"),
+                    }
+                }
+                Ok(())
+            })
+        };
+        drop(done_tx);
+        let mut tally = Tally::default();
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let mut write_err = None;
+        for seg in done_rx {
+            tally.record(&seg);
+            if write_err.is_none()
+                && let Err(e) = manifest::write_record(&mut out, &seg)
+            {
+                write_err = Some(e);
+            }
+        }
+        reader.join().expect("reader thread panicked")?;
+        match write_err {
+            Some(e) => Err(e),
+            None => Ok(tally),
+        }
+    })
+}
+
+/// The usual decision: pass failed segments through, redo a finished stage only with `--force`.
+pub fn decide_default(seg: &Segment, done: bool, force: bool) -> Action {
+    if seg.error.is_some() || (done && !force) { Action::Pass } else { Action::Work }
+}
+
+/// Dispatches a parsed command line; returns the exit code.
+pub fn run(cli: crate::cli::Cli) -> Result<u8> {
+    use crate::cli::Command;
+    let g = cli.global;
+    let tally = match cli.command {
+        Command::Plan(a) => plan::run(&g, a)?,
+        Command::Fetch(a) => fetch::run(&g, a)?,
+    };
+    Ok(tally.code())
+}

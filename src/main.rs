@@ -1,0 +1,41 @@
+mod cli;
+mod cmd;
+mod digest;
+mod exit;
+mod gts;
+mod log;
+mod manifest;
+mod secret;
+mod time;
+mod warp10;
+mod workdir;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let g = &cli.global;
+    let verbosity = if g.quiet { -1 } else { g.verbose as i8 };
+    log::init(verbosity, g.log_format, g.progress);
+    // ureq brings rustls with ring, rust-s3 (attohttpc) with aws-lc-rs: with both compiled in,
+    // rustls cannot pick a provider by itself and would panic on the first https request.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+
+    match cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            log::error(&format!("{e:#}"));
+            ExitCode::from(if e.downcast_ref::<exit::Mismatch>().is_some() {
+                exit::MISMATCH
+            } else if e.downcast_ref::<exit::Usage>().is_some() {
+                exit::USAGE
+            } else {
+                exit::ERROR
+            })
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Segment records: the NDJSON lines every stage reads on stdin and writes on stdout.
+//!
+//! Schema v1 is strict on read: unknown fields, an unknown `v`, an invalid or duplicate id are
+//! errors naming the line. Each stage adds its own section; a failed segment carries `error`
+//! and passes through later stages untouched.
+
+use crate::digest::Digest;
+use anyhow::{Context, Result, bail};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::fmt;
+use std::io::{BufRead, Write};
+
+pub const VERSION: u32 = 1;
+const MAX_ID_LEN: usize = 200;
+
+/// A segment id: `[A-Za-z0-9._-]{1,200}`, not `.` or `..`. Safe as a file name and an object key
+/// component; the only way to build one is through validation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct SegmentId(String);
+
+impl SegmentId {
+    pub fn new(s: &str) -> Result<SegmentId> {
+        let ok_chars = s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if s.is_empty() || s.len() > MAX_ID_LEN || !ok_chars || s == "." || s == ".." {
+            bail!(
+                "invalid segment id {:?}: must be 1 to {MAX_ID_LEN} characters of [A-Za-z0-9._-] and not . or ..",
+                truncate(s, 80)
+            );
+        }
+        Ok(SegmentId(s.to_string()))
+    }
+
+    /// Deterministic id from selector and range: readable start and length, plus a hash that
+    /// makes it unique per (selector, start, end).
+    pub fn derive(selector: &str, start: Timestamp, end: Timestamp) -> SegmentId {
+        let mut h = blake3::Hasher::new_derive_key("warp-offload segment id v1");
+        h.update(selector.as_bytes());
+        h.update(&start.as_nanosecond().to_le_bytes());
+        h.update(&end.as_nanosecond().to_le_bytes());
+        let hash = h.finalize().to_hex();
+        let stamp = start.strftime("%Y%m%dT%H%M%SZ").to_string();
+        let secs = (end.as_second() - start.as_second()).max(0);
+        SegmentId(format!("{stamp}-{}-{}", crate::time::format_duration_secs(secs), &hash[..12]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SegmentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SegmentId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SegmentId, D::Error> {
+        let s = String::deserialize(d)?;
+        SegmentId::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// Platform time unit of the Warp 10 instance (`warp.timeunits`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    Ms,
+    Us,
+    Ns,
+}
+
+impl TimeUnit {
+    /// Units per second, as in the `X-Warp10-Timeunit` header.
+    pub fn per_second(self) -> i64 {
+        match self {
+            TimeUnit::Ms => 1_000,
+            TimeUnit::Us => 1_000_000,
+            TimeUnit::Ns => 1_000_000_000,
+        }
+    }
+
+    /// Converts a UTC instant to platform units. Errors if it is not a whole number of units or
+    /// does not fit in an i64.
+    pub fn from_timestamp(self, t: Timestamp) -> Result<i64> {
+        let ns = t.as_nanosecond();
+        let per = i128::from(1_000_000_000 / self.per_second());
+        if ns % per != 0 {
+            bail!("{t} is not a whole number of {self:?} (platform time unit)");
+        }
+        i64::try_from(ns / per).with_context(|| format!("{t} overflows the platform time range"))
+    }
+
+    pub fn to_timestamp(self, units: i64) -> Result<Timestamp> {
+        let per = i128::from(1_000_000_000 / self.per_second());
+        Timestamp::from_nanosecond(i128::from(units) * per)
+            .with_context(|| format!("timestamp {units} is outside the supported range"))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    pub v: u32,
+    pub id: SegmentId,
+    /// One Warp 10 selector; a segment never mixes selectors (a series matched twice would be
+    /// fetched twice).
+    pub selector: String,
+    /// Half-open `[start, end)` in UTC.
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// Where the data came from; never carries a token.
+    pub warp10_url: String,
+    pub time_unit: TimeUnit,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<FetchInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<UploadInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge: Option<PurgeInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<SegmentError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchInfo {
+    pub points: u64,
+    pub series: u64,
+    /// Bytes of Warp 10 text received.
+    pub bytes: u64,
+    pub digest: Digest,
+    /// Spooled Warp 10 text, relative to the work directory.
+    pub spool: String,
+    pub at: Timestamp,
+    pub duration_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveInfo {
+    pub codec: String,
+    /// Archive file, relative to the work directory.
+    pub path: String,
+    pub size: u64,
+    pub blake3: String,
+    pub bytes_per_point: f64,
+    /// Key id (hex) when the archive is encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadInfo {
+    pub dest: String,
+    pub key: String,
+    pub manifest_key: String,
+    pub size: u64,
+    pub blake3: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyInfo {
+    /// `local` (archive file decoded) or `remote` (object read back and decoded).
+    pub scope: String,
+    pub points: u64,
+    pub series: u64,
+    pub digest: Digest,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeInfo {
+    /// `purged`, `dry-run` or `purge-unknown`.
+    pub state: String,
+    pub series: Vec<String>,
+    pub points: u64,
+    pub at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentError {
+    pub stage: String,
+    pub message: String,
+    pub retryable: bool,
+    /// True when the failure is an integrity mismatch (exit code 4).
+    #[serde(default)]
+    pub mismatch: bool,
+}
+
+impl Segment {
+    pub fn new(selector: &str, start: Timestamp, end: Timestamp, warp10_url: &str, time_unit: TimeUnit) -> Segment {
+        Segment {
+            v: VERSION,
+            id: SegmentId::derive(selector, start, end),
+            selector: selector.to_string(),
+            start,
+            end,
+            warp10_url: warp10_url.to_string(),
+            time_unit,
+            fetch: None,
+            archive: None,
+            upload: None,
+            verify: None,
+            purge: None,
+            error: None,
+        }
+    }
+
+    /// Records a failure; the segment then passes through later stages untouched.
+    pub fn fail(&mut self, stage: &str, err: &anyhow::Error, retryable: bool) {
+        self.error = Some(SegmentError {
+            stage: stage.to_string(),
+            message: format!("{err:#}"),
+            retryable,
+            mismatch: err.downcast_ref::<crate::exit::Mismatch>().is_some(),
+        });
+    }
+
+    /// The inclusive Warp 10 range `[start, end - 1 unit]` in platform units.
+    pub fn warp10_range(&self) -> Result<(i64, i64)> {
+        let s = self.time_unit.from_timestamp(self.start)?;
+        let e = self.time_unit.from_timestamp(self.end)?;
+        if e <= s {
+            bail!("segment {} has an empty or reversed range {} .. {}", self.id, self.start, self.end);
+        }
+        Ok((s, e - 1))
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.v != VERSION {
+            bail!("unsupported record version v={} (this build reads v={VERSION})", self.v);
+        }
+        if self.end <= self.start {
+            bail!("segment {}: end {} is not after start {}", self.id, self.end, self.start);
+        }
+        if self.selector.trim().is_empty() {
+            bail!("segment {}: empty selector", self.id);
+        }
+        crate::warp10::check_base_url(&self.warp10_url).with_context(|| format!("segment {}", self.id))?;
+        Ok(())
+    }
+}
+
+/// Strict NDJSON reader: yields one segment per line, errors name the line number.
+pub struct Reader<R> {
+    input: R,
+    line_no: usize,
+    seen: HashSet<SegmentId>,
+    buf: String,
+}
+
+impl<R: BufRead> Reader<R> {
+    pub fn new(input: R) -> Self {
+        Reader { input, line_no: 0, seen: HashSet::new(), buf: String::new() }
+    }
+
+    fn read_one(&mut self) -> Result<Option<Segment>> {
+        loop {
+            self.buf.clear();
+            let n = self
+                .input
+                .read_line(&mut self.buf)
+                .with_context(|| format!("reading manifest line {}", self.line_no + 1))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line_no += 1;
+            let line_no = self.line_no;
+            if !self.buf.ends_with('\n') {
+                bail!("manifest line {line_no}: truncated (no end of line)");
+            }
+            let text = self.buf.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
+                bail!("manifest line {line_no}: empty line");
+            }
+            let seg = parse_line(text).with_context(|| format!("manifest line {line_no}"))?;
+            if !self.seen.insert(seg.id.clone()) {
+                bail!("manifest line {line_no}: duplicate segment id {}", seg.id);
+            }
+            return Ok(Some(seg));
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Segment>;
+    fn next(&mut self) -> Option<Result<Segment>> {
+        self.read_one().transpose()
+    }
+}
+
+fn parse_line(text: &str) -> Result<Segment> {
+    let value: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
+    match value.get("v") {
+        Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
+        Some(v) => bail!("unsupported record version v={v} (this build reads v={VERSION})"),
+        None => bail!("missing record version field \"v\""),
+    }
+    let seg: Segment = serde_json::from_value(value).context("invalid segment record")?;
+    seg.validate()?;
+    Ok(seg)
+}
+
+/// Writes one record per line and flushes, so that the next stage of a pipeline starts at once.
+pub fn write_record(out: &mut impl Write, seg: &Segment) -> Result<()> {
+    serde_json::to_writer(&mut *out, seg).context("serialising segment record")?;
+    out.write_all(b"\n").context("writing segment record to stdout")?;
+    out.flush().context("flushing stdout")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg() -> Segment {
+        let s: Timestamp = "2026-10-01T00:00:00Z".parse().unwrap();
+        let e: Timestamp = "2026-10-02T00:00:00Z".parse().unwrap();
+        Segment::new("~os.*{}", s, e, "http://127.0.0.1:8080", TimeUnit::Us)
+    }
+
+    fn read_all(text: &str) -> Result<Vec<Segment>> {
+        Reader::new(text.as_bytes()).collect()
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_safe() {
+        let a = seg();
+        assert_eq!(a.id, seg().id);
+        assert!(a.id.as_str().starts_with("20261001T000000Z-1d-"), "{}", a.id);
+        SegmentId::new(a.id.as_str()).unwrap();
+        for bad in ["", ".", "..", "../x", "a/b", "%2e%2e", "a\0b", "a b", "é", &"x".repeat(201)] {
+            assert!(SegmentId::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn round_trip_and_strictness() {
+        let mut out = Vec::new();
+        write_record(&mut out, &seg()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(read_all(&text).unwrap(), vec![seg()]);
+
+        let dup = format!("{text}{text}");
+        let err = format!("{:#}", read_all(&dup).unwrap_err());
+        assert!(err.contains("line 2") && err.contains("duplicate"), "{err}");
+
+        let v2 = text.replace("\"v\":1", "\"v\":2");
+        assert!(format!("{:#}", read_all(&v2).unwrap_err()).contains("version"));
+
+        let unknown = text.replace("\"v\":1", "\"v\":1,\"extra\":0");
+        assert!(format!("{:#}", read_all(&unknown).unwrap_err()).contains("extra"));
+
+        let bad_id = text.replace(seg().id.as_str(), "../etc");
+        assert!(format!("{:#}", read_all(&bad_id).unwrap_err()).contains("invalid segment id"));
+
+        let truncated = &text[..text.len() - 5];
+        let err = format!("{:#}", read_all(truncated).unwrap_err());
+        assert!(err.contains("line 1"), "{err}");
+
+        let err = format!("{:#}", read_all(&format!("{text}\n")).unwrap_err());
+        assert!(err.contains("line 2") && err.contains("empty"), "{err}");
+
+        let reversed = text.replace("2026-10-02", "2026-09-02");
+        assert!(read_all(&reversed).is_err());
+    }
+
+    #[test]
+    fn warp10_range_is_inclusive_of_end_minus_one() {
+        let s = seg();
+        let (a, b) = s.warp10_range().unwrap();
+        assert_eq!(b - a + 1, 86_400_000_000);
+    }
+}

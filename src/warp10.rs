@@ -1,0 +1,281 @@
+//! HTTP client for Warp 10 (`reference/warp10-api.md`): find, fetch, delete and update.
+//!
+//! The token travels only in the `X-Warp10-Token` header, redirects are never followed (the
+//! header would travel with them), bodies are streamed, and errors say which endpoint failed
+//! and whether a retry may help, without echoing the body (it can quote data lines).
+
+use crate::cli::HttpOpts;
+use crate::gts::SeriesKey;
+use crate::secret::Secret;
+use anyhow::{Context, Result, bail};
+use std::fmt;
+use std::io::{BufRead, BufReader, Read};
+use std::time::Duration;
+
+pub const TOKEN_HEADER: &str = "X-Warp10-Token";
+pub const TIMEUNIT_HEADER: &str = "X-Warp10-Timeunit";
+
+/// A failure that may go away on retry: connection errors, timeouts, 5xx, a body cut short.
+#[derive(Debug)]
+pub struct Transient(pub String);
+
+impl fmt::Display for Transient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Transient {}
+
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<Transient>().is_some())
+}
+
+/// Checks the shape of a Warp 10 base URL: http(s), a host, no credentials, query or fragment.
+pub fn check_base_url(url: &str) -> Result<()> {
+    let uri: http::Uri = url.parse().with_context(|| format!("invalid Warp 10 URL {url:?}"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => bail!("invalid Warp 10 URL {url:?}: must start with http:// or https://"),
+    }
+    let authority = uri.authority().with_context(|| format!("invalid Warp 10 URL {url:?}: no host"))?;
+    if authority.as_str().contains('@') {
+        bail!("invalid Warp 10 URL: it must not carry credentials (use --read-token-file / --write-token-file)");
+    }
+    if uri.query().is_some() || url.contains('#') {
+        bail!("invalid Warp 10 URL {url:?}: no query string or fragment allowed (tokens never go in URLs)");
+    }
+    Ok(())
+}
+
+/// True when `url`'s host is a loopback address or `localhost`.
+pub fn is_loopback(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let Some(host) = uri.host() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    retries: u32,
+}
+
+/// A fetch response whose status and time unit were checked; the body is still to be read.
+pub struct FetchBody {
+    pub reader: BufReader<Box<dyn Read + Send>>,
+}
+
+impl Client {
+    pub fn new(base: &str, http: &HttpOpts) -> Result<Client> {
+        check_base_url(base)?;
+        if base.starts_with("http://") && !is_loopback(base) && !http.allow_insecure_http {
+            bail!(
+                "refusing plain http:// to {base}: the token would travel in clear; use https:// or --allow-insecure-http"
+            );
+        }
+        let agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(http.timeout.min(30))))
+            .timeout_recv_response(Some(Duration::from_secs(http.timeout)))
+            .timeout_per_read(Some(Duration::from_secs(http.timeout)))
+            .user_agent(concat!("warp-offload/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        Ok(Client { agent, base: base.trim_end_matches('/').to_string(), retries: http.retries.max(1) })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    fn url(&self, endpoint: &str) -> String {
+        format!("{}/api/v0/{endpoint}", self.base)
+    }
+
+    /// GET with query parameters; `flags` are boolean parameters Warp 10 enables by presence.
+    fn get(
+        &self,
+        endpoint: &str,
+        token: &Secret,
+        params: &[(&str, &str)],
+        flags: &[&str],
+    ) -> Result<http::Response<ureq::Body>> {
+        let mut url = self.url(endpoint);
+        let mut sep = '?';
+        for (k, v) in params {
+            url.push(sep);
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&form_encode(v));
+            sep = '&';
+        }
+        for f in flags {
+            url.push(sep);
+            url.push_str(f);
+            sep = '&';
+        }
+        let resp = self
+            .agent
+            .get(&url)
+            .header(TOKEN_HEADER, token.expose())
+            .header("Accept", "text/plain")
+            .header("Accept-Encoding", "identity")
+            .call()
+            .map_err(|e| transport_error(endpoint, &self.base, e))?;
+        check_status(endpoint, &self.base, resp)
+    }
+
+    /// Streams `/api/v0/fetch` of `selector` over the inclusive platform range `[start, end]`,
+    /// in text format with `showerrors` and nothing lossy. Checks the time unit header.
+    pub fn fetch(&self, token: &Secret, selector: &str, start: i64, end: i64, units_per_second: i64) -> Result<FetchBody> {
+        let (s, e) = (start.to_string(), end.to_string());
+        let resp = self.get(
+            "fetch",
+            token,
+            &[("selector", selector), ("start", &s), ("end", &e), ("format", "text")],
+            &["showerrors"],
+        )?;
+        let unit = resp
+            .headers()
+            .get(TIMEUNIT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        match unit {
+            Some(u) if u == units_per_second => {}
+            Some(u) => bail!(
+                "Warp 10 at {} reports {TIMEUNIT_HEADER}: {u} but the segment expects {units_per_second} units per second (--time-unit)",
+                self.base
+            ),
+            None => bail!("Warp 10 at {} sent no valid {TIMEUNIT_HEADER} header on /api/v0/fetch", self.base),
+        }
+        let reader: Box<dyn Read + Send> = Box::new(resp.into_body().into_reader());
+        Ok(FetchBody { reader: BufReader::with_capacity(256 * 1024, reader) })
+    }
+
+    /// Lists the series matched by `selector` (`/api/v0/find`, sorted labels).
+    pub fn find(&self, token: &Secret, selector: &str) -> Result<Vec<SeriesKey>> {
+        with_retries(self.retries, "find", || {
+            let resp = self.get("find", token, &[("selector", selector)], &["sortmeta", "showerrors"])?;
+            let mut keys = Vec::new();
+            for (i, line) in BufReader::new(resp.into_body().into_reader()).lines().enumerate() {
+                let line = line.map_err(|e| Transient(format!("reading /api/v0/find body from {}: {e}", self.base)))?;
+                if line.starts_with('#') || line.is_empty() {
+                    bail!("/api/v0/find on {} reported an error at line {}", self.base, i + 1);
+                }
+                let key = crate::gts::line::parse_header(line.as_bytes())
+                    .with_context(|| format!("/api/v0/find line {}", i + 1))?;
+                keys.push(key);
+            }
+            Ok(keys)
+        })
+    }
+}
+
+/// Runs `op` up to `attempts` times, retrying only transient failures, with exponential
+/// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter.
+pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 1;
+    loop {
+        match op() {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < attempts && is_transient(&e) => {
+                let cap = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10));
+                let wait = cap.mul_f64(jitter());
+                crate::log::event(
+                    crate::log::Level::Warn,
+                    what,
+                    None,
+                    &format!("attempt {attempt}/{attempts} failed, retrying in {} ms: {e:#}", wait.as_millis()),
+                    &[],
+                );
+                std::thread::sleep(wait);
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A number in [0.5, 1) from the clock: enough to spread retries of parallel workers.
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mixed = xxhash_rust::xxh3::xxh3_64(&nanos.to_le_bytes());
+    0.5 + (mixed % 1000) as f64 / 2000.0
+}
+
+fn transport_error(endpoint: &str, base: &str, e: ureq::Error) -> anyhow::Error {
+    let transient = matches!(
+        e,
+        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
+    );
+    let msg = format!("/api/v0/{endpoint} on {base}: {e}");
+    if transient { Transient(msg).into() } else { anyhow::anyhow!(msg) }
+}
+
+fn check_status(endpoint: &str, base: &str, mut resp: http::Response<ureq::Body>) -> Result<http::Response<ureq::Body>> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    if status.is_redirection() {
+        bail!(
+            "/api/v0/{endpoint} on {base} answered {status} (redirect); not followed, since the token would travel with it"
+        );
+    }
+    // A short excerpt only: Warp 10 error pages can echo data lines.
+    let mut excerpt = String::new();
+    let _ = resp.body_mut().as_reader().take(300).read_to_string(&mut excerpt);
+    let excerpt = excerpt.lines().find(|l| l.contains("MESSAGE:") || l.starts_with("HTTP ERROR")).unwrap_or("");
+    let msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status} {}", excerpt.trim());
+    if status.is_server_error() || status.as_u16() == 429 {
+        Err(Transient(msg).into())
+    } else {
+        Err(anyhow::anyhow!(msg))
+    }
+}
+
+/// `application/x-www-form-urlencoded` value encoding (space as %20; `+` must travel as %2B).
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        check_base_url("http://127.0.0.1:8080").unwrap();
+        check_base_url("https://warp.example/prefix").unwrap();
+        assert!(check_base_url("ftp://x").is_err());
+        assert!(check_base_url("http://user:pw@host").is_err());
+        assert!(check_base_url("http://host/?token=abc").is_err());
+        assert!(is_loopback("http://127.0.0.1:1") && is_loopback("http://localhost") && is_loopback("http://[::1]:8"));
+        assert!(!is_loopback("http://10.0.0.1"));
+    }
+
+    #[test]
+    fn form_encoding_protects_plus_and_braces() {
+        assert_eq!(form_encode("cls{k=a%20b}"), "cls%7Bk%3Da%2520b%7D");
+        assert_eq!(form_encode("a+b c"), "a%2Bb%20c");
+    }
+}
