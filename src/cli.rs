@@ -42,7 +42,12 @@ pub struct GlobalOpts {
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
     /// Work directory for spooled fetches and local archives
-    #[arg(long, global = true, env = "WARP_OFFLOAD_WORK_DIR", default_value = "warp-offload-work")]
+    #[arg(
+        long,
+        global = true,
+        env = "WARP_OFFLOAD_WORK_DIR",
+        default_value = "warp-offload-work"
+    )]
     pub work_dir: PathBuf,
 }
 

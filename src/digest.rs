@@ -133,14 +133,23 @@ mod tests {
     }
 
     fn pt(ts: i64, value: Value) -> Point {
-        Point { ts, geo: None, elev: None, value }
+        Point {
+            ts,
+            geo: None,
+            elev: None,
+            value,
+        }
     }
 
     #[test]
     fn order_independent_and_sensitive_to_every_field() {
         let a = SeriesHash::of(&key("a"));
         let b = SeriesHash::of(&key("b"));
-        let pts = [pt(1, Value::Long(1)), pt(2, Value::Double(1.0)), pt(3, Value::Str("x".into()))];
+        let pts = [
+            pt(1, Value::Long(1)),
+            pt(2, Value::Double(1.0)),
+            pt(3, Value::Str("x".into())),
+        ];
         let mut d1 = Digest::default();
         for p in &pts {
             d1.add(&a, p);
@@ -154,8 +163,20 @@ mod tests {
             (b, pt(1, Value::Long(1))),
             (a, pt(1, Value::Double(1.0))),
             (a, pt(0, Value::Long(1))),
-            (a, Point { geo: Some(Geo { lat: 0.0, lon: 0.0 }), ..pt(1, Value::Long(1)) }),
-            (a, Point { elev: Some(0), ..pt(1, Value::Long(1)) }),
+            (
+                a,
+                Point {
+                    geo: Some(Geo { lat: 0.0, lon: 0.0 }),
+                    ..pt(1, Value::Long(1))
+                },
+            ),
+            (
+                a,
+                Point {
+                    elev: Some(0),
+                    ..pt(1, Value::Long(1))
+                },
+            ),
         ];
         let mut base = Digest::default();
         base.add(&a, &pt(1, Value::Long(1)));

@@ -43,7 +43,11 @@ impl SegmentId {
         let hash = h.finalize().to_hex();
         let stamp = start.strftime("%Y%m%dT%H%M%SZ").to_string();
         let secs = (end.as_second() - start.as_second()).max(0);
-        SegmentId(format!("{stamp}-{}-{}", crate::time::format_duration_secs(secs), &hash[..12]))
+        SegmentId(format!(
+            "{stamp}-{}-{}",
+            crate::time::format_duration_secs(secs),
+            &hash[..12]
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -241,7 +245,12 @@ impl Segment {
         let s = self.time_unit.from_timestamp(self.start)?;
         let e = self.time_unit.from_timestamp(self.end)?;
         if e <= s {
-            bail!("segment {} has an empty or reversed range {} .. {}", self.id, self.start, self.end);
+            bail!(
+                "segment {} has an empty or reversed range {} .. {}",
+                self.id,
+                self.start,
+                self.end
+            );
         }
         Ok((s, e - 1))
     }
@@ -251,7 +260,12 @@ impl Segment {
             bail!("unsupported record version v={} (this build reads v={VERSION})", self.v);
         }
         if self.end <= self.start {
-            bail!("segment {}: end {} is not after start {}", self.id, self.end, self.start);
+            bail!(
+                "segment {}: end {} is not after start {}",
+                self.id,
+                self.end,
+                self.start
+            );
         }
         if self.selector.trim().is_empty() {
             bail!("segment {}: empty selector", self.id);
@@ -271,7 +285,12 @@ pub struct Reader<R> {
 
 impl<R: BufRead> Reader<R> {
     pub fn new(input: R) -> Self {
-        Reader { input, line_no: 0, seen: HashSet::new(), buf: String::new() }
+        Reader {
+            input,
+            line_no: 0,
+            seen: HashSet::new(),
+            buf: String::new(),
+        }
     }
 
     fn read_one(&mut self) -> Result<Option<Segment>> {
@@ -349,7 +368,18 @@ mod tests {
         assert_eq!(a.id, seg().id);
         assert!(a.id.as_str().starts_with("20261001T000000Z-1d-"), "{}", a.id);
         SegmentId::new(a.id.as_str()).unwrap();
-        for bad in ["", ".", "..", "../x", "a/b", "%2e%2e", "a\0b", "a b", "é", &"x".repeat(201)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "%2e%2e",
+            "a\0b",
+            "a b",
+            "é",
+            &"x".repeat(201),
+        ] {
             assert!(SegmentId::new(bad).is_err(), "{bad:?}");
         }
     }

@@ -29,8 +29,7 @@ impl Secret {
     }
 
     pub fn from_file(path: &Path, what: &str) -> Result<Secret> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {what} from {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {what} from {}", path.display()))?;
         warn_if_readable_by_others(path, what);
         let value = text.trim();
         if value.is_empty() {
@@ -90,7 +89,10 @@ mod tests {
         assert!(!format!("{s:?} {s}").contains("canary"));
         std::fs::write(&p, "\n").unwrap();
         assert!(Secret::from_file(&p, "read token").is_err());
-        let err = format!("{:#}", Secret::from_file(&dir.path().join("none"), "read token").unwrap_err());
+        let err = format!(
+            "{:#}",
+            Secret::from_file(&dir.path().join("none"), "read token").unwrap_err()
+        );
         assert!(err.contains("read token"));
     }
 }

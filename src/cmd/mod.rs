@@ -83,9 +83,18 @@ where
     })
 }
 
+/// Standard input as the records source of a stage.
+pub fn stdin() -> impl BufRead + Send {
+    std::io::BufReader::new(std::io::stdin())
+}
+
 /// The usual decision: pass failed segments through, redo a finished stage only with `--force`.
 pub fn decide_default(seg: &Segment, done: bool, force: bool) -> Action {
-    if seg.error.is_some() || (done && !force) { Action::Pass } else { Action::Work }
+    if seg.error.is_some() || (done && !force) {
+        Action::Pass
+    } else {
+        Action::Work
+    }
 }
 
 /// Dispatches a parsed command line; returns the exit code.
