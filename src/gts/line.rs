@@ -309,4 +309,73 @@ mod tests {
         };
         assert_eq!((parse_header(header).unwrap(), point), (key, p));
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[a-z.]{1,12}",
+                "[{}=,%+~/ '\"\\:#a-z]{1,10}",
+                "\\PC{1,8}",
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                any::<i64>().prop_map(Value::Long),
+                any::<f64>().prop_map(Value::Double),
+                prop_oneof![Just(0.0), Just(-0.0), Just(f64::NAN), Just(f64::INFINITY), Just(f64::MIN_POSITIVE)]
+                    .prop_map(Value::Double),
+                (-1_000_000i64..1_000_000, 0u32..4).prop_map(|(m, d)| Value::Double(m as f64 / 10f64.powi(d as i32))),
+                any::<bool>().prop_map(Value::Bool),
+                "\\PC{0,20}".prop_map(Value::Str),
+                proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bin),
+            ]
+        }
+
+        fn point() -> impl Strategy<Value = Point> {
+            let geo = proptest::option::of((-90.0f64..90.0, -180.0f64..180.0).prop_map(|(lat, lon)| Geo { lat, lon }));
+            (any::<i64>(), geo, proptest::option::of(any::<i64>()), value())
+                .prop_map(|(ts, geo, elev, value)| Point { ts, geo, elev, value })
+        }
+
+        fn same(a: &Point, b: &Point) -> bool {
+            let v = match (&a.value, &b.value) {
+                (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+                (x, y) => x == y,
+            };
+            v && a.ts == b.ts && a.geo == b.geo && a.elev == b.elev
+        }
+
+        proptest! {
+            #[test]
+            fn parse_render_identity(
+                class in name(),
+                labels in proptest::collection::btree_map(name(), name(), 0..4),
+                p in point(),
+            ) {
+                let key = SeriesKey { class, labels };
+                let mut out = Vec::new();
+                render_full_line(&mut out, &key, &p);
+                render_cont_line(&mut out, &p);
+                let text = out.strip_suffix(b"\n").unwrap();
+                let mut lines = text.split(|&b| b == b'\n');
+                let FetchLine::Full { header, attrs: None, point } = parse_fetch_line(lines.next().unwrap()).unwrap()
+                else { panic!("not a full line") };
+                prop_assert_eq!(parse_header(header).unwrap(), key);
+                prop_assert!(same(&point, &p), "{:?} != {:?}", point, p);
+                let FetchLine::Cont(point) = parse_fetch_line(lines.next().unwrap()).unwrap() else { panic!() };
+                prop_assert!(same(&point, &p));
+            }
+
+            #[test]
+            fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                if let Ok(FetchLine::Full { header, .. }) = parse_fetch_line(&bytes) {
+                    let _ = parse_header(header);
+                }
+            }
+        }
+    }
 }
