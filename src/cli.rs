@@ -55,6 +55,17 @@ pub struct GlobalOpts {
 pub enum Command {
     Plan(PlanArgs),
     Fetch(FetchArgs),
+    #[command(hide = true)]
+    GenDocs(GenDocsArgs),
+}
+
+/// Write man pages and shell completions generated from these definitions
+#[derive(Args, Debug)]
+pub struct GenDocsArgs {
+    #[arg(long, default_value = "man")]
+    pub man_dir: PathBuf,
+    #[arg(long, default_value = "completions")]
+    pub completions_dir: PathBuf,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,7 @@
 //! each finishes.
 
 pub mod fetch;
+pub mod gen_docs;
 pub mod plan;
 
 use crate::exit::Tally;
@@ -104,6 +105,10 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::GenDocs(a) => {
+            gen_docs::run(a)?;
+            Tally::default()
+        }
     };
     Ok(tally.code())
 }

@@ -315,19 +315,21 @@ mod tests {
         use proptest::prelude::*;
 
         fn name() -> impl Strategy<Value = String> {
-            prop_oneof![
-                "[a-z.]{1,12}",
-                "[{}=,%+~/ '\"\\:#a-z]{1,10}",
-                "\\PC{1,8}",
-            ]
+            prop_oneof!["[a-z.]{1,12}", "[{}=,%+~/ '\"\\:#a-z]{1,10}", "\\PC{1,8}",]
         }
 
         fn value() -> impl Strategy<Value = Value> {
             prop_oneof![
                 any::<i64>().prop_map(Value::Long),
                 any::<f64>().prop_map(Value::Double),
-                prop_oneof![Just(0.0), Just(-0.0), Just(f64::NAN), Just(f64::INFINITY), Just(f64::MIN_POSITIVE)]
-                    .prop_map(Value::Double),
+                prop_oneof![
+                    Just(0.0),
+                    Just(-0.0),
+                    Just(f64::NAN),
+                    Just(f64::INFINITY),
+                    Just(f64::MIN_POSITIVE)
+                ]
+                .prop_map(Value::Double),
                 (-1_000_000i64..1_000_000, 0u32..4).prop_map(|(m, d)| Value::Double(m as f64 / 10f64.powi(d as i32))),
                 any::<bool>().prop_map(Value::Bool),
                 "\\PC{0,20}".prop_map(Value::Str),
@@ -337,8 +339,12 @@ mod tests {
 
         fn point() -> impl Strategy<Value = Point> {
             let geo = proptest::option::of((-90.0f64..90.0, -180.0f64..180.0).prop_map(|(lat, lon)| Geo { lat, lon }));
-            (any::<i64>(), geo, proptest::option::of(any::<i64>()), value())
-                .prop_map(|(ts, geo, elev, value)| Point { ts, geo, elev, value })
+            (any::<i64>(), geo, proptest::option::of(any::<i64>()), value()).prop_map(|(ts, geo, elev, value)| Point {
+                ts,
+                geo,
+                elev,
+                value,
+            })
         }
 
         fn same(a: &Point, b: &Point) -> bool {

@@ -27,8 +27,18 @@ pub fn cmd(work: &Path) -> Command {
 
 /// Runs `c` with `stdin` as standard input and returns its output.
 pub fn run(c: &mut Command, stdin: &str) -> Output {
-    let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).expect("write stdin");
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
@@ -42,7 +52,10 @@ pub fn stderr(o: &Output) -> String {
 
 /// The records of an NDJSON output, as JSON values.
 pub fn records(o: &Output) -> Vec<serde_json::Value> {
-    stdout(o).lines().map(|l| serde_json::from_str(l).expect("valid record")).collect()
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("valid record"))
+        .collect()
 }
 
 pub struct TestDir {
@@ -51,7 +64,9 @@ pub struct TestDir {
 
 impl TestDir {
     pub fn new() -> TestDir {
-        TestDir { dir: tempfile::tempdir().expect("tempdir") }
+        TestDir {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -107,7 +122,11 @@ impl FakeWarp10 {
             assert!(Instant::now() < deadline, "fake-warp10 did not start");
             std::thread::sleep(Duration::from_millis(20));
         };
-        FakeWarp10 { child, url: format!("http://127.0.0.1:{port}"), _dir: dir }
+        FakeWarp10 {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        }
     }
 }
 
