@@ -55,7 +55,9 @@ impl Digest {
     }
 }
 
-fn point_hash(series: &SeriesHash, p: &Point) -> u128 {
+/// The 128-bit hash of one canonical point record (the digest is their sum). Purge uses the
+/// set of them to tell which points of a partly deleted range are still archived.
+pub fn point_hash(series: &SeriesHash, p: &Point) -> u128 {
     let mut buf = [0u8; 64];
     buf[..16].copy_from_slice(&series.0);
     buf[16..24].copy_from_slice(&p.ts.to_le_bytes());
