@@ -90,6 +90,33 @@ fn hash_with_tail(head: &[u8], tail: &[u8]) -> u128 {
     h.digest128()
 }
 
+/// The exact set of point records of an archive, for questions a multiset sum cannot answer:
+/// which points of a partly deleted range are archived, whether a restore wrote every point.
+/// 16 bytes per point.
+#[derive(Debug, Default)]
+pub struct PointSet {
+    hashes: Vec<u128>,
+}
+
+impl PointSet {
+    pub fn insert(&mut self, series: &SeriesHash, p: &Point) {
+        self.hashes.push(point_hash(series, p));
+    }
+
+    /// Sorts the set; call once after the last insert and before any lookup.
+    pub fn seal(&mut self) {
+        self.hashes.sort_unstable();
+    }
+
+    pub fn contains(&self, series: &SeriesHash, p: &Point) -> bool {
+        self.hashes.binary_search(&point_hash(series, p)).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+}
+
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{PREFIX}{:032x}", self.sum)
@@ -192,6 +219,20 @@ mod tests {
         let mut nz = Digest::default();
         nz.add(&a, &pt(1, Value::Double(-0.0)));
         assert_ne!(z, nz);
+    }
+
+    #[test]
+    fn point_set_membership() {
+        let a = SeriesHash::of(&key("a"));
+        let mut set = PointSet::default();
+        for ts in [5, 1, 3] {
+            set.insert(&a, &pt(ts, Value::Long(ts)));
+        }
+        set.seal();
+        assert_eq!(set.len(), 3);
+        assert!(set.contains(&a, &pt(3, Value::Long(3))));
+        assert!(!set.contains(&a, &pt(3, Value::Long(4))));
+        assert!(!set.contains(&SeriesHash::of(&key("b")), &pt(3, Value::Long(3))));
     }
 
     #[test]

@@ -3,6 +3,7 @@ mod cmd;
 mod digest;
 mod exit;
 mod gts;
+mod journal;
 mod log;
 mod manifest;
 mod secret;

@@ -349,7 +349,8 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-fn parse_line(text: &str) -> Result<Segment> {
+/// Parses and validates one record (the text of one NDJSON line).
+pub fn parse_line(text: &str) -> Result<Segment> {
     let value: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
     match value.get("v") {
         Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
