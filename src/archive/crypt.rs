@@ -15,8 +15,9 @@
 //! | 32    | random salt                                                                 |
 //! | 7     | random nonce prefix                                                         |
 //! | 1     | length n of the segment id, 1..=255                                         |
-//! | n     | segment id (UTF-8): binds the object to its name, so objects can't be swapped |
+//! | n     | segment id, UTF-8                                                           |
 //!
+//! The segment id binds an object to its name: an object copied under another name fails.
 //! Object key = HKDF-SHA256(ikm = master key, salt, info = `"w10a v1 payload"` ‖ algorithm id).
 //! Chunk i = AES-256-GCM ciphertext ‖ 16-byte tag, nonce = prefix ‖ u32_be(i) ‖ final flag (0 or 1).
 //! Every chunk but the last holds exactly one chunk size of plaintext; the last one is flagged final,
