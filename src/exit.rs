@@ -8,8 +8,6 @@ pub const USAGE: u8 = 2;
 pub const PARTIAL: u8 = 3;
 pub const MISMATCH: u8 = 4;
 
-pub const HELP: &str = "Exit codes: 0 ok, 1 error, 2 usage, 3 some segments failed, 4 integrity mismatch.";
-
 /// An integrity mismatch: what was read back does not match what was recorded. Exit code 4.
 #[derive(Debug)]
 pub struct Mismatch(pub String);

@@ -56,7 +56,11 @@ pub fn init(verbosity: i8, format: LogFormat, progress: ProgressMode) {
 }
 
 fn config() -> &'static Config {
-    CONFIG.get_or_init(|| Config { level: Level::Info, format: LogFormat::Text, bars: None })
+    CONFIG.get_or_init(|| Config {
+        level: Level::Info,
+        format: LogFormat::Text,
+        bars: None,
+    })
 }
 
 pub fn enabled(level: Level) -> bool {
@@ -135,10 +139,9 @@ pub fn bar(total: Option<u64>, what: &str) -> ProgressBar {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::new_spinner(),
     };
-    let style = ProgressStyle::with_template(
-        "{prefix:>9} [{elapsed_precise}] {bar:30} {pos}/{len} segments {msg} (eta {eta})",
-    )
-    .expect("valid progress template");
+    let style =
+        ProgressStyle::with_template("{prefix:>9} [{elapsed_precise}] {bar:30} {pos}/{len} segments {msg} (eta {eta})")
+            .expect("valid progress template");
     pb.set_style(style);
     pb.set_prefix(what.to_string());
     pb.enable_steady_tick(Duration::from_millis(200));

@@ -43,7 +43,11 @@ impl SegmentId {
         let hash = h.finalize().to_hex();
         let stamp = start.strftime("%Y%m%dT%H%M%SZ").to_string();
         let secs = (end.as_second() - start.as_second()).max(0);
-        SegmentId(format!("{stamp}-{}-{}", crate::time::format_duration_secs(secs), &hash[..12]))
+        SegmentId(format!(
+            "{stamp}-{}-{}",
+            crate::time::format_duration_secs(secs),
+            &hash[..12]
+        ))
     }
 
     pub fn as_str(&self) -> &str {
@@ -241,7 +245,12 @@ impl Segment {
         let s = self.time_unit.from_timestamp(self.start)?;
         let e = self.time_unit.from_timestamp(self.end)?;
         if e <= s {
-            bail!("segment {} has an empty or reversed range {} .. {}", self.id, self.start, self.end);
+            bail!(
+                "segment {} has an empty or reversed range {} .. {}",
+                self.id,
+                self.start,
+                self.end
+            );
         }
         Ok((s, e - 1))
     }
@@ -251,12 +260,38 @@ impl Segment {
             bail!("unsupported record version v={} (this build reads v={VERSION})", self.v);
         }
         if self.end <= self.start {
-            bail!("segment {}: end {} is not after start {}", self.id, self.end, self.start);
+            bail!(
+                "segment {}: end {} is not after start {}",
+                self.id,
+                self.end,
+                self.start
+            );
         }
         if self.selector.trim().is_empty() {
             bail!("segment {}: empty selector", self.id);
         }
         crate::warp10::check_base_url(&self.warp10_url).with_context(|| format!("segment {}", self.id))?;
+        // Paths in records are informative only; they must be exactly the ones derived from the
+        // id, so a tampered record can never point a stage at another file.
+        if let Some(f) = &self.fetch
+            && f.spool != crate::workdir::WorkDir::spool_rel(&self.id)
+        {
+            bail!(
+                "segment {}: fetch.spool {:?} is not the path derived from its id",
+                self.id,
+                f.spool
+            );
+        }
+        if let Some(a) = &self.archive {
+            let ext = a.path.strip_prefix(&format!("archive/{}.", self.id)).unwrap_or("");
+            if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
+                bail!(
+                    "segment {}: archive.path {:?} is not the path derived from its id",
+                    self.id,
+                    a.path
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -271,7 +306,12 @@ pub struct Reader<R> {
 
 impl<R: BufRead> Reader<R> {
     pub fn new(input: R) -> Self {
-        Reader { input, line_no: 0, seen: HashSet::new(), buf: String::new() }
+        Reader {
+            input,
+            line_no: 0,
+            seen: HashSet::new(),
+            buf: String::new(),
+        }
     }
 
     fn read_one(&mut self) -> Result<Option<Segment>> {
@@ -309,7 +349,8 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-fn parse_line(text: &str) -> Result<Segment> {
+/// Parses and validates one record (the text of one NDJSON line).
+pub fn parse_line(text: &str) -> Result<Segment> {
     let value: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
     match value.get("v") {
         Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
@@ -349,7 +390,18 @@ mod tests {
         assert_eq!(a.id, seg().id);
         assert!(a.id.as_str().starts_with("20261001T000000Z-1d-"), "{}", a.id);
         SegmentId::new(a.id.as_str()).unwrap();
-        for bad in ["", ".", "..", "../x", "a/b", "%2e%2e", "a\0b", "a b", "é", &"x".repeat(201)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "%2e%2e",
+            "a\0b",
+            "a b",
+            "é",
+            &"x".repeat(201),
+        ] {
             assert!(SegmentId::new(bad).is_err(), "{bad:?}");
         }
     }
@@ -383,6 +435,29 @@ mod tests {
 
         let reversed = text.replace("2026-10-02", "2026-09-02");
         assert!(read_all(&reversed).is_err());
+
+        let readme = include_str!("../README.md");
+        let example = readme.lines().find(|l| l.starts_with("{\"v\":1")).unwrap();
+        let tampered = example.replace("\"spool\":\"spool/", "\"spool\":\"../../etc/");
+        let err = format!("{:#}", read_all(&format!("{tampered}\n")).unwrap_err());
+        assert!(err.contains("not the path derived"), "{err}");
+    }
+
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let block = readme
+            .split("<!-- record-example -->")
+            .nth(1)
+            .expect("README has the record example");
+        let json = block
+            .split("```json\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("json block");
+        let segs = read_all(json).expect("README example is a valid record");
+        assert_eq!(segs.len(), 1);
+        assert!(segs[0].fetch.is_some());
     }
 
     #[test]

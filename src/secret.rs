@@ -29,8 +29,7 @@ impl Secret {
     }
 
     pub fn from_file(path: &Path, what: &str) -> Result<Secret> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {what} from {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {what} from {}", path.display()))?;
         warn_if_readable_by_others(path, what);
         let value = text.trim();
         if value.is_empty() {
@@ -49,7 +48,7 @@ impl Secret {
 }
 
 #[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path, what: &str) {
+pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
@@ -62,7 +61,7 @@ fn warn_if_readable_by_others(path: &Path, what: &str) {
 }
 
 #[cfg(not(unix))]
-fn warn_if_readable_by_others(_: &Path, _: &str) {}
+pub(crate) fn warn_if_readable_by_others(_: &Path, _: &str) {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -90,7 +89,10 @@ mod tests {
         assert!(!format!("{s:?} {s}").contains("canary"));
         std::fs::write(&p, "\n").unwrap();
         assert!(Secret::from_file(&p, "read token").is_err());
-        let err = format!("{:#}", Secret::from_file(&dir.path().join("none"), "read token").unwrap_err());
+        let err = format!(
+            "{:#}",
+            Secret::from_file(&dir.path().join("none"), "read token").unwrap_err()
+        );
         assert!(err.contains("read token"));
     }
 }

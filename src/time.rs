@@ -23,7 +23,8 @@ pub fn parse_duration_secs(s: &str) -> Result<i64> {
     if n <= 0 {
         bail!("invalid duration {s:?}: must be positive");
     }
-    n.checked_mul(mult).with_context(|| format!("duration {s:?} is too large"))
+    n.checked_mul(mult)
+        .with_context(|| format!("duration {s:?} is too large"))
 }
 
 /// Formats seconds with the largest unit that divides them exactly (`86400` -> `1d`).
@@ -78,8 +79,14 @@ mod tests {
     #[test]
     fn instants() {
         let now: Timestamp = "2026-11-27T10:11:12Z".parse().unwrap();
-        assert_eq!(parse_instant("now-1d", now).unwrap().to_string(), "2026-11-26T10:11:12Z");
-        assert_eq!(parse_instant("2026-10-01T02:00:00+02:00", now).unwrap().to_string(), "2026-10-01T00:00:00Z");
+        assert_eq!(
+            parse_instant("now-1d", now).unwrap().to_string(),
+            "2026-11-26T10:11:12Z"
+        );
+        assert_eq!(
+            parse_instant("2026-10-01T02:00:00+02:00", now).unwrap().to_string(),
+            "2026-10-01T00:00:00Z"
+        );
         assert!(parse_instant("2026-10-01T00:00:00", now).is_err());
         assert_eq!(align_down(now, 86_400).to_string(), "2026-11-27T00:00:00Z");
         assert_eq!(align_down(now, 3600).to_string(), "2026-11-27T10:00:00Z");

@@ -38,7 +38,9 @@ pub fn check_base_url(url: &str) -> Result<()> {
         Some("http") | Some("https") => {}
         _ => bail!("invalid Warp 10 URL {url:?}: must start with http:// or https://"),
     }
-    let authority = uri.authority().with_context(|| format!("invalid Warp 10 URL {url:?}: no host"))?;
+    let authority = uri
+        .authority()
+        .with_context(|| format!("invalid Warp 10 URL {url:?}: no host"))?;
     if authority.as_str().contains('@') {
         bail!("invalid Warp 10 URL: it must not carry credentials (use --read-token-file / --write-token-file)");
     }
@@ -50,7 +52,9 @@ pub fn check_base_url(url: &str) -> Result<()> {
 
 /// True when `url`'s host is a loopback address or `localhost`.
 pub fn is_loopback(url: &str) -> bool {
-    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
     let Some(host) = uri.host() else { return false };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
@@ -85,7 +89,11 @@ impl Client {
             .user_agent(concat!("warp-offload/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
-        Ok(Client { agent, base: base.trim_end_matches('/').to_string(), retries: http.retries.max(1) })
+        Ok(Client {
+            agent,
+            base: base.trim_end_matches('/').to_string(),
+            retries: http.retries.max(1),
+        })
     }
 
     pub fn base(&self) -> &str {
@@ -135,7 +143,14 @@ impl Client {
 
     /// Streams `/api/v0/fetch` of `selector` over the inclusive platform range `[start, end]`,
     /// in text format with `showerrors` and nothing lossy. Checks the time unit header.
-    pub fn fetch(&self, token: &Secret, selector: &str, start: i64, end: i64, units_per_second: i64) -> Result<FetchBody> {
+    pub fn fetch(
+        &self,
+        token: &Secret,
+        selector: &str,
+        start: i64,
+        end: i64,
+        units_per_second: i64,
+    ) -> Result<FetchBody> {
         let (s, e) = (start.to_string(), end.to_string());
         let resp = self.get(
             "fetch",
@@ -154,10 +169,15 @@ impl Client {
                 "Warp 10 at {} reports {TIMEUNIT_HEADER}: {u} but the segment expects {units_per_second} units per second (--time-unit)",
                 self.base
             ),
-            None => bail!("Warp 10 at {} sent no valid {TIMEUNIT_HEADER} header on /api/v0/fetch", self.base),
+            None => bail!(
+                "Warp 10 at {} sent no valid {TIMEUNIT_HEADER} header on /api/v0/fetch",
+                self.base
+            ),
         }
         let reader: Box<dyn Read + Send> = Box::new(resp.into_body().into_reader());
-        Ok(FetchBody { reader: BufReader::with_capacity(256 * 1024, reader) })
+        Ok(FetchBody {
+            reader: BufReader::with_capacity(256 * 1024, reader),
+        })
     }
 
     /// Lists the series matched by `selector` (`/api/v0/find`, sorted labels).
@@ -179,6 +199,120 @@ impl Client {
     }
 }
 
+/// What a delete (or its dry run) listed, read to the end of the response.
+#[derive(Debug)]
+pub struct DeleteListing {
+    pub series: Vec<SeriesKey>,
+}
+
+/// The delete response was cut before its end: some series may have been deleted.
+#[derive(Debug)]
+pub struct DeleteCut(pub String);
+
+impl fmt::Display for DeleteCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeleteCut {}
+
+impl Client {
+    /// `/api/v0/delete` of `selector` over the inclusive range `[start, end]`. With `dry_run`
+    /// Warp 10 only lists what it would delete (the parameter acts by its presence, so it is
+    /// omitted entirely for a real delete). The listing is read to its end; a cut response is a
+    /// [`DeleteCut`] error.
+    pub fn delete(&self, token: &Secret, selector: &str, start: i64, end: i64, dry_run: bool) -> Result<DeleteListing> {
+        let (s, e) = (start.to_string(), end.to_string());
+        let params = [("selector", selector), ("start", s.as_str()), ("end", e.as_str())];
+        let flags: &[&str] = if dry_run {
+            &["dryrun", "showerrors"]
+        } else {
+            &["showerrors"]
+        };
+        let resp = self.get("delete", token, &params, flags)?;
+        let mut series = Vec::new();
+        let mut reader = BufReader::new(resp.into_body().into_reader());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(|err| {
+                DeleteCut(format!(
+                    "/api/v0/delete on {} was cut after {} series: {err}",
+                    self.base,
+                    series.len()
+                ))
+            })?;
+            if n == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                return Err(DeleteCut(format!(
+                    "/api/v0/delete on {} ended inside a line after {} series",
+                    self.base,
+                    series.len()
+                ))
+                .into());
+            }
+            let text = line
+                .strip_suffix(b"\n")
+                .and_then(|l| l.strip_suffix(b"\r").or(Some(l)))
+                .unwrap_or(&line);
+            if text.is_empty() || text[0] == b'#' {
+                return Err(DeleteCut(format!(
+                    "/api/v0/delete on {} reported an error after {} series",
+                    self.base,
+                    series.len()
+                ))
+                .into());
+            }
+            let (key, _attrs) = crate::gts::line::parse_header_with_attrs(text)
+                .with_context(|| format!("/api/v0/delete listing line {}", series.len() + 1))?;
+            series.push(key);
+        }
+        Ok(DeleteListing { series })
+    }
+
+    /// POSTs one body of GTS input lines to `/api/v0/update`. The body must start with a full
+    /// line. Re-sending the same lines is harmless (equal timestamps overwrite).
+    pub fn update(&self, token: &Secret, body: &[u8]) -> Result<()> {
+        let resp = self
+            .agent
+            .post(&self.url("update"))
+            .header(TOKEN_HEADER, token.expose())
+            .header("Content-Type", "text/plain; charset=UTF-8")
+            .header("Accept", "text/plain")
+            .send(body)
+            .map_err(|e| transport_error("update", &self.base, e))?;
+        check_status("update", &self.base, resp).map(drop)
+    }
+}
+
+/// One client per Warp 10 URL found in the records, shared by a stage's workers.
+pub struct Clients {
+    http: HttpOpts,
+    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Client>>>,
+}
+
+impl Clients {
+    pub fn new(http: &HttpOpts) -> Clients {
+        Clients {
+            http: http.clone(),
+            map: Default::default(),
+        }
+    }
+
+    pub fn get(&self, url: &str) -> Result<std::sync::Arc<Client>> {
+        let mut map = self.map.lock().expect("client cache lock");
+        if let Some(c) = map.get(url) {
+            return Ok(std::sync::Arc::clone(c));
+        }
+        let c = std::sync::Arc::new(Client::new(url, &self.http)?);
+        map.insert(url.to_string(), std::sync::Arc::clone(&c));
+        Ok(c)
+    }
+}
+
 /// Runs `op` up to `attempts` times, retrying only transient failures, with exponential
 /// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter.
 pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {
@@ -187,13 +321,17 @@ pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result
         match op() {
             Ok(v) => return Ok(v),
             Err(e) if attempt < attempts && is_transient(&e) => {
-                let cap = Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10));
+                let cap =
+                    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10));
                 let wait = cap.mul_f64(jitter());
                 crate::log::event(
                     crate::log::Level::Warn,
                     what,
                     None,
-                    &format!("attempt {attempt}/{attempts} failed, retrying in {} ms: {e:#}", wait.as_millis()),
+                    &format!(
+                        "attempt {attempt}/{attempts} failed, retrying in {} ms: {e:#}",
+                        wait.as_millis()
+                    ),
                     &[],
                 );
                 std::thread::sleep(wait);
@@ -220,10 +358,18 @@ fn transport_error(endpoint: &str, base: &str, e: ureq::Error) -> anyhow::Error 
         ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
     );
     let msg = format!("/api/v0/{endpoint} on {base}: {e}");
-    if transient { Transient(msg).into() } else { anyhow::anyhow!(msg) }
+    if transient {
+        Transient(msg).into()
+    } else {
+        anyhow::anyhow!(msg)
+    }
 }
 
-fn check_status(endpoint: &str, base: &str, mut resp: http::Response<ureq::Body>) -> Result<http::Response<ureq::Body>> {
+fn check_status(
+    endpoint: &str,
+    base: &str,
+    mut resp: http::Response<ureq::Body>,
+) -> Result<http::Response<ureq::Body>> {
     let status = resp.status();
     if status.is_success() {
         return Ok(resp);
@@ -236,7 +382,10 @@ fn check_status(endpoint: &str, base: &str, mut resp: http::Response<ureq::Body>
     // A short excerpt only: Warp 10 error pages can echo data lines.
     let mut excerpt = String::new();
     let _ = resp.body_mut().as_reader().take(300).read_to_string(&mut excerpt);
-    let excerpt = excerpt.lines().find(|l| l.contains("MESSAGE:") || l.starts_with("HTTP ERROR")).unwrap_or("");
+    let excerpt = excerpt
+        .lines()
+        .find(|l| l.contains("MESSAGE:") || l.starts_with("HTTP ERROR"))
+        .unwrap_or("");
     let msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status} {}", excerpt.trim());
     if status.is_server_error() || status.as_u16() == 429 {
         Err(Transient(msg).into())

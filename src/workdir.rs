@@ -13,7 +13,9 @@ pub struct WorkDir {
 
 impl WorkDir {
     pub fn new(root: &Path) -> WorkDir {
-        WorkDir { root: root.to_path_buf() }
+        WorkDir {
+            root: root.to_path_buf(),
+        }
     }
 
     pub fn root(&self) -> &Path {

@@ -3,6 +3,7 @@
 //! each finishes.
 
 pub mod fetch;
+pub mod gen_docs;
 pub mod plan;
 
 use crate::exit::Tally;
@@ -83,9 +84,18 @@ where
     })
 }
 
+/// Standard input as the records source of a stage.
+pub fn stdin() -> impl BufRead + Send {
+    std::io::BufReader::new(std::io::stdin())
+}
+
 /// The usual decision: pass failed segments through, redo a finished stage only with `--force`.
 pub fn decide_default(seg: &Segment, done: bool, force: bool) -> Action {
-    if seg.error.is_some() || (done && !force) { Action::Pass } else { Action::Work }
+    if seg.error.is_some() || (done && !force) {
+        Action::Pass
+    } else {
+        Action::Work
+    }
 }
 
 /// Dispatches a parsed command line; returns the exit code.
@@ -95,6 +105,10 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::GenDocs(a) => {
+            gen_docs::run(a)?;
+            Tally::default()
+        }
     };
     Ok(tally.code())
 }

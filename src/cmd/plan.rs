@@ -40,7 +40,12 @@ pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
     crate::log::info(
         "plan",
         None,
-        &format!("{} segments ({} selectors x {} windows)", tally.ok, selectors.len(), windows.len()),
+        &format!(
+            "{} segments ({} selectors x {} windows)",
+            tally.ok,
+            selectors.len(),
+            windows.len()
+        ),
         &[],
     );
     Ok(tally)
@@ -83,7 +88,9 @@ fn windows(a: &PlanArgs, now: Timestamp) -> Result<Vec<(Timestamp, Timestamp)>> 
 fn split_selectors(client: &Client, token: &Secret, selectors: &[String], split: SplitBy) -> Result<Vec<String>> {
     let mut out = std::collections::BTreeSet::new();
     for sel in selectors {
-        let series = client.find(token, sel).with_context(|| format!("finding series for selector {sel}"))?;
+        let series = client
+            .find(token, sel)
+            .with_context(|| format!("finding series for selector {sel}"))?;
         for key in series {
             out.insert(match split {
                 SplitBy::Class => crate::gts::selector::exact_class_selector(&key.class),
@@ -109,7 +116,11 @@ mod tests {
             min_age: "1d".into(),
             time_unit: manifest::TimeUnit::Us,
             read_token_file: None,
-            http: crate::cli::HttpOpts { retries: 1, timeout: 1, allow_insecure_http: false },
+            http: crate::cli::HttpOpts {
+                retries: 1,
+                timeout: 1,
+                allow_insecure_http: false,
+            },
         }
     }
 

@@ -48,3 +48,8 @@ impl Value {
         }
     }
 }
+
+pub mod line;
+pub mod percent;
+pub mod selector;
+pub mod value;

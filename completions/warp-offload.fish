@@ -1,0 +1,98 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_warp_offload_global_optspecs
+    string join \n q/quiet v/verbose log-format= progress= work-dir= h/help V/version
+end
+
+function __fish_warp_offload_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_warp_offload_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_warp_offload_using_subcommand
+    set -l cmd (__fish_warp_offload_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l selector -d 'Warp 10 selector, e.g. \'~os\\..*{dc=par1}\' (repeatable; each gets its own segments)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l start -d 'Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l end -d 'End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l segment -d 'Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l split-by -d 'Split segments per class or per series found with /api/v0/find' -r -f -a "none\t'One segment per selector and window'
+class\t'One segment per class matched by the selector (via /api/v0/find)'
+series\t'One segment per series matched by the selector (via /api/v0/find)'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l min-age -d 'Refuse windows that end less than this long ago (late writes may still arrive)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l time-unit -d 'Platform time unit of the Warp 10 instance (warp.timeunits)' -r -f -a "ms\t''
+us\t''
+ns\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l allow-insecure-http -d 'Allow plain http:// to a host other than loopback (tokens would travel in clear)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l jobs -d 'Segments fetched concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l force -d 'Fetch again segments that were already fetched'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l allow-insecure-http -d 'Allow plain http:// to a host other than loopback (tokens would travel in clear)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l man-dir -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l completions-dir -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,387 @@
+//! Lines of Warp 10 fetch output (`reference/warp10-api.md` §1.6), parsed strictly:
+//!
+//! ```text
+//! full: TS/[LAT:LON]/[ELEV] CLASS{LABELS}[{ATTRS}] VALUE
+//! cont: =TS/[LAT:LON]/[ELEV] VALUE
+//! ```
+//!
+//! Everything is percent-encoded, so a full line has exactly three space-separated fields and a
+//! continuation line two. Rendering produces the same forms, each line ending with `\n`.
+
+use super::value::{parse_fetch_value, parse_long, render_double, render_value};
+use super::{Geo, Point, SeriesKey, percent};
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+
+#[derive(Debug, PartialEq)]
+pub enum FetchLine<'a> {
+    /// A line that names its series; `header` is the raw `class{labels}` text, `attrs` the raw
+    /// text inside the attribute braces when `showattr` was given.
+    Full {
+        header: &'a [u8],
+        attrs: Option<&'a [u8]>,
+        point: Point,
+    },
+    /// `=` line: same series as the previous line.
+    Cont(Point),
+}
+
+/// Parses one line of fetch output (without its `\n`; a trailing `\r` is accepted).
+pub fn parse_fetch_line(line: &[u8]) -> Result<FetchLine<'_>> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if let Some(rest) = line.strip_prefix(b"=") {
+        let (prefix, value) = split2(rest).context("continuation line needs TS/GEO/ELEV VALUE")?;
+        return Ok(FetchLine::Cont(point(prefix, value)?));
+    }
+    let sp1 = line
+        .iter()
+        .position(|&b| b == b' ')
+        .context("missing space after TS/GEO/ELEV")?;
+    let sp2 = line.iter().rposition(|&b| b == b' ').expect("a space exists");
+    if sp2 == sp1 {
+        bail!("full line needs TS/GEO/ELEV CLASS{{LABELS}} VALUE");
+    }
+    let middle = &line[sp1 + 1..sp2];
+    if middle.contains(&b' ') {
+        bail!("too many fields (spaces are percent-encoded in Warp 10 output)");
+    }
+    let (header, attrs) = split_header(middle)?;
+    Ok(FetchLine::Full {
+        header,
+        attrs,
+        point: point(&line[..sp1], &line[sp2 + 1..])?,
+    })
+}
+
+/// Splits `a b` into exactly two non-empty space-free fields.
+fn split2(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let sp = s.iter().position(|&b| b == b' ')?;
+    let (a, b) = (&s[..sp], &s[sp + 1..]);
+    (!a.is_empty() && !b.is_empty() && !b.contains(&b' ')).then_some((a, b))
+}
+
+/// `class{labels}` or `class{labels}{attrs}` → (`class{labels}`, attrs inner text).
+fn split_header(s: &[u8]) -> Result<(&[u8], Option<&[u8]>)> {
+    let open = s.iter().position(|&b| b == b'{').context("missing '{' after class")?;
+    let close = open
+        + s[open..]
+            .iter()
+            .position(|&b| b == b'}')
+            .context("missing '}' after labels")?;
+    let header = &s[..=close];
+    match &s[close + 1..] {
+        [] => Ok((header, None)),
+        [b'{', inner @ .., b'}'] if !inner.contains(&b'}') && !inner.contains(&b'{') => Ok((header, Some(inner))),
+        _ => bail!("unexpected text after labels"),
+    }
+}
+
+/// Parses `TS/GEO/ELEV` and the value token into a point.
+fn point(prefix: &[u8], value: &[u8]) -> Result<Point> {
+    let mut parts = prefix.splitn(3, |&b| b == b'/');
+    let (ts, geo, elev) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(t), Some(g), Some(e)) => (t, g, e),
+        _ => bail!("timestamp part must be TS/GEO/ELEV"),
+    };
+    let ts = parse_long(ts).with_context(|| format!("invalid timestamp {:?}", lossy(ts)))?;
+    let geo = if geo.is_empty() {
+        None
+    } else {
+        let colon = geo
+            .iter()
+            .position(|&b| b == b':')
+            .context("location must be LAT:LON")?;
+        let lat = parse_coord(&geo[..colon]).context("invalid latitude")?;
+        let lon = parse_coord(&geo[colon + 1..]).context("invalid longitude")?;
+        Some(Geo { lat, lon })
+    };
+    let elev = if elev.is_empty() {
+        None
+    } else {
+        Some(parse_long(elev).with_context(|| format!("invalid elevation {:?}", lossy(elev)))?)
+    };
+    let value = parse_fetch_value(value)?;
+    Ok(Point { ts, geo, elev, value })
+}
+
+fn parse_coord(s: &[u8]) -> Result<f64> {
+    if s.is_empty() || !s.iter().all(|b| b.is_ascii_digit() || b"-.E".contains(b)) {
+        bail!("{:?} is not a number", lossy(s));
+    }
+    Ok(std::str::from_utf8(s)?.parse::<f64>()?)
+}
+
+fn lossy(s: &[u8]) -> String {
+    String::from_utf8_lossy(&s[..s.len().min(64)]).into_owned()
+}
+
+/// Parses `class{labels}` (as in fetch full lines and find output).
+pub fn parse_header(header: &[u8]) -> Result<SeriesKey> {
+    let (key, attrs) = parse_header_with_attrs(header)?;
+    if attrs.is_some() {
+        bail!("unexpected attributes after labels");
+    }
+    Ok(key)
+}
+
+/// Parses `class{labels}` optionally followed by `{attrs}` (delete listings, find with showattr).
+pub fn parse_header_with_attrs(s: &[u8]) -> Result<(SeriesKey, Option<BTreeMap<String, String>>)> {
+    let (header, attrs) = split_header(s)?;
+    let open = header.iter().position(|&b| b == b'{').expect("split_header found it");
+    if open == 0 {
+        bail!("empty class name");
+    }
+    let class = percent::decode_str(&header[..open]).context("class name")?;
+    let labels = parse_pairs(&header[open + 1..header.len() - 1]).context("labels")?;
+    let attrs = attrs.map(|a| parse_pairs(a).context("attributes")).transpose()?;
+    Ok((SeriesKey { class, labels }, attrs))
+}
+
+/// `k=v,k2=v2` (percent-encoded) into a map; a repeated name is an error.
+pub fn parse_pairs(s: &[u8]) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    if s.is_empty() {
+        return Ok(map);
+    }
+    for pair in s.split(|&b| b == b',') {
+        let eq = pair
+            .iter()
+            .position(|&b| b == b'=')
+            .with_context(|| format!("{:?} is not name=value", lossy(pair)))?;
+        let (k, v) = (&pair[..eq], &pair[eq + 1..]);
+        if k.is_empty() || v.contains(&b'=') {
+            bail!("{:?} is not name=value", lossy(pair));
+        }
+        let k = percent::decode_str(k)?;
+        if map.insert(k.clone(), percent::decode_str(v)?).is_some() {
+            bail!("label {k:?} appears twice");
+        }
+    }
+    Ok(map)
+}
+
+/// Appends `class{k=v,...}` (labels sorted, everything percent-encoded).
+pub fn render_header(out: &mut Vec<u8>, key: &SeriesKey) {
+    percent::encode(out, key.class.as_bytes());
+    render_pairs(out, &key.labels);
+}
+
+/// Appends `{k=v,...}`.
+pub fn render_pairs(out: &mut Vec<u8>, pairs: &BTreeMap<String, String>) {
+    out.push(b'{');
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        percent::encode(out, k.as_bytes());
+        out.push(b'=');
+        percent::encode(out, v.as_bytes());
+    }
+    out.push(b'}');
+}
+
+/// Appends `TS/LAT:LON/ELEV` (empty parts when absent).
+pub fn render_point_prefix(out: &mut Vec<u8>, p: &Point) {
+    out.extend_from_slice(itoa::Buffer::new().format(p.ts).as_bytes());
+    out.push(b'/');
+    if let Some(g) = p.geo {
+        render_double(out, g.lat);
+        out.push(b':');
+        render_double(out, g.lon);
+    }
+    out.push(b'/');
+    if let Some(e) = p.elev {
+        out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
+    }
+}
+
+/// Appends a full line `TS/GEO/ELEV class{labels} VALUE\n`.
+pub fn render_full_line(out: &mut Vec<u8>, key: &SeriesKey, p: &Point) {
+    render_point_prefix(out, p);
+    out.push(b' ');
+    render_header(out, key);
+    out.push(b' ');
+    render_value(out, &p.value);
+    out.push(b'\n');
+}
+
+/// Appends a continuation line `=TS/GEO/ELEV VALUE\n`.
+pub fn render_cont_line(out: &mut Vec<u8>, p: &Point) {
+    out.push(b'=');
+    render_point_prefix(out, p);
+    out.push(b' ');
+    render_value(out, &p.value);
+    out.push(b'\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gts::Value;
+
+    #[test]
+    fn parses_the_reference_examples() {
+        let l = parse_fetch_line(b"1704067202000000// cpu.usage{.app=myapp,dc=par1,host=web01} 43.0").unwrap();
+        let FetchLine::Full {
+            header,
+            attrs: None,
+            point,
+        } = l
+        else {
+            panic!("{l:?}")
+        };
+        let key = parse_header(header).unwrap();
+        assert_eq!(key.class, "cpu.usage");
+        assert_eq!(key.labels["host"], "web01");
+        assert_eq!(point.value, Value::Double(43.0));
+        let l = parse_fetch_line(b"=1704067200000000// 42").unwrap();
+        assert_eq!(
+            l,
+            FetchLine::Cont(Point {
+                ts: 1704067200000000,
+                geo: None,
+                elev: None,
+                value: Value::Long(42)
+            })
+        );
+        let l = parse_fetch_line(b"1704067202000000/48.85:2.35/35000 c{}{unit=%25} 'x'\r").unwrap();
+        let FetchLine::Full {
+            attrs: Some(a), point, ..
+        } = l
+        else {
+            panic!()
+        };
+        assert_eq!(parse_pairs(a).unwrap()["unit"], "%");
+        assert_eq!(point.geo, Some(Geo { lat: 48.85, lon: 2.35 }));
+        assert_eq!(point.elev, Some(35000));
+    }
+
+    #[test]
+    fn rejects_malformed_lines() {
+        for bad in [
+            &b""[..],
+            b"# ERROR: boom",
+            b"123// c{} 1 extra",
+            b"123/ c{} 1",
+            b"x// c{} 1",
+            b"123// c{a} 1",
+            b"123// {} 1",
+            b"123// c{a=1,a=2} 1",
+            b"123// c 1",
+            b"123// c{}x 1",
+            b"=123//",
+            b"=123// 1 2",
+            b"123/1.0/ c{} 1",
+            b"123// c{k=%ZZ} 1",
+            b"123// c{} ",
+        ] {
+            let r = parse_fetch_line(bad).and_then(|l| match l {
+                FetchLine::Full { header, .. } => parse_header(header).map(|_| ()),
+                FetchLine::Cont(_) => Ok(()),
+            });
+            assert!(r.is_err(), "accepted {:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn renders_what_it_parses() {
+        let key = SeriesKey {
+            class: "a{b}=c".into(),
+            labels: [("k,=".to_string(), "é x".to_string())].into(),
+        };
+        let p = Point {
+            ts: -5,
+            geo: Some(Geo { lat: -1.5, lon: 1e-7 }),
+            elev: Some(-3),
+            value: Value::Double(100.0),
+        };
+        let mut out = Vec::new();
+        render_full_line(&mut out, &key, &p);
+        render_cont_line(&mut out, &p);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text,
+            "-5/-1.5:1.0E-7/-3 a%7Bb%7D%3Dc{k%2C%3D=%C3%A9%20x} 100.0\n=-5/-1.5:1.0E-7/-3 100.0\n"
+        );
+        let mut lines = text.lines();
+        let FetchLine::Full { header, point, .. } = parse_fetch_line(lines.next().unwrap().as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!((parse_header(header).unwrap(), point), (key, p));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof!["[a-z.]{1,12}", "[{}=,%+~/ '\"\\:#a-z]{1,10}", "\\PC{1,8}",]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                any::<i64>().prop_map(Value::Long),
+                any::<f64>().prop_map(Value::Double),
+                prop_oneof![
+                    Just(0.0),
+                    Just(-0.0),
+                    Just(f64::NAN),
+                    Just(f64::INFINITY),
+                    Just(f64::MIN_POSITIVE)
+                ]
+                .prop_map(Value::Double),
+                (-1_000_000i64..1_000_000, 0u32..4).prop_map(|(m, d)| Value::Double(m as f64 / 10f64.powi(d as i32))),
+                any::<bool>().prop_map(Value::Bool),
+                "\\PC{0,20}".prop_map(Value::Str),
+                proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bin),
+            ]
+        }
+
+        fn point() -> impl Strategy<Value = Point> {
+            let geo = proptest::option::of((-90.0f64..90.0, -180.0f64..180.0).prop_map(|(lat, lon)| Geo { lat, lon }));
+            (any::<i64>(), geo, proptest::option::of(any::<i64>()), value()).prop_map(|(ts, geo, elev, value)| Point {
+                ts,
+                geo,
+                elev,
+                value,
+            })
+        }
+
+        fn same(a: &Point, b: &Point) -> bool {
+            let v = match (&a.value, &b.value) {
+                (Value::Double(x), Value::Double(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+                (x, y) => x == y,
+            };
+            v && a.ts == b.ts && a.geo == b.geo && a.elev == b.elev
+        }
+
+        proptest! {
+            #[test]
+            fn parse_render_identity(
+                class in name(),
+                labels in proptest::collection::btree_map(name(), name(), 0..4),
+                p in point(),
+            ) {
+                let key = SeriesKey { class, labels };
+                let mut out = Vec::new();
+                render_full_line(&mut out, &key, &p);
+                render_cont_line(&mut out, &p);
+                let text = out.strip_suffix(b"\n").unwrap();
+                let mut lines = text.split(|&b| b == b'\n');
+                let FetchLine::Full { header, attrs: None, point } = parse_fetch_line(lines.next().unwrap()).unwrap()
+                else { panic!("not a full line") };
+                prop_assert_eq!(parse_header(header).unwrap(), key);
+                prop_assert!(same(&point, &p), "{:?} != {:?}", point, p);
+                let FetchLine::Cont(point) = parse_fetch_line(lines.next().unwrap()).unwrap() else { panic!() };
+                prop_assert!(same(&point, &p));
+            }
+
+            #[test]
+            fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+                if let Ok(FetchLine::Full { header, .. }) = parse_fetch_line(&bytes) {
+                    let _ = parse_header(header);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Warp 10 selectors (`reference/warp10-api.md` §2.1): `class{label=value,label~regex}` where
+//! the class may be `=exact`, `~regex` or plain exact, regexes are full-match, only the named
+//! labels are constrained, and a missing label falls back to the attribute of that name.
+
+use super::{SeriesKey, percent};
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Exact(String),
+    Regex(regex::Regex),
+}
+
+impl Matcher {
+    fn regex(pattern: &str) -> Result<Matcher> {
+        let re = regex::Regex::new(&format!("^(?:{pattern})$"))
+            .with_context(|| format!("invalid regular expression {pattern:?}"))?;
+        Ok(Matcher::Regex(re))
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        match self {
+            Matcher::Exact(e) => e == s,
+            Matcher::Regex(r) => r.is_match(s),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Selector {
+    class: Matcher,
+    labels: Vec<(String, Matcher)>,
+}
+
+impl Selector {
+    pub fn parse(text: &str) -> Result<Selector> {
+        let open = text
+            .find('{')
+            .with_context(|| format!("selector {text:?} has no '{{'"))?;
+        if open == 0 || !text.ends_with('}') {
+            bail!("selector {text:?} must look like class{{labels}}");
+        }
+        let class = percent::decode_str(text[..open].as_bytes()).context("selector class")?;
+        let class = if let Some(exact) = class.strip_prefix('=') {
+            Matcher::Exact(exact.to_string())
+        } else if let Some(re) = class.strip_prefix('~') {
+            Matcher::regex(re)?
+        } else {
+            Matcher::Exact(class)
+        };
+        let mut labels = Vec::new();
+        for piece in text[open + 1..text.len() - 1].split(',') {
+            let piece = piece.trim();
+            if piece.is_empty() {
+                continue;
+            }
+            let sep = if piece.contains('=') {
+                '='
+            } else if piece.contains('~') {
+                '~'
+            } else {
+                bail!("selector label {piece:?} needs = or ~");
+            };
+            // Like Warp 10: the value stops at a second separator (it must be encoded as %3D).
+            let mut parts = piece.split(sep);
+            let name = percent::decode_str(parts.next().unwrap_or_default().as_bytes())?;
+            let value = percent::decode_str(parts.next().unwrap_or_default().as_bytes())?;
+            let m = if sep == '=' {
+                Matcher::Exact(value)
+            } else {
+                Matcher::regex(&value)?
+            };
+            labels.push((name, m));
+        }
+        Ok(Selector { class, labels })
+    }
+
+    pub fn matches(&self, key: &SeriesKey, attrs: &BTreeMap<String, String>) -> bool {
+        self.class.matches(&key.class)
+            && self.labels.iter().all(|(name, m)| {
+                key.labels
+                    .get(name)
+                    .or_else(|| attrs.get(name))
+                    .is_some_and(|v| m.matches(v))
+            })
+    }
+}
+
+/// The selector matching exactly this class and these labels (and series with more labels).
+pub fn exact_selector(key: &SeriesKey) -> String {
+    let mut out = b"=".to_vec();
+    super::line::render_header(&mut out, key);
+    String::from_utf8(out).expect("percent-encoded selector is ASCII")
+}
+
+/// The selector matching every series of one class.
+pub fn exact_class_selector(class: &str) -> String {
+    format!("={}{{}}", percent::encode_to_string(class))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(class: &str, labels: &[(&str, &str)]) -> SeriesKey {
+        SeriesKey {
+            class: class.into(),
+            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn matching_rules() {
+        let none = BTreeMap::new();
+        let k = key("os.cpu", &[("host", "web01"), ("dc", "par1")]);
+        assert!(Selector::parse("os.cpu{}").unwrap().matches(&k, &none));
+        assert!(Selector::parse("~os\\..*{dc=par1}").unwrap().matches(&k, &none));
+        assert!(
+            !Selector::parse("~os{}").unwrap().matches(&k, &none),
+            "regex is full match"
+        );
+        assert!(Selector::parse("=os.cpu{host~web.*}").unwrap().matches(&k, &none));
+        assert!(!Selector::parse("os.cpu{rack=1}").unwrap().matches(&k, &none));
+        let attrs = [("rack".to_string(), "1".to_string())].into();
+        assert!(
+            Selector::parse("os.cpu{rack=1}").unwrap().matches(&k, &attrs),
+            "attribute fallback"
+        );
+        assert!(Selector::parse("{}").is_err());
+        assert!(Selector::parse("c{a}").is_err());
+        assert!(Selector::parse("c").is_err());
+    }
+
+    #[test]
+    fn exact_selectors_round_trip_reserved_characters() {
+        let none = BTreeMap::new();
+        let k = key("~a{b}=,", &[("k=,~}", "v a%+"), ("x", "")]);
+        let sel = exact_selector(&k);
+        assert_eq!(sel, "=%7Ea%7Bb%7D%3D%2C{k%3D%2C%7E%7D=v%20a%25%2B,x=}");
+        assert!(Selector::parse(&sel).unwrap().matches(&k, &none));
+        let other = key("~a{b}=,", &[("k=,~}", "v a%+ ")]);
+        assert!(!Selector::parse(&sel).unwrap().matches(&other, &none));
+        assert!(
+            Selector::parse(&exact_class_selector("~a{b}"))
+                .unwrap()
+                .matches(&key("~a{b}", &[]), &none)
+        );
+    }
+}
