@@ -1,29 +1,20 @@
 //! `warp-offload fake-warp10` over HTTP: the endpoint contracts of reference/warp10-api.md
 //! (status codes, token sources, ranges, order), the admin API and every injected fault.
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
-const READ: &str = "read-token-canary";
-const WRITE: &str = "write-token-canary";
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{FakeWarp10, READ_TOKEN as READ, TestDir, WRITE_TOKEN as WRITE};
+
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
 /// 2024-01-16T00:00:00Z in microseconds.
 const DAY: i64 = 1_705_363_200_000_000;
 
 struct Fake {
-    child: Child,
-    url: String,
+    fake: FakeWarp10,
     agent: ureq::Agent,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
 }
 
 struct Reply {
@@ -39,7 +30,10 @@ impl Reply {
     }
 
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn lines(&self) -> Vec<&str> {
@@ -48,37 +42,16 @@ impl Reply {
 }
 
 fn start(args: &[&str]) -> Fake {
-    let dir = tempfile::tempdir().unwrap();
-    let port_file = dir.path().join("port");
-    let child = Command::new(env!("CARGO_BIN_EXE_warp-offload"))
-        .args(["fake-warp10", "--listen", "127.0.0.1:0", "--port-file"])
-        .arg(&port_file)
-        .args(args)
-        .env("WARP10_READ_TOKEN", READ)
-        .env("WARP10_WRITE_TOKEN", WRITE)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let port = wait_for_port(&port_file);
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-    Fake { child, url: format!("http://127.0.0.1:{port}"), agent, _dir: dir }
-}
-
-fn wait_for_port(path: &Path) -> u16 {
-    let t0 = Instant::now();
-    loop {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            return text.trim().parse().unwrap();
-        }
-        assert!(t0.elapsed() < Duration::from_secs(60), "fake did not start");
-        std::thread::sleep(Duration::from_millis(20));
+    Fake {
+        fake: FakeWarp10::start(args),
+        agent,
     }
 }
 
 impl Fake {
     fn get(&self, path: &str, token: Option<&str>, query: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.get(format!("{}{path}", self.url));
+        let mut req = self.agent.get(format!("{}{path}", self.fake.url));
         if let Some(t) = token {
             req = req.header("X-Warp10-Token", t);
         }
@@ -89,7 +62,7 @@ impl Fake {
     }
 
     fn post(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut req = self.agent.post(format!("{}{path}", self.url));
+        let mut req = self.agent.post(format!("{}{path}", self.fake.url));
         if let Some(t) = token {
             req = req.header("X-Warp10-Token", t);
         }
@@ -108,7 +81,11 @@ impl Fake {
     }
 
     fn faults(&self, json: &str) {
-        assert_eq!(self.post("/admin/faults", None, &[], json.as_bytes()).status, 200, "{json}");
+        assert_eq!(
+            self.post("/admin/faults", None, &[], json.as_bytes()).status,
+            200,
+            "{json}"
+        );
     }
 
     /// (series, points) matching `selector` in the whole time range.
@@ -121,14 +98,21 @@ impl Fake {
 
 fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     let mut r = r.unwrap();
-    let headers =
-        r.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string())).collect();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
     let mut bytes = Vec::new();
     let body = match r.body_mut().as_reader().read_to_end(&mut bytes) {
         Ok(_) => Ok(String::from_utf8(bytes).unwrap()),
         Err(e) => Err(e.to_string()),
     };
-    Reply { status: r.status().as_u16(), headers, body }
+    Reply {
+        status: r.status().as_u16(),
+        headers,
+        body,
+    }
 }
 
 fn with_edge_cases() -> Fake {
@@ -137,9 +121,9 @@ fn with_edge_cases() -> Fake {
 
 #[test]
 fn prints_its_url_and_writes_the_port_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let port_file = dir.path().join("port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warp-offload"))
+    let t = TestDir::new();
+    let port_file = t.path("port");
+    let mut child = Command::new(support::bin())
         .args(["fake-warp10", "--listen", "127.0.0.1:0", "--port-file"])
         .arg(&port_file)
         .env("WARP10_READ_TOKEN", READ)
@@ -148,36 +132,34 @@ fn prints_its_url_and_writes_the_port_file() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let port = wait_for_port(&port_file);
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let port = std::fs::read_to_string(&port_file).unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(line, format!("http://127.0.0.1:{port}\n"));
+    assert_eq!(
+        line,
+        format!("http://127.0.0.1:{}\n", port.trim()),
+        "the port file is written before the URL"
+    );
 }
 
 #[test]
 fn fails_clearly_without_tokens_or_on_a_bad_load_file() {
-    let out = Command::new(env!("CARGO_BIN_EXE_warp-offload"))
-        .args(["fake-warp10", "--listen", "127.0.0.1:0"])
-        .env_remove("WARP10_READ_TOKEN")
-        .env_remove("WARP10_WRITE_TOKEN")
-        .output()
-        .unwrap();
+    let t = TestDir::new();
+    let out = support::run(
+        support::cmd(t.dir.path()).args(["fake-warp10", "--listen", "127.0.0.1:0"]),
+        "",
+    );
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("WARP10_READ_TOKEN"));
-    let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bad.gts");
+    assert!(support::stderr(&out).contains("WARP10_READ_TOKEN"));
+    let bad = t.path("bad.gts");
     std::fs::write(&bad, "1// ok{} 1\n2// ok{} nope\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_warp-offload"))
-        .args(["fake-warp10", "--listen", "127.0.0.1:0", "--load"])
-        .arg(&bad)
-        .env("WARP10_READ_TOKEN", READ)
-        .env("WARP10_WRITE_TOKEN", WRITE)
-        .output()
-        .unwrap();
+    let mut c = support::cmd(t.dir.path());
+    c.args(["fake-warp10", "--listen", "127.0.0.1:0", "--load"]).arg(&bad);
+    let out = support::run(c.env("WARP10_READ_TOKEN", READ).env("WARP10_WRITE_TOKEN", WRITE), "");
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = support::stderr(&out);
     assert!(err.contains("line 2") && err.contains("Parse error at index"), "{err}");
 }
 
@@ -205,11 +187,15 @@ fn fetch_text_is_newest_first_with_continuation_lines_and_inclusive_range() {
     );
     // Both ends inclusive, exactly.
     let only = |start: i64, end: i64| {
-        fake.fetch(&[("selector", "edge.boundary{}"), ("start", &start.to_string()), ("end", &end.to_string())])
-            .lines()
-            .iter()
-            .map(|l| l.rsplit(' ').next().unwrap().to_string())
-            .collect::<Vec<_>>()
+        fake.fetch(&[
+            ("selector", "edge.boundary{}"),
+            ("start", &start.to_string()),
+            ("end", &end.to_string()),
+        ])
+        .lines()
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        .collect::<Vec<_>>()
     };
     assert_eq!(only(DAY, DAY), ["'at'"]);
     assert_eq!(only(DAY, DAY + 1), ["'after'", "'at'"]);
@@ -227,11 +213,35 @@ fn fetch_renders_every_type_fulltext_and_attributes() {
     let mut values: Vec<&str> = r.lines().iter().map(|l| l.rsplit(' ').next().unwrap()).collect();
     // Double.MIN_VALUE, Java prints 4.9E-324: checked by gts::value's own tests, not here.
     values.remove(5);
-    assert_eq!(values, ["-0.0", "-Infinity", "Infinity", "NaN", "1.7976931348623157E308", "1.0E-5", "1.0E7", "100.0", "3.14"]);
-    let r = fake.fetch(&[&[("selector", "edge.mixed{}"), ("format", "fulltext"), ("showattr", "")][..], &all].concat());
+    assert_eq!(
+        values,
+        [
+            "-0.0",
+            "-Infinity",
+            "Infinity",
+            "NaN",
+            "1.7976931348623157E308",
+            "1.0E-5",
+            "1.0E7",
+            "100.0",
+            "3.14"
+        ]
+    );
+    let r = fake.fetch(
+        &[
+            &[("selector", "edge.mixed{}"), ("format", "fulltext"), ("showattr", "")][..],
+            &all,
+        ]
+        .concat(),
+    );
     let lines = r.lines();
     assert_eq!(lines.len(), 6);
-    assert!(lines.iter().all(|l| l.contains(" edge.mixed{.app=myapp,kind=mixed}{} ")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains(" edge.mixed{.app=myapp,kind=mixed}{} ")),
+        "{lines:?}"
+    );
     let values: Vec<&str> = lines.iter().map(|l| l.rsplit(' ').next().unwrap()).collect();
     assert_eq!(values, ["2", "b64:AQID", "'one'", "T", "1.5", "1"]);
     let r = fake.fetch(&[&[("selector", "edge.geo{}")][..], &all].concat());
@@ -248,8 +258,16 @@ fn fetch_renders_every_type_fulltext_and_attributes() {
     );
     // Percent-encoded names come back encoded; hidden labels stay hidden.
     let r = fake.fetch(&[&[("selector", "~a.*{}")][..], &all].concat());
-    assert_eq!(r.lines(), ["1705363170000000// a%7Bb%7D%3Dc%2Cd%25e%2Bf%7Eg%2Fh{.app=myapp,k%2C%7B%7D%3D=v%3D1%2C%25%2B%7E%2F%7D} 1"]);
-    assert!(!fake.fetch(&[&[("selector", "~.*{}")][..], &all].concat()).body().contains(".owner"));
+    assert_eq!(
+        r.lines(),
+        ["1705363170000000// a%7Bb%7D%3Dc%2Cd%25e%2Bf%7Eg%2Fh{.app=myapp,k%2C%7B%7D%3D=v%3D1%2C%25%2B%7E%2F%7D} 1"]
+    );
+    assert!(
+        !fake
+            .fetch(&[&[("selector", "~.*{}")][..], &all].concat())
+            .body()
+            .contains(".owner")
+    );
 }
 
 #[test]
@@ -257,8 +275,17 @@ fn fetch_time_parameters_and_errors() {
     let fake = with_edge_cases();
     let sel = ("selector", "edge.days{host=h1}");
     let n = |q: &[(&str, &str)]| fake.fetch(&[&[sel][..], q].concat()).lines().len();
-    assert_eq!(n(&[("start", "2024-01-14T00:00:00Z"), ("end", "2024-01-15T00:00:00Z")]), 5);
-    assert_eq!(n(&[("start", "2024-01-14T01:00:00+01:00"), ("end", "2024-01-14T06:00:00.000000Z")]), 2);
+    assert_eq!(
+        n(&[("start", "2024-01-14T00:00:00Z"), ("end", "2024-01-15T00:00:00Z")]),
+        5
+    );
+    assert_eq!(
+        n(&[
+            ("start", "2024-01-14T01:00:00+01:00"),
+            ("end", "2024-01-14T06:00:00.000000Z")
+        ]),
+        2
+    );
     // end + timespan is [end - timespan + 1, end]; start + timespan is [start, start + timespan - 1].
     assert_eq!(n(&[("end", "2024-01-15T00:00:00Z"), ("timespan", "86400000000")]), 4);
     assert_eq!(n(&[("end", "2024-01-15T00:00:00Z"), ("timespan", "PT24H")]), 4);
@@ -272,31 +299,73 @@ fn fetch_time_parameters_and_errors() {
     assert_eq!(status(&[]), 400);
     assert_eq!(status(&[("start", "0"), ("end", "1"), ("timespan", "1")]), 400);
     assert_eq!(status(&[("start", "yesterday"), ("end", "1")]), 400);
-    assert_eq!(status(&[("start", "2024-01-14T00:00:00"), ("end", "1")]), 400, "ISO without a zone");
+    assert_eq!(
+        status(&[("start", "2024-01-14T00:00:00"), ("end", "1")]),
+        400,
+        "ISO without a zone"
+    );
     assert_eq!(status(&[("end", "1"), ("timespan", "-1"), ("count", "1")]), 400);
     assert_eq!(fake.fetch(&[("start", "0"), ("end", "1")]).status, 400, "no selector");
-    assert_eq!(fake.fetch(&[("selector", "nobraces"), ("start", "0"), ("end", "1")]).status, 400);
+    assert_eq!(
+        fake.fetch(&[("selector", "nobraces"), ("start", "0"), ("end", "1")])
+            .status,
+        400
+    );
     // Token: header first, then ?token=; the write token does not read.
     let q = [sel, ("start", "0"), ("end", "now")];
     assert_eq!(fake.get("/api/v0/fetch", None, &q).status, 403);
     assert_eq!(fake.get("/api/v0/fetch", Some(WRITE), &q).status, 403);
-    assert_eq!(fake.get("/api/v0/fetch", None, &[&q[..], &[("token", READ)]].concat()).status, 200);
-    assert_eq!(fake.get("/api/v0/fetch", Some(READ), &[&q[..], &[("token", "bad")]].concat()).status, 200);
+    assert_eq!(
+        fake.get("/api/v0/fetch", None, &[&q[..], &[("token", READ)]].concat())
+            .status,
+        200
+    );
+    assert_eq!(
+        fake.get("/api/v0/fetch", Some(READ), &[&q[..], &[("token", "bad")]].concat())
+            .status,
+        200
+    );
 }
 
 #[test]
 fn find_lists_series_with_attrs_and_checks_the_token_param_first() {
     let fake = with_edge_cases();
-    let q = [("selector", "~edge\\.days{host~h.*}"), ("showattr", ""), ("sortmeta", "")];
+    let q = [
+        ("selector", "~edge\\.days{host~h.*}"),
+        ("showattr", ""),
+        ("sortmeta", ""),
+    ];
     let r = fake.get("/api/v0/find", Some(READ), &q);
     assert_eq!(r.status, 200);
-    assert_eq!(r.lines(), ["edge.days{.app=myapp,host=h1}{}", "edge.days{.app=myapp,host=h2}{}"]);
+    assert_eq!(
+        r.lines(),
+        ["edge.days{.app=myapp,host=h1}{}", "edge.days{.app=myapp,host=h2}{}"]
+    );
     assert!(r.body().ends_with("}\n"));
-    let r = fake.get("/api/v0/find", None, &[("selector", "edge.days{host=h2}"), ("token", READ)]);
+    let r = fake.get(
+        "/api/v0/find",
+        None,
+        &[("selector", "edge.days{host=h2}"), ("token", READ)],
+    );
     assert_eq!(r.lines(), ["edge.days{.app=myapp,host=h2}"]);
-    assert_eq!(fake.get("/api/v0/find", Some(READ), &[("selector", "edge.days{}"), ("token", "bad")]).status, 403);
-    assert_eq!(fake.get("/api/v0/find", None, &[("selector", "edge.days{}")]).status, 403);
-    assert_eq!(fake.get("/api/v0/find", Some(READ), &[]).status, 500, "missing selector");
+    assert_eq!(
+        fake.get(
+            "/api/v0/find",
+            Some(READ),
+            &[("selector", "edge.days{}"), ("token", "bad")]
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        fake.get("/api/v0/find", None, &[("selector", "edge.days{}")]).status,
+        403
+    );
+    assert_eq!(
+        fake.get("/api/v0/find", Some(READ), &[]).status,
+        500,
+        "missing selector"
+    );
     assert_eq!(fake.get("/api/v0/find", Some(READ), &[("selector", "{}")]).status, 500);
     // Selector matching: =prefix, unanchored-looking regexes are full matches, attribute-free.
     let n = |s: &str| fake.get("/api/v0/find", Some(READ), &[("selector", s)]).lines().len();
@@ -304,7 +373,11 @@ fn find_lists_series_with_attrs_and_checks_the_token_param_first() {
     assert_eq!(n("~edge{}"), 0);
     assert_eq!(n("~edge.*{kind~bo.*}"), 2, "edge.bool and edge.boundary");
     assert_eq!(n("~temp.*{citt%C3%A0=Z%C3%BCrich%20%E2%82%AC}"), 1);
-    let r = fake.get("/api/v0/find", Some(READ), &[("selector", "edge.days{host=h1}"), ("format", "json")]);
+    let r = fake.get(
+        "/api/v0/find",
+        Some(READ),
+        &[("selector", "edge.days{host=h1}"), ("format", "json")],
+    );
     let v: serde_json::Value = serde_json::from_str(r.body()).unwrap();
     assert_eq!(v[0]["c"], "edge.days");
     assert_eq!(v[0]["l"]["host"], "h1");
@@ -316,20 +389,36 @@ fn update_stores_overwrites_and_reports_parse_errors() {
     let r = fake.update("10// a{x=1} 1\n20// a{x=1} 2\n=30// 3\n\n# comment\n20// a{x=1} 22\n");
     assert_eq!((r.status, r.body()), (200, ""));
     assert_eq!(fake.count("a{}"), (1, 3));
-    let lines = fake.fetch(&[("selector", "a{}"), ("start", "0"), ("end", "100")]).body().to_string();
+    let lines = fake
+        .fetch(&[("selector", "a{}"), ("start", "0"), ("end", "100")])
+        .body()
+        .to_string();
     assert_eq!(lines, "30// a{.app=warp-offload-fake,x=1} 3\n=20// 22\n=10// 1\n");
     // A bad line: 400 naming it, lines before it kept.
     let r = fake.update("40// b{} 4\n50// b{} 5\n60// b{} x y\n70// b{} 7\n");
     assert_eq!(r.status, 400);
-    assert!(r.body().contains("Parse error at index 9 in '60// b{} x y'"), "{}", r.body());
+    assert!(
+        r.body().contains("Parse error at index 9 in '60// b{} x y'"),
+        "{}",
+        r.body()
+    );
     assert_eq!(fake.count("b{}"), (1, 2));
     assert_eq!(fake.update("=1// 1\n").status, 400, "continuation first");
     assert_eq!(fake.post("/api/v0/update", Some(READ), &[], b"1// c{} 1").status, 403);
     assert_eq!(fake.post("/api/v0/update", None, &[], b"1// c{} 1").status, 403);
-    assert_eq!(fake.post(&format!("/api/v0/update/{WRITE}"), None, &[], b"1// c{} 1").status, 200);
+    assert_eq!(
+        fake.post(&format!("/api/v0/update/{WRITE}"), None, &[], b"1// c{} 1")
+            .status,
+        200
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     std::io::Write::write_all(&mut gz, b"1// d{} 1\n2// d{} 2\n").unwrap();
-    let r = fake.post("/api/v0/update", Some(WRITE), &[("Content-Type", "application/gzip")], &gz.finish().unwrap());
+    let r = fake.post(
+        "/api/v0/update",
+        Some(WRITE),
+        &[("Content-Type", "application/gzip")],
+        &gz.finish().unwrap(),
+    );
     assert_eq!(r.status, 200);
     assert_eq!(fake.count("~.*{}"), (4, 8));
     // The lines of the edge-case file all load.
@@ -344,20 +433,58 @@ fn delete_follows_the_standalone_check_order() {
     let sel = ("selector", "edge.days{}");
     let range = [("start", "0"), ("end", "1")];
     assert_eq!(del(None, &[&[sel][..], &range].concat()).status, 500, "no token");
-    assert_eq!(del(Some(READ), &[&[sel][..], &range].concat()).status, 500, "read token");
-    assert_eq!(del(Some(WRITE), &[&[sel, ("cache", ""), ("nocache", "")][..], &range].concat()).status, 500);
+    assert_eq!(
+        del(Some(READ), &[&[sel][..], &range].concat()).status,
+        500,
+        "read token"
+    );
+    assert_eq!(
+        del(
+            Some(WRITE),
+            &[&[sel, ("cache", ""), ("nocache", "")][..], &range].concat()
+        )
+        .status,
+        500
+    );
     assert_eq!(del(Some(WRITE), &range).status, 400, "no selector");
-    assert_eq!(del(Some(WRITE), &[&[("selector", "")][..], &range].concat()).status, 400);
-    assert_eq!(del(Some(WRITE), &[&[sel, ("minage", "1")][..], &range].concat()).status, 500);
-    assert_eq!(del(Some(WRITE), &[sel, ("start", "0")]).status, 500, "start without end");
+    assert_eq!(
+        del(Some(WRITE), &[&[("selector", "")][..], &range].concat()).status,
+        400
+    );
+    assert_eq!(
+        del(Some(WRITE), &[&[sel, ("minage", "1")][..], &range].concat()).status,
+        500
+    );
+    assert_eq!(
+        del(Some(WRITE), &[sel, ("start", "0")]).status,
+        500,
+        "start without end"
+    );
     assert_eq!(del(Some(WRITE), &[sel, ("start", "x"), ("end", "1")]).status, 500);
-    assert_eq!(del(Some(WRITE), &[sel, ("start", "now"), ("end", "1")]).status, 500, "no 'now' on delete");
+    assert_eq!(
+        del(Some(WRITE), &[sel, ("start", "now"), ("end", "1")]).status,
+        500,
+        "no 'now' on delete"
+    );
     assert_eq!(del(Some(WRITE), &[sel]).status, 500, "no range and no deleteall");
     assert_eq!(del(Some(WRITE), &[sel, ("deleteall", ""), ("nocache", "")]).status, 500);
-    assert_eq!(del(Some(WRITE), &[sel, ("start", "2"), ("end", "1")]).status, 500, "start > end");
-    assert_eq!(del(Some(WRITE), &[&[("selector", "nobraces")][..], &range].concat()).status, 400);
-    assert_eq!(del(Some(WRITE), &[&[("selector", "c{novalue}")][..], &range].concat()).status, 500);
-    assert_eq!(del(Some(WRITE), &[&[sel, ("activeafter", "1")][..], &range].concat()).status, 500);
+    assert_eq!(
+        del(Some(WRITE), &[sel, ("start", "2"), ("end", "1")]).status,
+        500,
+        "start > end"
+    );
+    assert_eq!(
+        del(Some(WRITE), &[&[("selector", "nobraces")][..], &range].concat()).status,
+        400
+    );
+    assert_eq!(
+        del(Some(WRITE), &[&[("selector", "c{novalue}")][..], &range].concat()).status,
+        500
+    );
+    assert_eq!(
+        del(Some(WRITE), &[&[sel, ("activeafter", "1")][..], &range].concat()).status,
+        500
+    );
     assert_eq!(fake.count("edge.days{}"), (2, 32), "nothing deleted so far");
 }
 
@@ -369,7 +496,10 @@ fn delete_dryrun_range_and_deleteall() {
     let r = del(&[&[("selector", "edge.days{}"), ("dryrun", "")][..], &day].concat());
     assert_eq!(r.status, 200);
     assert!(r.header("Content-Type").unwrap().starts_with("text/plain"));
-    assert_eq!(r.body(), "edge.days{.app=myapp,host=h1}{}\r\nedge.days{.app=myapp,host=h2}{}\r\n");
+    assert_eq!(
+        r.body(),
+        "edge.days{.app=myapp,host=h1}{}\r\nedge.days{.app=myapp,host=h2}{}\r\n"
+    );
     assert_eq!(fake.count("edge.days{}"), (2, 32), "dry run deletes nothing");
     // Inclusive range: 00:00, 06:00, 12:00, 18:00 of h1 (h2 is 1 ms later, so 18:00:00.001 stays).
     let r = del(&[&[("selector", "edge.days{}")][..], &day].concat());
@@ -377,7 +507,11 @@ fn delete_dryrun_range_and_deleteall() {
     assert_eq!(fake.count("edge.days{host=h1}"), (1, 12));
     assert_eq!(fake.count("edge.days{host=h2}"), (1, 13));
     // A range delete keeps the series listed, even with no point left; deleteall unregisters.
-    del(&[("selector", "edge.days{host=h1}"), ("start", "0"), ("end", &i64::MAX.to_string())]);
+    del(&[
+        ("selector", "edge.days{host=h1}"),
+        ("start", "0"),
+        ("end", &i64::MAX.to_string()),
+    ]);
     assert_eq!(fake.count("edge.days{host=h1}"), (1, 0));
     let r = del(&[("selector", "edge.days{host=h1}"), ("deleteall", "")]);
     assert_eq!(r.body(), "edge.days{.app=myapp,host=h1}{}\r\n");
@@ -387,14 +521,24 @@ fn delete_dryrun_range_and_deleteall() {
 }
 
 fn cut_fetch(fake: &Fake, mode: &str, after: u64) -> Reply {
-    fake.faults(&format!(r#"{{"fetch_cut":{{"after_points":{after},"mode":"{mode}"}}}}"#));
-    fake.fetch(&[("selector", "edge.days{}"), ("start", "0"), ("end", "now"), ("showerrors", "")])
+    fake.faults(&format!(
+        r#"{{"fetch_cut":{{"after_points":{after},"mode":"{mode}"}}}}"#
+    ));
+    fake.fetch(&[
+        ("selector", "edge.days{}"),
+        ("start", "0"),
+        ("end", "now"),
+        ("showerrors", ""),
+    ])
 }
 
 #[test]
 fn fault_fetch_cuts() {
     let fake = with_edge_cases();
-    let whole = fake.fetch(&[("selector", "edge.days{}"), ("start", "0"), ("end", "now")]).body().to_string();
+    let whole = fake
+        .fetch(&[("selector", "edge.days{}"), ("start", "0"), ("end", "now")])
+        .body()
+        .to_string();
     let whole_lines: Vec<&str> = whole.lines().collect();
     assert_eq!(whole_lines.len(), 32);
 
@@ -438,10 +582,18 @@ fn fault_errors_latency_and_delete_faults() {
     fake.faults(r#"{"fail_next":{"fetch":2,"delete":1}}"#);
     let q = [("selector", "edge.days{}"), ("start", "0"), ("end", "now")];
     assert_eq!(fake.fetch(&q).status, 500);
-    assert_eq!(fake.get("/api/v0/find", Some(READ), &q).status, 200, "other endpoints unaffected");
+    assert_eq!(
+        fake.get("/api/v0/find", Some(READ), &q).status,
+        200,
+        "other endpoints unaffected"
+    );
     assert_eq!(fake.fetch(&q).status, 500);
     assert_eq!(fake.fetch(&q).status, 200);
-    assert_eq!(fake.get("/api/v0/delete", Some(WRITE), &[("selector", "x{}"), ("deleteall", "")]).status, 500);
+    assert_eq!(
+        fake.get("/api/v0/delete", Some(WRITE), &[("selector", "x{}"), ("deleteall", "")])
+            .status,
+        500
+    );
 
     fake.faults(r#"{"latency_ms":300,"chunk_latency_ms":100}"#);
     let t0 = Instant::now();
@@ -449,9 +601,17 @@ fn fault_errors_latency_and_delete_faults() {
     assert!(t0.elapsed() >= Duration::from_millis(400), "{:?}", t0.elapsed());
 
     fake.faults(r#"{"delete_disabled":"config"}"#);
-    assert_eq!(fake.get("/api/v0/delete", None, &[]).status, 400, "checked before the token");
+    assert_eq!(
+        fake.get("/api/v0/delete", None, &[]).status,
+        400,
+        "checked before the token"
+    );
     fake.faults(r#"{"delete_disabled":"manager"}"#);
-    assert_eq!(fake.get("/api/v0/delete", Some(WRITE), &[("selector", "x{}"), ("deleteall", "")]).status, 403);
+    assert_eq!(
+        fake.get("/api/v0/delete", Some(WRITE), &[("selector", "x{}"), ("deleteall", "")])
+            .status,
+        403
+    );
 
     fake.faults(r#"{"delete_abort_after":1}"#);
     let del = |dry: bool| {
@@ -465,14 +625,28 @@ fn fault_errors_latency_and_delete_faults() {
     let r = del(false);
     assert_eq!(r.status, 200);
     assert!(r.body.is_err());
-    assert_eq!(fake.count("~edge\\.(days|bool){}"), (2, 32), "exactly one series deleted: edge.bool, listed first");
+    assert_eq!(
+        fake.count("~edge\\.(days|bool){}"),
+        (2, 32),
+        "exactly one series deleted: edge.bool, listed first"
+    );
     assert_eq!(fake.post("/admin/faults", None, &[], b"{\"nope\":1}").status, 400);
 }
 
 #[test]
 fn faults_from_the_command_line() {
-    let fake = start(&["--load", EDGE, "--faults", r#"{"fetch_cut":{"after_points":1,"mode":"boundary"}}"#]);
-    assert_eq!(fake.fetch(&[("selector", "edge.days{}"), ("start", "0"), ("end", "now")]).lines().len(), 1);
+    let fake = start(&[
+        "--load",
+        EDGE,
+        "--faults",
+        r#"{"fetch_cut":{"after_points":1,"mode":"boundary"}}"#,
+    ]);
+    assert_eq!(
+        fake.fetch(&[("selector", "edge.days{}"), ("start", "0"), ("end", "now")])
+            .lines()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -481,10 +655,20 @@ fn generates_d1_shaped_data() {
     let (series, points) = fake.count("~os\\..*{}");
     assert_eq!(series, 30);
     assert!((129_400..=129_600).contains(&points), "{points}");
-    let r = fake.fetch(&[("selector", "os.cpu.usage_user{host=web-0000.eu-west-1a}"), ("start", "2024-01-15T00:00:00Z"), ("timespan", "PT1H")]);
+    let r = fake.fetch(&[
+        ("selector", "os.cpu.usage_user{host=web-0000.eu-west-1a}"),
+        ("start", "2024-01-15T00:00:00Z"),
+        ("timespan", "PT1H"),
+    ]);
     let lines = r.lines();
-    assert!((350..=360).contains(&lines.len()), "one hour of 10 s samples: {}", lines.len());
-    assert!(lines[0].contains(" os.cpu.usage_user{.app=warp-offload-fake,dc=eu-west-1a,env=staging,host=web-0000.eu-west-1a,rack="));
+    assert!(
+        (350..=360).contains(&lines.len()),
+        "one hour of 10 s samples: {}",
+        lines.len()
+    );
+    assert!(lines[0].contains(
+        " os.cpu.usage_user{.app=warp-offload-fake,dc=eu-west-1a,env=staging,host=web-0000.eu-west-1a,rack="
+    ));
     let again = start(&["--generate", "infra", "--hosts", "3", "--days", "0.5", "--seed", "7"]);
     let q = [("selector", "~.*{}"), ("start", "0"), ("end", "now")];
     assert_eq!(fake.fetch(&q).body(), again.fetch(&q).body(), "same seed, same data");

@@ -15,10 +15,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub fn run(a: FakeWarp10Args) -> Result<Tally> {
-    let read_token =
-        Secret::require(a.read_token_file.as_deref(), "WARP10_READ_TOKEN", "--read-token-file", "read token")?;
-    let write_token =
-        Secret::require(a.write_token_file.as_deref(), "WARP10_WRITE_TOKEN", "--write-token-file", "write token")?;
+    let read_token = Secret::require(
+        a.read_token_file.as_deref(),
+        "WARP10_READ_TOKEN",
+        "--read-token-file",
+        "read token",
+    )?;
+    let write_token = Secret::require(
+        a.write_token_file.as_deref(),
+        "WARP10_WRITE_TOKEN",
+        "--write-token-file",
+        "write token",
+    )?;
     let faults = a.faults.as_deref().map(Faults::parse).transpose()?.unwrap_or_default();
     let fake = Arc::new(Fake::new(read_token, write_token, a.app.clone(), a.time_unit, faults));
 
@@ -26,7 +34,10 @@ pub fn run(a: FakeWarp10Args) -> Result<Tally> {
         let t0 = Instant::now();
         let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-        match fake.ingest(&mut reader).with_context(|| format!("reading {}", path.display()))? {
+        match fake
+            .ingest(&mut reader)
+            .with_context(|| format!("reading {}", path.display()))?
+        {
             Ok(n) => crate::log::info(
                 "fake-warp10",
                 None,
@@ -40,8 +51,10 @@ pub fn run(a: FakeWarp10Args) -> Result<Tally> {
         let t0 = Instant::now();
         let per_second = a.time_unit.per_second();
         let interval_secs = crate::time::parse_duration_secs(&a.interval).context("--interval")?;
-        let start = a.time_unit.from_timestamp(a.start.parse().with_context(|| format!("--start {:?}", a.start))?)?;
-        if !(a.days > 0.0) {
+        let start = a
+            .time_unit
+            .from_timestamp(a.start.parse().with_context(|| format!("--start {:?}", a.start))?)?;
+        if a.days.is_nan() || a.days <= 0.0 {
             bail!("--days must be positive");
         }
         let spec = Spec {
@@ -74,7 +87,9 @@ pub fn run(a: FakeWarp10Args) -> Result<Tally> {
         write_port_file(path, addr.port())?;
     }
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "http://{addr}").and_then(|()| stdout.flush()).context("writing the URL to stdout")?;
+    writeln!(stdout, "http://{addr}")
+        .and_then(|()| stdout.flush())
+        .context("writing the URL to stdout")?;
     fake.serve(listener);
     Ok(Tally::default())
 }

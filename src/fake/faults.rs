@@ -85,9 +85,15 @@ mod tests {
 
     #[test]
     fn parses_counts_and_rejects_typos() {
-        let mut f = Faults::parse(r#"{"fail_next":{"fetch":2},"fetch_cut":{"after_points":5,"mode":"mid_line"}}"#)
-            .unwrap();
-        assert_eq!(f.fetch_cut, Some(FetchCut { after_points: 5, mode: CutMode::MidLine }));
+        let mut f =
+            Faults::parse(r#"{"fail_next":{"fetch":2},"fetch_cut":{"after_points":5,"mode":"mid_line"}}"#).unwrap();
+        assert_eq!(
+            f.fetch_cut,
+            Some(FetchCut {
+                after_points: 5,
+                mode: CutMode::MidLine
+            })
+        );
         assert!(f.take_failure("fetch") && f.take_failure("fetch") && !f.take_failure("fetch"));
         assert!(!f.take_failure("find"));
         assert!(Faults::parse(r#"{"fetch_cutt":{}}"#).is_err());

@@ -80,7 +80,10 @@ enum Column {
 
 /// Generates every series of the spec.
 pub fn generate(spec: &Spec) -> Vec<Series> {
-    (0..spec.hosts).into_par_iter().flat_map_iter(|h| host(spec, h)).collect()
+    (0..spec.hosts)
+        .into_par_iter()
+        .flat_map_iter(|h| host(spec, h))
+        .collect()
 }
 
 fn host(spec: &Spec, h: usize) -> Vec<Series> {
@@ -101,7 +104,10 @@ fn host(spec: &Spec, h: usize) -> Vec<Series> {
         .zip(columns)
         .take(spec.series_per_host)
         .map(|(name, col)| {
-            let mut s = Series::new(SeriesKey { class: name.to_string(), labels: labels.clone() });
+            let mut s = Series::new(SeriesKey {
+                class: name.to_string(),
+                labels: labels.clone(),
+            });
             for (i, &t) in ts.iter().enumerate() {
                 if drop > 0.0 && rng.random::<f64>() < drop {
                     continue;
@@ -110,7 +116,12 @@ fn host(spec: &Spec, h: usize) -> Vec<Series> {
                     Column::Double(v) => Value::Double(v[i]),
                     Column::Long(v) => Value::Long(v[i]),
                 };
-                s.push(Point { ts: t, geo: None, elev: None, value });
+                s.push(Point {
+                    ts: t,
+                    geo: None,
+                    elev: None,
+                    value,
+                });
             }
             s
         })
@@ -124,7 +135,7 @@ fn labels_for(h: usize, rng: &mut StdRng, token_labels: &[(String, String)]) -> 
         ("host", format!("{role}-{h:04}.{dc}")),
         ("dc", dc.to_string()),
         ("rack", format!("r{:02}", rng.random_range(1..40))),
-        ("env", if h % 7 != 0 { "prod" } else { "staging" }.to_string()),
+        ("env", if !h.is_multiple_of(7) { "prod" } else { "staging" }.to_string()),
         ("role", role.to_string()),
     ]
     .into_iter()
@@ -214,13 +225,18 @@ fn infra(rng: &mut StdRng, n: usize, step_s: f64) -> Vec<Column> {
     let base_user = rng.random_range(2.0..55.0);
     let amp = rng.random_range(0.05..0.6);
     let noise_sd = rng.random_range(0.3..4.0);
-    let (ar, white, spk) =
-        (ar1(rng, n, 0.9, noise_sd), normal(rng, n, noise_sd * 0.5), spikes(rng, n, 0.0015, (10.0, 40.0), 30.0));
-    let user: Vec<f64> =
-        (0..n).map(|i| (base_user * diurnal(t[i], phase, amp) + ar[i] + white[i] + spk[i]).clamp(0.0, 100.0)).collect();
+    let (ar, white, spk) = (
+        ar1(rng, n, 0.9, noise_sd),
+        normal(rng, n, noise_sd * 0.5),
+        spikes(rng, n, 0.0015, (10.0, 40.0), 30.0),
+    );
+    let user: Vec<f64> = (0..n)
+        .map(|i| (base_user * diurnal(t[i], phase, amp) + ar[i] + white[i] + spk[i]).clamp(0.0, 100.0))
+        .collect();
     let (ar, white) = (ar1(rng, n, 0.8, 0.6), normal(rng, n, 0.3));
-    let system: Vec<f64> =
-        (0..n).map(|i| (0.25 * user[i] + ar[i] + white[i] + 1.0).clamp(0.0, 100.0 - user[i])).collect();
+    let system: Vec<f64> = (0..n)
+        .map(|i| (0.25 * user[i] + ar[i] + white[i] + 1.0).clamp(0.0, 100.0 - user[i]))
+        .collect();
     let burst = spikes(rng, n, 0.01, (0.5, 15.0), 6.0);
     let idle_io = Exp::new(1.0 / 0.08).expect("valid exponential");
     let iowait: Vec<f64> = burst
@@ -263,21 +279,38 @@ fn infra(rng: &mut StdRng, n: usize, step_s: f64) -> Vec<Column> {
             pages * 4096
         })
         .collect();
-    let used_percent = used_bytes.iter().map(|&b| round2(100.0 * b as f64 / total as f64)).collect();
+    let used_percent = used_bytes
+        .iter()
+        .map(|&b| round2(100.0 * b as f64 / total as f64))
+        .collect();
 
     let rate = rng.random_range(2e3..5e7);
     let d: Vec<f64> = t.iter().map(|&t| diurnal(t, phase, amp * 1.2).max(0.05)).collect();
-    let (noise_recv, noise_sent) = (LogNormal::new(0.0, 0.35).expect("valid"), LogNormal::new(0.0, 0.2).expect("valid"));
-    let inc_recv: Vec<i64> = d.iter().map(|&d| (rate * step_s * d * noise_recv.sample(rng)).round() as i64).collect();
+    let (noise_recv, noise_sent) = (
+        LogNormal::new(0.0, 0.35).expect("valid"),
+        LogNormal::new(0.0, 0.2).expect("valid"),
+    );
+    let inc_recv: Vec<i64> = d
+        .iter()
+        .map(|&d| (rate * step_s * d * noise_recv.sample(rng)).round() as i64)
+        .collect();
     let ratio = rng.random_range(0.1..3.0);
-    let inc_sent: Vec<i64> = inc_recv.iter().map(|&r| (r as f64 * ratio * noise_sent.sample(rng)).round() as i64).collect();
+    let inc_sent: Vec<i64> = inc_recv
+        .iter()
+        .map(|&r| (r as f64 * ratio * noise_sent.sample(rng)).round() as i64)
+        .collect();
     let mut recv = cumsum(rng.random_range(1_000_000_000..1_000_000_000_000), inc_recv.into_iter());
     let mut sent = cumsum(rng.random_range(1_000_000_000..1_000_000_000_000), inc_sent.into_iter());
 
     let lam_w = rng.random_range(5.0..3000.0);
     let burst = spikes(rng, n, 0.003, (1.0, 10.0), 20.0);
-    let writes: Vec<i64> = (0..n).map(|i| poisson(rng, lam_w * d[i] * (1.0 + burst[i])) * 4096).collect();
-    let mut written = cumsum(rng.random_range(100_000_000..1_000_000_000_000i64) / 4096 * 4096, writes.into_iter());
+    let writes: Vec<i64> = (0..n)
+        .map(|i| poisson(rng, lam_w * d[i] * (1.0 + burst[i])) * 4096)
+        .collect();
+    let mut written = cumsum(
+        rng.random_range(100_000_000..1_000_000_000_000i64) / 4096 * 4096,
+        writes.into_iter(),
+    );
     let lam_r = rng.random_range(0.05..30.0);
     let reads: Vec<i64> = d.iter().map(|&d| poisson(rng, lam_r * d)).collect();
     let mut read = cumsum(rng.random_range(10_000..100_000_000), reads.into_iter());
@@ -343,7 +376,10 @@ mod tests {
     }
 
     fn digest(series: &[Series]) -> Vec<(SeriesKey, Vec<Point>)> {
-        series.iter().map(|s| (s.key.clone(), (0..s.len()).map(|i| s.point(i)).collect())).collect()
+        series
+            .iter()
+            .map(|s| (s.key.clone(), (0..s.len()).map(|i| s.point(i)).collect()))
+            .collect()
     }
 
     #[test]
@@ -383,8 +419,15 @@ mod tests {
         }
         let user = &series[0];
         assert_eq!(user.key.class, "os.cpu.usage_user");
-        let distinct: std::collections::BTreeSet<u64> =
-            (0..user.len()).map(|i| if let Value::Double(d) = user.point(i).value { d.to_bits() } else { 0 }).collect();
+        let distinct: std::collections::BTreeSet<u64> = (0..user.len())
+            .map(|i| {
+                if let Value::Double(d) = user.point(i).value {
+                    d.to_bits()
+                } else {
+                    0
+                }
+            })
+            .collect();
         assert!(distinct.len() > 100, "CPU values vary");
     }
 

@@ -59,14 +59,27 @@ where
     stream.set_nodelay(true).ok();
     let mut reader = BufReader::with_capacity(64 << 10, stream.try_clone().context("cloning the socket")?);
     loop {
-        let Some((req, body_len, close)) = read_head(&mut reader)? else { return Ok(()) };
-        if req.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        let Some((req, body_len, close)) = read_head(&mut reader)? else {
+            return Ok(());
+        };
+        if req
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        {
             (&stream).write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
-        let mut responder = Responder { stream: &stream, state: State::Idle, close };
+        let mut responder = Responder {
+            stream: &stream,
+            state: State::Idle,
+            close,
+        };
         let mut body: Box<dyn BufRead + '_> = match body_len {
             BodyLen::Fixed(n) => Box::new((&mut reader).take(n)),
-            BodyLen::Chunked => Box::new(BufReader::new(ChunkedReader { inner: &mut reader, left: 0, done: false })),
+            BodyLen::Chunked => Box::new(BufReader::new(ChunkedReader {
+                inner: &mut reader,
+                left: 0,
+                done: false,
+            })),
         };
         handle(&req, &mut body, &mut responder)?;
         io::copy(&mut body, &mut io::sink()).context("draining the request body")?;
@@ -108,20 +121,34 @@ fn read_head(reader: &mut impl BufRead) -> Result<Option<(Request, BodyLen, bool
         if text.is_empty() {
             break;
         }
-        let (k, v) = text.split_once(':').with_context(|| format!("bad header line {text:?}"))?;
+        let (k, v) = text
+            .split_once(':')
+            .with_context(|| format!("bad header line {text:?}"))?;
         headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let req = Request { method: method.to_string(), path: path.to_string(), query, headers };
-    let chunked = req.header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let query = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let req = Request {
+        method: method.to_string(),
+        path: path.to_string(),
+        query,
+        headers,
+    };
+    let chunked = req
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     let body = if chunked {
         BodyLen::Chunked
     } else {
         let len = req.header("content-length").unwrap_or("0");
         BodyLen::Fixed(len.parse().with_context(|| format!("bad Content-Length {len:?}"))?)
     };
-    let close = version == "HTTP/1.0" || req.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    let close = version == "HTTP/1.0"
+        || req
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"));
     Ok(Some((req, body, close)))
 }
 
@@ -212,14 +239,17 @@ impl Responder<'_> {
 
     /// Starts a chunked response; then `chunk` for each piece and `finish` (or `abort`).
     pub fn start(&mut self, status: u16, headers: &[(&str, &str)], pause: Duration) -> io::Result<()> {
-        self.stream.write_all(&head(status, headers, "Transfer-Encoding: chunked\r\n"))?;
+        self.stream
+            .write_all(&head(status, headers, "Transfer-Encoding: chunked\r\n"))?;
         self.state = State::Chunked(pause);
         Ok(())
     }
 
     /// Sends one chunk now (empty input sends nothing: an empty chunk would end the body).
     pub fn chunk(&mut self, data: &[u8]) -> io::Result<()> {
-        let State::Chunked(pause) = self.state else { panic!("chunk() before start()") };
+        let State::Chunked(pause) = self.state else {
+            panic!("chunk() before start()")
+        };
         if data.is_empty() {
             return Ok(());
         }

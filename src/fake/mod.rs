@@ -48,12 +48,23 @@ type Reply = io::Result<()>;
 
 impl Fake {
     pub fn new(read_token: Secret, write_token: Secret, app: String, unit: TimeUnit, faults: Faults) -> Fake {
-        Fake { store: Store::default(), read_token, write_token, app, unit, faults: Mutex::new(faults) }
+        Fake {
+            store: Store::default(),
+            read_token,
+            write_token,
+            app,
+            unit,
+            faults: Mutex::new(faults),
+        }
     }
 
     /// The labels a write with our token forces on every series.
     pub fn token_labels(&self) -> [(String, String); 3] {
-        [(".app".into(), self.app.clone()), (".owner".into(), OWNER.into()), (".producer".into(), OWNER.into())]
+        [
+            (".app".into(), self.app.clone()),
+            (".owner".into(), OWNER.into()),
+            (".producer".into(), OWNER.into()),
+        ]
     }
 
     /// Serves requests on `listener` until the process ends.
@@ -110,7 +121,9 @@ impl Fake {
         if let Err(msg) = self.read_token_ok(token) {
             return text(resp, 403, msg);
         }
-        let Some(selectors) = req.param("selector") else { return text(resp, 500, "Missing selector.") };
+        let Some(selectors) = req.param("selector") else {
+            return text(resp, 500, "Missing selector.");
+        };
         let mut found = Vec::new();
         for sel in selectors.split_whitespace() {
             match parse_selector(sel) {
@@ -144,14 +157,33 @@ impl Fake {
         let Some(selectors) = req.param("selector") else {
             return text(resp, 400, "Missing 'selector' parameter.");
         };
-        for unsupported in ["dedup", "step", "timestep", "sample", "boundary.pre", "boundary.post", "gskip", "gcount"] {
+        for unsupported in [
+            "dedup",
+            "step",
+            "timestep",
+            "sample",
+            "boundary.pre",
+            "boundary.post",
+            "gskip",
+            "gcount",
+        ] {
             if req.flag(unsupported) {
-                return text(resp, 400, &format!("The fake Warp 10 does not support '{unsupported}'."));
+                return text(
+                    resp,
+                    400,
+                    &format!("The fake Warp 10 does not support '{unsupported}'."),
+                );
             }
         }
         let format = req.param("format").unwrap_or("text");
-        if !["text", "fulltext"].contains(&format) && ["json", "tsv", "fulltsv", "raw", "pack", "null"].contains(&format) {
-            return text(resp, 400, &format!("The fake Warp 10 does not support format '{format}'."));
+        if !["text", "fulltext"].contains(&format)
+            && ["json", "tsv", "fulltsv", "raw", "pack", "null"].contains(&format)
+        {
+            return text(
+                resp,
+                400,
+                &format!("The fake Warp 10 does not support format '{format}'."),
+            );
         }
         let q = match self.fetch_range(req) {
             Ok(q) => q,
@@ -169,7 +201,11 @@ impl Fake {
             (f.fetch_cut.clone(), Duration::from_millis(f.chunk_latency_ms))
         };
         let unit = self.unit.per_second().to_string();
-        resp.start(200, &[("Access-Control-Allow-Origin", "*"), ("X-Warp10-Timeunit", &unit)], pause)?;
+        resp.start(
+            200,
+            &[("Access-Control-Allow-Origin", "*"), ("X-Warp10-Timeunit", &unit)],
+            pause,
+        )?;
         let mut out = FetchOut {
             resp,
             buf: Vec::with_capacity(CHUNK + 4096),
@@ -183,12 +219,17 @@ impl Fake {
         }
         let cut = cut.expect("only a cut stops the output");
         let next_line = out.cut_line..out.buf.len();
-        out.buf.truncate(if cut.mode == CutMode::MidLine { next_line.start + next_line.len() / 2 } else { next_line.start });
+        out.buf.truncate(if cut.mode == CutMode::MidLine {
+            next_line.start + next_line.len() / 2
+        } else {
+            next_line.start
+        });
         match cut.mode {
             CutMode::Boundary | CutMode::MidLine => out.end(),
             CutMode::Error => {
                 if req.flag("showerrors") {
-                    out.buf.extend_from_slice(b"\n# ERROR: io.warp10.fake.InjectedFault%3A%20fetch%20cut\n");
+                    out.buf
+                        .extend_from_slice(b"\n# ERROR: io.warp10.fake.InjectedFault%3A%20fetch%20cut\n");
                 }
                 out.end()
             }
@@ -205,7 +246,10 @@ impl Fake {
     fn fetch_range(&self, req: &Request) -> Result<FetchRange, String> {
         let time = |name: &str| -> Result<Option<i64>, String> {
             req.param(name)
-                .map(|v| self.fetch_time(v).ok_or_else(|| format!("Invalid format for parameter '{name}'")))
+                .map(|v| {
+                    self.fetch_time(v)
+                        .ok_or_else(|| format!("Invalid format for parameter '{name}'"))
+                })
                 .transpose()
         };
         let ends: Vec<&str> = ["end", "stop", "now"].into_iter().filter(|p| req.flag(p)).collect();
@@ -218,13 +262,20 @@ impl Fake {
             None => None,
         };
         let long = |name: &str| -> Result<Option<i64>, String> {
-            req.param(name).map(|v| v.parse::<i64>().map_err(|_| format!("Invalid '{name}' parameter."))).transpose()
+            req.param(name)
+                .map(|v| v.parse::<i64>().map_err(|_| format!("Invalid '{name}' parameter.")))
+                .transpose()
         };
         let mut count = long("count")?;
         let skip = long("skip")?.unwrap_or(0).max(0) as usize;
         let mut timespan = match req.param("timespan") {
             None => None,
-            Some(v) => Some(v.parse::<i64>().ok().or_else(|| self.iso_duration(v)).ok_or("Invalid 'timespan'.")?),
+            Some(v) => Some(
+                v.parse::<i64>()
+                    .ok()
+                    .or_else(|| self.iso_duration(v))
+                    .ok_or("Invalid 'timespan'.")?,
+            ),
         };
         if let Some(t) = timespan.filter(|&t| t < 0) {
             if count.is_some() {
@@ -271,7 +322,11 @@ impl Fake {
     fn delete(&self, req: &Request, resp: &mut Responder) -> Reply {
         let (disabled, abort_after, pause) = {
             let f = self.faults();
-            (f.delete_disabled, f.delete_abort_after, Duration::from_millis(f.chunk_latency_ms))
+            (
+                f.delete_disabled,
+                f.delete_abort_after,
+                Duration::from_millis(f.chunk_latency_ms),
+            )
         };
         match disabled {
             Some(DeleteDisabled::Config) => return text(resp, 400, "Delete endpoint is disabled by configuration."),
@@ -288,7 +343,13 @@ impl Fake {
         }
         let selector = match req.param("selector") {
             Some(s) if !s.is_empty() => s,
-            _ => return text(resp, 400, "Invalid 'selector' query parameter, should not be missing or empty."),
+            _ => {
+                return text(
+                    resp,
+                    400,
+                    "Invalid 'selector' query parameter, should not be missing or empty.",
+                );
+            }
         };
         if req.flag("minage") {
             return text(resp, 500, "Standalone version does not support the 'minage' parameter.");
@@ -303,10 +364,18 @@ impl Fake {
         };
         let deleteall = req.flag("deleteall");
         if range.is_none() && !deleteall {
-            return text(resp, 500, "Parameter deleteall or metaonly should be set when no time range is specified.");
+            return text(
+                resp,
+                500,
+                "Parameter deleteall or metaonly should be set when no time range is specified.",
+            );
         }
         if req.flag("metaonly") {
-            return text(resp, 500, "The 'metaonly' parameter is not supported (ingress.delete.metaonly.support).");
+            return text(
+                resp,
+                500,
+                "The 'metaonly' parameter is not supported (ingress.delete.metaonly.support).",
+            );
         }
         if range.is_none() && ["nocache", "nopersist"].iter().any(|p| req.flag(p)) {
             return text(resp, 500, "Accelerator parameters need a time range.");
@@ -348,12 +417,18 @@ impl Fake {
 
     /// A long, or ISO 8601 when the text contains `T` (StandaloneDeleteHandler).
     fn delete_time(&self, v: &str) -> Option<i64> {
-        if v.contains('T') { self.iso_time(v) } else { v.parse().ok() }
+        if v.contains('T') {
+            self.iso_time(v)
+        } else {
+            v.parse().ok()
+        }
     }
 
     /// §5: token in the header or the path; 400 with the parse error, keeping the lines before.
     fn update(&self, req: &Request, body: &mut dyn BufRead, resp: &mut Responder) -> Reply {
-        let token = req.header("x-warp10-token").or_else(|| req.path.strip_prefix("/api/v0/update/"));
+        let token = req
+            .header("x-warp10-token")
+            .or_else(|| req.path.strip_prefix("/api/v0/update/"));
         if token != Some(self.write_token.expose()) {
             return text(resp, 403, "Error when updating data: missing or invalid write token.");
         }
@@ -441,7 +516,13 @@ impl Fake {
             }
             ("GET", "count") if req.query.is_empty() => {
                 let (series, points) = self.store.totals();
-                resp.send(200, &json, serde_json::json!({"series": series, "points": points}).to_string().as_bytes())
+                resp.send(
+                    200,
+                    &json,
+                    serde_json::json!({"series": series, "points": points})
+                        .to_string()
+                        .as_bytes(),
+                )
             }
             ("GET", "count") => {
                 let sel = match parse_selector(req.param("selector").unwrap_or("~.*{}")) {
@@ -457,7 +538,11 @@ impl Fake {
                 let counts = serde_json::json!({"series": selected.len(), "points": points});
                 resp.send(200, &json, counts.to_string().as_bytes())
             }
-            _ => text(resp, 404, "Unknown admin endpoint: GET|POST /admin/faults, GET /admin/count."),
+            _ => text(
+                resp,
+                404,
+                "Unknown admin endpoint: GET|POST /admin/faults, GET /admin/count.",
+            ),
         }
     }
 }

@@ -40,7 +40,14 @@ impl Series {
         for hidden in HIDDEN_LABELS {
             visible.labels.remove(hidden);
         }
-        Series { key, visible, attrs: BTreeMap::new(), ts: Vec::new(), vals: Column::Long(Vec::new()), locs: None }
+        Series {
+            key,
+            visible,
+            attrs: BTreeMap::new(),
+            ts: Vec::new(),
+            vals: Column::Long(Vec::new()),
+            locs: None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -65,7 +72,12 @@ impl Series {
             Column::Any(v) => v[i].clone(),
         };
         let (geo, elev) = self.locs.as_ref().map_or((None, None), |l| l[i]);
-        Point { ts: self.ts[i], geo, elev, value }
+        Point {
+            ts: self.ts[i],
+            geo,
+            elev,
+            value,
+        }
     }
 
     /// Appends a point newer than every stored one.
@@ -84,7 +96,9 @@ impl Series {
         }
         if p.geo.is_some() || p.elev.is_some() || self.locs.is_some() {
             let n = self.ts.len();
-            self.locs.get_or_insert_with(|| vec![(None, None); n]).push((p.geo, p.elev));
+            self.locs
+                .get_or_insert_with(|| vec![(None, None); n])
+                .push((p.geo, p.elev));
         }
         self.ts.push(p.ts);
     }
@@ -95,7 +109,11 @@ impl Series {
         points.reverse();
         points.sort_by_key(|p| p.ts); // stable: the last written of equal timestamps comes first
         points.dedup_by_key(|p| p.ts);
-        if self.ts.last().is_none_or(|&last| points.first().is_none_or(|p| p.ts > last)) {
+        if self
+            .ts
+            .last()
+            .is_none_or(|&last| points.first().is_none_or(|p| p.ts > last))
+        {
             points.into_iter().for_each(|p| self.push(p));
             return;
         }
@@ -147,24 +165,35 @@ impl Store {
 
     /// Adds a whole series built elsewhere (generator), replacing one with the same key.
     pub fn put(&self, series: Series) {
-        self.series.write().expect("store lock").insert(series.key.clone(), Arc::new(series));
+        self.series
+            .write()
+            .expect("store lock")
+            .insert(series.key.clone(), Arc::new(series));
     }
 
     /// The series matching `sel` (on their visible labels and attributes), at this instant.
     pub fn select(&self, sel: &Selector) -> Vec<Arc<Series>> {
         let map = self.series.read().expect("store lock");
-        map.values().filter(|s| sel.matches(&s.visible, &s.attrs)).cloned().collect()
+        map.values()
+            .filter(|s| sel.matches(&s.visible, &s.attrs))
+            .cloned()
+            .collect()
     }
 
     /// Removes the points of `key` in `[start, end]`; the series stays registered.
     pub fn remove_range(&self, key: &SeriesKey, start: i64, end: i64) -> usize {
         let mut map = self.series.write().expect("store lock");
-        map.get_mut(key).map_or(0, |s| Arc::make_mut(s).remove_range(start, end))
+        map.get_mut(key)
+            .map_or(0, |s| Arc::make_mut(s).remove_range(start, end))
     }
 
     /// Unregisters `key` with all its points.
     pub fn remove_series(&self, key: &SeriesKey) -> usize {
-        self.series.write().expect("store lock").remove(key).map_or(0, |s| s.len())
+        self.series
+            .write()
+            .expect("store lock")
+            .remove(key)
+            .map_or(0, |s| s.len())
     }
 
     pub fn totals(&self) -> (usize, usize) {
@@ -178,11 +207,19 @@ mod tests {
     use super::*;
 
     fn key(class: &str) -> SeriesKey {
-        SeriesKey { class: class.into(), labels: [(".owner".into(), "o".into()), ("h".into(), "a".into())].into() }
+        SeriesKey {
+            class: class.into(),
+            labels: [(".owner".into(), "o".into()), ("h".into(), "a".into())].into(),
+        }
     }
 
     fn long(ts: i64, n: i64) -> Point {
-        Point { ts, geo: None, elev: None, value: Value::Long(n) }
+        Point {
+            ts,
+            geo: None,
+            elev: None,
+            value: Value::Long(n),
+        }
     }
 
     fn values(s: &Series) -> Vec<(i64, Value)> {
@@ -194,12 +231,32 @@ mod tests {
         let mut s = Series::new(key("c"));
         assert!(!s.visible.labels.contains_key(".owner"));
         s.insert(vec![long(30, 3), long(10, 1), long(20, 2), long(10, 9)]);
-        assert_eq!(values(&s), vec![(10, Value::Long(9)), (20, Value::Long(2)), (30, Value::Long(3))]);
+        assert_eq!(
+            values(&s),
+            vec![(10, Value::Long(9)), (20, Value::Long(2)), (30, Value::Long(3))]
+        );
         s.insert(vec![long(40, 4)]);
-        s.insert(vec![long(20, 7), long(5, 0), Point { ts: 25, geo: None, elev: Some(3), value: Value::Double(2.5) }]);
+        s.insert(vec![
+            long(20, 7),
+            long(5, 0),
+            Point {
+                ts: 25,
+                geo: None,
+                elev: Some(3),
+                value: Value::Double(2.5),
+            },
+        ]);
         let want = [(5, 0), (10, 9), (20, 7)].map(|(t, n)| (t, Value::Long(n)));
         assert_eq!(values(&s)[..3], want);
-        assert_eq!(s.point(3), Point { ts: 25, geo: None, elev: Some(3), value: Value::Double(2.5) });
+        assert_eq!(
+            s.point(3),
+            Point {
+                ts: 25,
+                geo: None,
+                elev: Some(3),
+                value: Value::Double(2.5)
+            }
+        );
         assert_eq!(s.point(4).elev, None);
         assert_eq!(values(&s)[4..], [(30, Value::Long(3)), (40, Value::Long(4))]);
     }

@@ -6,8 +6,8 @@
 use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Result, anyhow};
 use base64::Engine;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use std::collections::BTreeMap;
 
 /// Parses the lines of one request body. Continuation lines and lines without a class reuse the
@@ -42,9 +42,10 @@ impl InputParser {
         }
         match self.parse(line) {
             Ok(point) => Ok(Some((self.prev.as_ref().expect("parse sets the series"), point))),
-            Err(Fail { at, why }) => {
-                Err(anyhow!("Parse error at index {at} in '{}': {why}", String::from_utf8_lossy(line)))
-            }
+            Err(Fail { at, why }) => Err(anyhow!(
+                "Parse error at index {at} in '{}': {why}",
+                String::from_utf8_lossy(line)
+            )),
         }
     }
 
@@ -59,13 +60,19 @@ impl InputParser {
         let Some(slash1) = body.iter().position(|&b| b == b'/') else {
             return fail(base, "Missing timestamp separator.");
         };
-        let ts = self.timestamp(&body[..slash1]).ok_or(Fail { at: base, why: "invalid timestamp".into() })?;
+        let ts = self.timestamp(&body[..slash1]).ok_or(Fail {
+            at: base,
+            why: "invalid timestamp".into(),
+        })?;
         let rest = &body[slash1 + 1..];
         let Some(slash2) = rest.iter().position(|&b| b == b'/') else {
             return fail(base + slash1 + 1, "Missing location/elevation separator.");
         };
         let geo_at = base + slash1 + 1;
-        let geo = parse_geo(&rest[..slash2]).ok_or(Fail { at: geo_at, why: "invalid location".into() })?;
+        let geo = parse_geo(&rest[..slash2]).ok_or(Fail {
+            at: geo_at,
+            why: "invalid location".into(),
+        })?;
         let rest = &rest[slash2 + 1..];
         let elev_at = geo_at + slash2 + 1;
         let Some(space) = rest.iter().position(|&b| b == b' ') else {
@@ -73,14 +80,20 @@ impl InputParser {
         };
         let elev = match &rest[..space] {
             [] => None,
-            e => Some(parse_i64(e).ok_or(Fail { at: elev_at, why: "invalid elevation".into() })?),
+            e => Some(parse_i64(e).ok_or(Fail {
+                at: elev_at,
+                why: "invalid elevation".into(),
+            })?),
         };
         let skipped = skip_spaces(&rest[space..]);
         let mut at = elev_at + space + skipped;
         let mut rest = &rest[space + skipped..];
         if !cont {
             if rest.contains(&b'{') {
-                let (key, used) = parse_series(rest).map_err(|f| Fail { at: at + f.at, why: f.why })?;
+                let (key, used) = parse_series(rest).map_err(|f| Fail {
+                    at: at + f.at,
+                    why: f.why,
+                })?;
                 self.prev = Some(key);
                 let skipped = skip_spaces(&rest[used..]);
                 if skipped == 0 {
@@ -120,7 +133,10 @@ fn parse_series(s: &[u8]) -> Result<(SeriesKey, usize), Fail> {
     let Some(close) = s[open..].iter().position(|&b| b == b'}').map(|i| open + i) else {
         return fail(open, "Missing or invalid GTS name and labels.");
     };
-    let labels = parse_labels(&s[open + 1..close]).map_err(|f| Fail { at: open + 1 + f.at, why: f.why })?;
+    let labels = parse_labels(&s[open + 1..close]).map_err(|f| Fail {
+        at: open + 1 + f.at,
+        why: f.why,
+    })?;
     let mut used = close + 1;
     if s.get(used) == Some(&b'{') {
         match s[used..].iter().position(|&b| b == b'}') {
@@ -165,7 +181,10 @@ fn parse_geo(s: &[u8]) -> Option<Option<Geo>> {
     }
     let text = std::str::from_utf8(s).ok()?;
     let geo = match text.split_once(':') {
-        Some((lat, lon)) => Geo { lat: parse_java_double(lat)?, lon: parse_java_double(lon)? },
+        Some((lat, lon)) => Geo {
+            lat: parse_java_double(lat)?,
+            lon: parse_java_double(lon)?,
+        },
         None => geoxp_to_geo(parse_i64(s)?),
     };
     Some(Some(geo))
@@ -181,7 +200,10 @@ fn geoxp_to_geo(point: i64) -> Geo {
         lon |= ((z >> (2 * bit)) & 1) << bit;
     }
     let scale = f64::from(u32::MAX);
-    Geo { lat: lat as f64 * 180.0 / scale - 90.0, lon: lon as f64 * 360.0 / scale - 180.0 }
+    Geo {
+        lat: lat as f64 * 180.0 / scale - 90.0,
+        lon: lon as f64 * 360.0 / scale - 180.0,
+    }
 }
 
 /// Java `Double.parseDouble` for what Warp 10 inputs contain: decimal and exponent forms with an
@@ -192,7 +214,11 @@ fn parse_java_double(s: &str) -> Option<f64> {
         return Some(f64::NAN);
     }
     if unsigned == "Infinity" {
-        return Some(if s.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if s.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     let numeric = unsigned.bytes().all(|b| b.is_ascii_digit() || b"eE.+-".contains(&b));
     if !numeric || !unsigned.bytes().any(|b| b.is_ascii_digit()) {
@@ -212,7 +238,9 @@ fn parse_value(s: &[u8]) -> Result<Value, String> {
     let text = std::str::from_utf8(s).map_err(|_| "value is not UTF-8".to_string())?;
     let quoted = s.len() >= 2 && (s[0] == b'\'' || s[0] == b'"') && s[s.len() - 1] == s[0];
     if quoted {
-        return percent::decode_str(&s[1..s.len() - 1]).map(Value::Str).map_err(|e| format!("string value: {e:#}"));
+        return percent::decode_str(&s[1..s.len() - 1])
+            .map(Value::Str)
+            .map_err(|e| format!("string value: {e:#}"));
     }
     if text == "t" || text == "T" || text.eq_ignore_ascii_case("true") {
         return Ok(Value::Bool(true));
@@ -222,28 +250,40 @@ fn parse_value(s: &[u8]) -> Result<Value, String> {
     }
     if let Some(b64) = text.strip_prefix("b64:") {
         let standard = b64.replace('-', "+").replace('_', "/");
-        return B64_LENIENT.decode(standard).map(Value::Bin).map_err(|e| format!("invalid b64: value ({e})"));
+        return B64_LENIENT
+            .decode(standard)
+            .map(Value::Bin)
+            .map_err(|e| format!("invalid b64: value ({e})"));
     }
     if let Some(hex) = text.strip_prefix("hex:") {
-        return decode_hex(hex).map(Value::Bin).ok_or_else(|| "invalid hex: value".to_string());
+        return decode_hex(hex)
+            .map(Value::Bin)
+            .ok_or_else(|| "invalid hex: value".to_string());
     }
     if text.starts_with(['[', ':']) || text.starts_with("Q:") || text.matches(':').count() == 2 {
         return Err("multi-values, quaternions, HHCode and custom values are not supported".to_string());
     }
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        return parse_i64(s).map(Value::Long).ok_or_else(|| "Cannot parse value.".to_string());
+        return parse_i64(s)
+            .map(Value::Long)
+            .ok_or_else(|| "Cannot parse value.".to_string());
     }
     // Short `[0-9.+-]` texts are exact decimals in Warp 10 (a BigDecimal); the model here only
     // has f64, which is what they print as for the values a decimal can hold.
-    parse_java_double(text).map(Value::Double).ok_or_else(|| "Cannot parse value.".to_string())
+    parse_java_double(text)
+        .map(Value::Double)
+        .ok_or_else(|| "Cannot parse value.".to_string())
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -263,16 +303,33 @@ mod tests {
         let mut p = InputParser::new(5_000);
         assert!(p.line(b"  # comment").unwrap().is_none());
         assert!(p.line(b"   \r\n").unwrap().is_none());
-        let (key, pt) = p.line(b" 1704067200000000// cpu.usage{host=web01,dc=par1} 42 \r\n").unwrap().unwrap();
+        let (key, pt) = p
+            .line(b" 1704067200000000// cpu.usage{host=web01,dc=par1} 42 \r\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(key.class, "cpu.usage");
         assert_eq!(key.labels.get("dc").map(String::as_str), Some("par1"));
-        assert_eq!(pt, Point { ts: 1704067200000000, geo: None, elev: None, value: Value::Long(42) });
+        assert_eq!(
+            pt,
+            Point {
+                ts: 1704067200000000,
+                geo: None,
+                elev: None,
+                value: Value::Long(42)
+            }
+        );
         let (key, pt) = p.line(b"=1704067202000000// 43.0").unwrap().unwrap();
         assert_eq!(key.class, "cpu.usage");
         assert_eq!(pt.value, Value::Double(43.0));
-        let (key, pt) = p.line(b"T-100/48.85:2.35/35000 car%20speed{id=AB%2C123}{unit=kmh}   88.2").unwrap().unwrap();
+        let (key, pt) = p
+            .line(b"T-100/48.85:2.35/35000 car%20speed{id=AB%2C123}{unit=kmh}   88.2")
+            .unwrap()
+            .unwrap();
         assert_eq!((key.class.as_str(), key.labels["id"].as_str()), ("car speed", "AB,123"));
-        assert_eq!((pt.ts, pt.geo, pt.elev), (4_900, Some(Geo { lat: 48.85, lon: 2.35 }), Some(35000)));
+        assert_eq!(
+            (pt.ts, pt.geo, pt.elev),
+            (4_900, Some(Geo { lat: 48.85, lon: 2.35 }), Some(35000))
+        );
         // No class on a normal line: the previous series again; no timestamp: now.
         let (key, pt) = p.line(b"//-12 T").unwrap().unwrap();
         assert_eq!(key.class, "car speed");
@@ -322,10 +379,17 @@ mod tests {
 
     #[test]
     fn errors_name_the_index_and_the_line() {
-        assert_eq!(err("=1// 1").split(':').next().unwrap(), "Parse error at index 0 in '=1// 1'");
+        assert_eq!(
+            err("=1// 1").split(':').next().unwrap(),
+            "Parse error at index 0 in '=1// 1'"
+        );
         assert!(err("1// 42").contains("Missing or invalid GTS name and labels."));
         assert!(err("12 c{} 1").starts_with("Parse error at index 0 in '12 c{} 1'"));
-        assert!(err("1// c{} 9223372036854775808").starts_with("Parse error at index 8 "), "{}", err("1// c{} 9223372036854775808"));
+        assert!(
+            err("1// c{} 9223372036854775808").starts_with("Parse error at index 8 "),
+            "{}",
+            err("1// c{} 9223372036854775808")
+        );
         for bad in [
             "x// c{} 1",
             "1/abc/ c{} 1",
