@@ -64,7 +64,15 @@ pub enum DeleteDisabled {
 impl Faults {
     pub fn parse(json: &str) -> anyhow::Result<Faults> {
         use anyhow::Context;
-        serde_json::from_str(json).with_context(|| format!("invalid fault set {json:?}"))
+        let faults: Faults = serde_json::from_str(json).with_context(|| format!("invalid fault set {json:?}"))?;
+        if let Some(bad) = faults
+            .fail_next
+            .keys()
+            .find(|k| !["find", "fetch", "delete", "update"].contains(&k.as_str()))
+        {
+            anyhow::bail!("invalid fault set: fail_next endpoint {bad:?} is not find, fetch, delete or update");
+        }
+        Ok(faults)
     }
 
     /// True if this request to `endpoint` must fail with a 500; counts it.
@@ -97,6 +105,7 @@ mod tests {
         assert!(f.take_failure("fetch") && f.take_failure("fetch") && !f.take_failure("fetch"));
         assert!(!f.take_failure("find"));
         assert!(Faults::parse(r#"{"fetch_cutt":{}}"#).is_err());
+        assert!(Faults::parse(r#"{"fail_next":{"fetchh":1}}"#).is_err());
         assert_eq!(Faults::parse("{}").unwrap(), Faults::default());
     }
 }

@@ -14,7 +14,7 @@ use crate::gts::input::InputParser;
 use crate::gts::line::{render_cont_line, render_header, render_pairs, render_point_prefix};
 use crate::gts::selector::Selector;
 use crate::gts::value::render_value;
-use crate::gts::{Point, SeriesKey};
+use crate::gts::{Point, SeriesKey, percent};
 use crate::manifest::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
@@ -386,7 +386,7 @@ impl Fake {
         if !well_formed(selector) {
             return resp.send(400, &[], b"");
         }
-        let sel = match Selector::parse(selector) {
+        let sel = match scoped(selector) {
             Ok(s) => s,
             Err(e) => return text(resp, 500, &format!("{e:#}")),
         };
@@ -560,7 +560,22 @@ fn parse_selector(sel: &str) -> Result<Selector, String> {
     if !well_formed(sel) {
         return Err(format!("Invalid selector {sel:?}."));
     }
-    Selector::parse(sel).map_err(|e| format!("{e:#}"))
+    scoped(sel).map_err(|e| format!("{e:#}"))
+}
+
+/// Parses a well-formed selector under the token's scope (§2.1): constraints on `.producer`,
+/// `.owner` and `.app` are dropped for the token's own, which every series here carries.
+fn scoped(sel: &str) -> anyhow::Result<Selector> {
+    let open = sel.find('{').expect("selector checked well-formed");
+    let kept: Vec<&str> = sel[open + 1..sel.len() - 1]
+        .split(',')
+        .filter(|piece| {
+            let name = piece.trim().split(['=', '~']).next().unwrap_or_default();
+            let name = percent::decode_str(name.as_bytes()).unwrap_or_default();
+            ![".producer", ".owner", ".app"].contains(&name.as_str())
+        })
+        .collect();
+    Selector::parse(&format!("{}{{{}}}", &sel[..open], kept.join(",")))
 }
 
 fn find_json(s: &Series) -> String {
