@@ -204,6 +204,10 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
 Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
   -> {\"series\": N, \"points\": M}.
 
+Not emulated (400 or ignored): fetch formats other than text/fulltext, dedup, step, timestep,
+sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
+skipped (Warp 10's default); labels always come out sorted.
+
 Examples:
   WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
       --generate infra --hosts 100 --days 1      # D1: 1000 series, ~8.64 M points
