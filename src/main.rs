@@ -5,6 +5,7 @@ mod exit;
 mod gts;
 mod log;
 mod manifest;
+mod notify;
 mod secret;
 mod time;
 mod warp10;

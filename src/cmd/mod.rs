@@ -4,6 +4,7 @@
 
 pub mod fetch;
 pub mod gen_docs;
+pub mod notify;
 pub mod plan;
 
 use crate::exit::Tally;
@@ -105,6 +106,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::Notify(a) => notify::run(&g, a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
