@@ -346,9 +346,15 @@ impl Report {
     pub fn title(&self) -> String {
         let c = &self.segments;
         match self.status {
+            "ok" if c.skipped > 0 => format!(
+                "warp-offload: {} segments ok up to {}, {} skipped",
+                c.ok,
+                self.last_stage.unwrap_or("plan"),
+                c.skipped
+            ),
             "ok" => format!(
                 "warp-offload: {} segments ok up to {}",
-                c.total,
+                c.ok,
                 self.last_stage.unwrap_or("plan")
             ),
             "mismatch" => format!(
