@@ -11,6 +11,38 @@ progress go to stderr. Secrets come from files or environment variables, never f
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 some segments failed, 4 integrity mismatch.";
 
+/// Flags people try for secrets, and where the secret goes instead. Refused before parsing so
+/// that the value is never echoed back in a clap error.
+const SECRET_FLAGS: &[(&str, &str)] = &[
+    (
+        "--token",
+        "--read-token-file FILE or WARP10_READ_TOKEN (--write-token-file / WARP10_WRITE_TOKEN to write)",
+    ),
+    ("--read-token", "--read-token-file FILE or WARP10_READ_TOKEN"),
+    ("--write-token", "--write-token-file FILE or WARP10_WRITE_TOKEN"),
+    ("--key", "--key-file FILE or WARP_OFFLOAD_KEY_FILE"),
+    ("--secret-key", "AWS_SECRET_ACCESS_KEY"),
+    ("--aws-secret-access-key", "AWS_SECRET_ACCESS_KEY"),
+    ("--access-key", "AWS_ACCESS_KEY_ID"),
+    ("--slack-webhook", "--slack-webhook-file FILE or SLACK_WEBHOOK_URL"),
+    ("--webhook", "--webhook-file FILE or WARP_OFFLOAD_WEBHOOK_URL"),
+];
+
+/// Returns an error message when a secret is passed as an argument (visible to every user
+/// through `ps` and kept in shell history).
+pub fn secret_in_argv(args: impl Iterator<Item = std::ffi::OsString>) -> Option<String> {
+    for arg in args.skip(1) {
+        let arg = arg.to_string_lossy();
+        let name = arg.split('=').next().unwrap_or_default();
+        if let Some((flag, instead)) = SECRET_FLAGS.iter().find(|(f, _)| *f == name) {
+            return Some(format!(
+                "secrets are not accepted as arguments ({flag}): they show in ps and shell history; use {instead}"
+            ));
+        }
+    }
+    None
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "warp-offload",

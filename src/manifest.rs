@@ -271,6 +271,27 @@ impl Segment {
             bail!("segment {}: empty selector", self.id);
         }
         crate::warp10::check_base_url(&self.warp10_url).with_context(|| format!("segment {}", self.id))?;
+        // Paths in records are informative only; they must be exactly the ones derived from the
+        // id, so a tampered record can never point a stage at another file.
+        if let Some(f) = &self.fetch
+            && f.spool != crate::workdir::WorkDir::spool_rel(&self.id)
+        {
+            bail!(
+                "segment {}: fetch.spool {:?} is not the path derived from its id",
+                self.id,
+                f.spool
+            );
+        }
+        if let Some(a) = &self.archive {
+            let ext = a.path.strip_prefix(&format!("archive/{}.", self.id)).unwrap_or("");
+            if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.') {
+                bail!(
+                    "segment {}: archive.path {:?} is not the path derived from its id",
+                    self.id,
+                    a.path
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -328,7 +349,8 @@ impl<R: BufRead> Iterator for Reader<R> {
     }
 }
 
-fn parse_line(text: &str) -> Result<Segment> {
+/// Parses and validates one record (the text of one NDJSON line).
+pub fn parse_line(text: &str) -> Result<Segment> {
     let value: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
     match value.get("v") {
         Some(v) if v.as_u64() == Some(u64::from(VERSION)) => {}
@@ -413,6 +435,29 @@ mod tests {
 
         let reversed = text.replace("2026-10-02", "2026-09-02");
         assert!(read_all(&reversed).is_err());
+
+        let readme = include_str!("../README.md");
+        let example = readme.lines().find(|l| l.starts_with("{\"v\":1")).unwrap();
+        let tampered = example.replace("\"spool\":\"spool/", "\"spool\":\"../../etc/");
+        let err = format!("{:#}", read_all(&format!("{tampered}\n")).unwrap_err());
+        assert!(err.contains("not the path derived"), "{err}");
+    }
+
+    #[test]
+    fn readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let block = readme
+            .split("<!-- record-example -->")
+            .nth(1)
+            .expect("README has the record example");
+        let json = block
+            .split("```json\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("json block");
+        let segs = read_all(json).expect("README example is a valid record");
+        assert_eq!(segs.len(), 1);
+        assert!(segs[0].fetch.is_some());
     }
 
     #[test]
