@@ -698,7 +698,7 @@ mod tests {
             series: 1,
             bytes,
             digest: Digest::default(),
-            spool: "spool/x".into(),
+            spool: crate::workdir::WorkDir::spool_rel(&s.id),
             at: at(done),
             duration_ms: ms,
         });
@@ -708,7 +708,7 @@ mod tests {
     fn archived(mut s: Segment, size: u64, done: &str) -> Segment {
         s.archive = Some(ArchiveInfo {
             codec: "wac1".into(),
-            path: "archive/x".into(),
+            path: crate::workdir::WorkDir::archive_rel(&s.id, "wac1"),
             size,
             blake3: "00".into(),
             bytes_per_point: 1.0,

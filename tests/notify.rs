@@ -81,13 +81,14 @@ fn plan(t: &TestDir, days: u32, warp10: &str) -> Vec<Value> {
 
 /// Adds the sections of a segment that went through fetch and compress.
 fn archived(mut rec: Value, points: u64, bytes_in: u64, bytes_out: u64) -> Value {
+    let id = rec["id"].as_str().unwrap().to_string();
     rec["fetch"] = json!({
         "points": points, "series": 2, "bytes": bytes_in,
-        "digest": format!("x3s1:{}", "0".repeat(32)), "spool": "spool/x.gts",
+        "digest": format!("x3s1:{}", "0".repeat(32)), "spool": format!("spool/{id}.gts"),
         "at": "2026-11-01T00:00:10Z", "duration_ms": 2500,
     });
     rec["archive"] = json!({
-        "codec": "gts.zst", "path": "archive/x.gts.zst", "size": bytes_out, "blake3": "ab".repeat(32),
+        "codec": "gts.zst", "path": format!("archive/{id}.gts.zst"), "size": bytes_out, "blake3": "ab".repeat(32),
         "bytes_per_point": bytes_out as f64 / points as f64, "at": "2026-11-01T00:00:12Z",
     });
     rec
@@ -463,7 +464,9 @@ fn retry_command_selects_exactly_the_failed_record() {
     let stub_dir = t.path("stub");
     std::fs::create_dir(&stub_dir).unwrap();
     let stub = stub_dir.join("warp-offload");
-    std::fs::write(&stub, "#!/bin/sh\necho \"$*\" >> \"$STAGE_LOG\"\ncat\n").unwrap();
+    // Logs after reading all its input, so that the log shows the order records flow through.
+    let script = "#!/bin/sh\ninput=$(cat)\necho \"$*\" >> \"$STAGE_LOG\"\nprintf '%s\\n' \"$input\"\n";
+    std::fs::write(&stub, script).unwrap();
     make_executable(&stub);
     let path = format!("{}:{}", stub_dir.display(), std::env::var("PATH").unwrap());
     for (i, rec, stages) in [
