@@ -469,11 +469,14 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// At most `max_chars` characters, the last one `…` when something was cut.
 fn truncate(s: &str, max_chars: usize) -> String {
-    match s.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-        None => s.to_string(),
+    if s.chars().count() <= max_chars {
+        return s.to_string();
     }
+    let mut cut: String = s.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 fn human_bytes(n: u64) -> String {
@@ -611,10 +614,7 @@ impl Webhook {
             .post(self.url.expose())
             .header("Content-Type", "application/json")
             .send(body)
-            .map_err(|e| PostError {
-                retry: true,
-                msg: describe_ureq_error(&e),
-            })?;
+            .map_err(|e| transport_failure(&e))?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());
@@ -649,16 +649,27 @@ pub struct PostError {
 }
 
 /// ureq's `Display` quotes the URL for some variants: describe the failure from the variant.
-fn describe_ureq_error(e: &ureq::Error) -> String {
+/// A certificate or handshake failure is not retried: it would fail the same way.
+fn transport_failure(e: &ureq::Error) -> PostError {
+    let tls = |msg: String| PostError { retry: false, msg };
+    let other = |msg: &str| PostError {
+        retry: true,
+        msg: msg.to_string(),
+    };
     match e {
-        ureq::Error::Timeout(_) => "timed out".into(),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::HostNotFound => "host not found".into(),
-        ureq::Error::Io(io) => format!("I/O error ({})", io.kind()),
+        ureq::Error::Timeout(_) => other("timed out"),
+        ureq::Error::ConnectionFailed => other("connection failed"),
+        ureq::Error::HostNotFound => other("host not found"),
+        // A failed TLS handshake surfaces as an I/O error around the rustls error, whose text
+        // (e.g. "invalid peer certificate: UnknownIssuer") never holds the URL.
+        ureq::Error::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            Some(t) => tls(format!("TLS error: {t}")),
+            None => other(&format!("I/O error ({})", io.kind())),
+        },
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::Pem(_) => {
-            "TLS error (certificate or handshake)".into()
+            tls("TLS error (certificate or handshake)".into())
         }
-        _ => "request failed".into(),
+        _ => other("request failed"),
     }
 }
 
@@ -987,8 +998,9 @@ mod tests {
 
     #[test]
     fn truncation_is_char_safe() {
-        assert_eq!(truncate("ééé", 2), "éé…");
+        assert_eq!(truncate("éééé", 3), "éé…");
         assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate(&"x".repeat(200), 150).chars().count(), 150);
     }
 
     #[test]

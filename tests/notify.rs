@@ -5,6 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -277,8 +278,7 @@ fn check_failing_webhook(url: &str, timeout: &str, want_warning: &str, max: Dura
     assert_no_canary(&o);
     let err = support::stderr(&o);
     assert!(
-        err.contains("could not post the summary to the Slack webhook (http://127.0.0.1:")
-            && err.contains(want_warning),
+        err.contains("could not post the summary to the Slack webhook (http") && err.contains(want_warning),
         "{err}"
     );
     assert!(elapsed < max, "took {elapsed:?}");
@@ -349,6 +349,56 @@ fn bad_or_insecure_urls_are_refused_without_quoting_them() {
     assert_eq!(o.status.code(), Some(3), "{}", support::stderr(&o));
     assert!(support::stderr(&o).contains("would post to JSON webhook (http://hooks.example.net)"));
     assert_no_canary(&o);
+}
+
+/// An https webhook whose certificate no trusted CA signed: the post fails before any byte of the
+/// payload travels. Returns the port of a TLS server that counts the application bytes it gets.
+fn untrusted_tls_server(received: Arc<Mutex<usize>>) -> u16 {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/notify");
+    let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(data.join("self-signed-test-only.crt"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(data.join("self-signed-test-only.key")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for sock in listener.incoming() {
+            let conn = rustls::ServerConnection::new(Arc::clone(&config)).unwrap();
+            let mut tls = rustls::StreamOwned::new(conn, sock.unwrap());
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = tls.read(&mut buf) {
+                *received.lock().unwrap() += n;
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn https_certificates_are_verified() {
+    let received = Arc::new(Mutex::new(0));
+    let port = untrusted_tls_server(Arc::clone(&received));
+    check_failing_webhook(
+        &format!("https://127.0.0.1:{port}/slack/{CANARY}"),
+        "10",
+        "TLS error: invalid peer certificate: UnknownIssuer",
+        Duration::from_secs(8),
+    );
+    assert_eq!(
+        *received.lock().unwrap(),
+        0,
+        "payload bytes reached an unverified server"
+    );
 }
 
 #[test]
