@@ -6,7 +6,7 @@
 //!   is an integrity mismatch);
 //! - the run's *last stage* is the furthest stage any successful record reached; a record without
 //!   error that stopped earlier is *skipped* (a stage passed it through without doing its work);
-//! - bytes in are the Warp 10 text fetched, bytes out the archive sizes; the ratio compares the two
+//! - points are the points fetched; bytes in are the Warp 10 text fetched, bytes out the archive sizes; the ratio compares the two
 //!   over the segments that have both;
 //! - durations are the `duration_ms` fields of the record sections, summed per section; the wall
 //!   time runs from the earliest section start (`at - duration_ms`) to the latest `at`.
@@ -120,7 +120,10 @@ pub struct Summary {
     tally: Tally,
     /// Successful records per step reached, indexed by `Step as usize`.
     ok_by_step: [usize; STEPS.len()],
+    /// The first failures, in input order (the count is in `tally`).
     failures: Vec<Failure>,
+    /// The furthest step any failed segment must be retried from.
+    furthest_retry: Option<Step>,
     points: u64,
     bytes_in: u64,
     bytes_out: u64,
@@ -150,15 +153,21 @@ impl Summary {
         self.tally.record(seg);
         match &seg.error {
             None => self.ok_by_step[Step::reached(seg) as usize] += 1,
-            Some(e) => self.failures.push(Failure {
-                id: seg.id.to_string(),
-                stage: e.stage.clone(),
-                message: truncate(&e.message, MAX_MESSAGE_CHARS),
-                retryable: e.retryable,
-                mismatch: e.mismatch,
-                from: Step::retry_from(seg),
-                dest: seg.upload.as_ref().map(|u| u.dest.clone()),
-            }),
+            Some(e) => {
+                let from = Step::retry_from(seg);
+                self.furthest_retry = self.furthest_retry.max(Some(from));
+                if self.failures.len() < MAX_FAILURES_LISTED {
+                    self.failures.push(Failure {
+                        id: seg.id.to_string(),
+                        stage: e.stage.clone(),
+                        message: truncate(&e.message, MAX_MESSAGE_CHARS),
+                        retryable: e.retryable,
+                        mismatch: e.mismatch,
+                        from,
+                        dest: seg.upload.as_ref().map(|u| u.dest.clone()),
+                    });
+                }
+            }
         }
         if let Some(f) = &seg.fetch {
             self.points += f.points;
@@ -219,17 +228,11 @@ impl Summary {
                 .sum(),
             None => 0,
         };
-        let run_end = self
-            .failures
-            .iter()
-            .map(|f| f.from)
-            .chain(last_ok)
-            .max()
-            .unwrap_or(Step::Plan);
+        let run_end = last_ok.max(self.furthest_retry).unwrap_or(Step::Plan);
+        let failed = self.tally.failed + self.tally.mismatched;
         let failures = self
             .failures
             .iter()
-            .take(MAX_FAILURES_LISTED)
             .map(|f| FailureReport {
                 id: f.id.clone(),
                 stage: f.stage.clone(),
@@ -239,7 +242,7 @@ impl Summary {
                 retry: retry_command(
                     &f.id,
                     f.from,
-                    run_end.max(f.from),
+                    run_end,
                     f.dest.as_deref().or(self.dest.as_deref()),
                     manifest_hint,
                 ),
@@ -258,7 +261,7 @@ impl Summary {
             segments: Counts {
                 total: self.tally.ok + self.tally.failed + self.tally.mismatched,
                 ok: self.tally.ok - skipped,
-                failed: self.failures.len(),
+                failed,
                 mismatched: self.tally.mismatched,
                 skipped,
             },
@@ -275,7 +278,7 @@ impl Summary {
                 let ms = f.duration_since(s).as_millis();
                 u64::try_from(ms).unwrap_or(0)
             }),
-            failures_omitted: self.failures.len().saturating_sub(MAX_FAILURES_LISTED),
+            failures_omitted: failed - self.failures.len(),
             failures,
             manifest_hint: manifest_hint.to_string(),
             input_error: input_error.map(|e| truncate(&e, MAX_MESSAGE_CHARS)),
@@ -962,6 +965,7 @@ mod tests {
             ));
         }
         let r = summary(&segs);
+        assert_eq!((r.segments.failed, r.failures.len(), r.failures_omitted), (18, 18, 0));
         let p = r.slack_payload();
         let blocks = p["blocks"].as_array().unwrap();
         assert_eq!(blocks[0]["type"], "header");
@@ -997,6 +1001,29 @@ mod tests {
     }
 
     #[test]
+    fn failures_beyond_the_listed_ones_are_counted() {
+        let segs: Vec<Segment> = (0..MAX_FAILURES_LISTED + 5)
+            .map(|i| {
+                let mut s = planned(1);
+                s.selector = format!("cls{i}{{}}");
+                s.id = crate::manifest::SegmentId::derive(&s.selector, s.start, s.end);
+                failed(s, "fetch", "down")
+            })
+            .collect();
+        let r = summary(&segs);
+        assert_eq!(r.segments.failed, MAX_FAILURES_LISTED + 5);
+        assert_eq!((r.failures.len(), r.failures_omitted), (MAX_FAILURES_LISTED, 5));
+        let more = r.slack_payload()["blocks"].as_array().unwrap().last().unwrap()["elements"][0]["text"].clone();
+        assert_eq!(
+            more,
+            format!(
+                "and {} more failed segments: jq -c 'select(.error)' run.ndjson",
+                MAX_FAILURES_LISTED + 5 - SLACK_MAX_FAILURES
+            )
+        );
+    }
+
+    #[test]
     fn truncation_is_char_safe() {
         assert_eq!(truncate("éééé", 3), "éé…");
         assert_eq!(truncate("abc", 3), "abc");
@@ -1009,6 +1036,7 @@ mod tests {
         let url = |s: &str| {
             let p = dir.path().join("url");
             std::fs::write(&p, s).unwrap();
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
             Secret::from_file(&p, "webhook URL").unwrap()
         };
         let ok = Webhook::new(Kind::Slack, url("https://hooks.slack.com/services/T/B/canary"), false).unwrap();
