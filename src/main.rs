@@ -3,6 +3,7 @@ mod cli;
 mod cmd;
 mod digest;
 mod exit;
+mod fake;
 mod gts;
 mod journal;
 mod log;

@@ -2,6 +2,7 @@
 //! on the segments that need it with a bounded number of workers, write records on stdout as
 //! each finishes.
 
+pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
 pub mod notify;
@@ -107,6 +108,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
         Command::Notify(a) => notify::run(&g, a)?,
+        Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
