@@ -188,6 +188,7 @@ fn posts_to_slack_only_on_failure_by_default() {
         "{failure}"
     );
     assert!(failure.contains("| warp-offload upload"), "{failure}");
+    assert!(!p.to_string().contains(CANARY));
     let err = support::stderr(&o);
     assert!(
         err.contains("3 segments: 2 ok, 1 failed, 0 skipped; 3000 points"),
@@ -452,6 +453,28 @@ fn summary_line_unless_quiet_and_warning_without_webhook() {
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(support::stderr(&o), "");
     assert_passed_through(&o, &recs);
+}
+
+/// Records as the stages write them come out byte for byte.
+#[test]
+fn stage_output_passes_through_byte_for_byte() {
+    let t = TestDir::new();
+    let o = support::cmd(t.dir.path())
+        .args([
+            "plan",
+            "--warp10-url",
+            "http://127.0.0.1:8080",
+            "--selector",
+            "os.cpu{}",
+        ])
+        .args(["--start", "2026-10-01T00:00:00Z", "--end", "2026-10-08T00:00:00Z"])
+        .output()
+        .unwrap();
+    let planned = support::stdout(&o);
+    assert_eq!(planned.lines().count(), 7);
+    let o = support::run(notify(&t).args(["-q", "notify"]), &planned);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(support::stdout(&o), planned);
 }
 
 #[test]
