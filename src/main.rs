@@ -6,6 +6,7 @@ mod gts;
 mod log;
 mod manifest;
 mod secret;
+mod store;
 mod time;
 mod warp10;
 mod workdir;

@@ -4,7 +4,9 @@
 
 pub mod fetch;
 pub mod gen_docs;
+pub mod ls;
 pub mod plan;
+pub mod upload;
 
 use crate::exit::Tally;
 use crate::manifest::{self, Segment};
@@ -105,6 +107,8 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::Upload(a) => upload::run(&g, a)?,
+        Command::Ls(a) => ls::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
