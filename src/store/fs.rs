@@ -82,7 +82,11 @@ impl std::fmt::Debug for FsStore {
 
 impl Store for FsStore {
     fn url(&self, key: &str) -> String {
-        format!("file://{}", self.root.join(key).display())
+        if key.is_empty() {
+            format!("file://{}", self.root.display())
+        } else {
+            format!("file://{}", self.root.join(key).display())
+        }
     }
 
     fn put_file(&self, key: &str, path: &Path, meta: &Meta) -> Result<Option<String>> {

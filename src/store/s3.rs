@@ -298,7 +298,7 @@ impl S3Store {
                 error_code(body)
             );
         }
-        Ok(xml_field(body, "ETag").map(|e| e.replace("&quot;", "").trim_matches('"').to_string()))
+        Ok(xml_field(body, "ETag").map(|e| e.trim_matches('"').to_string()))
     }
 }
 
@@ -481,10 +481,20 @@ fn error_code(body: &str) -> String {
     }
 }
 
+/// The text of the first `<tag>` element, unescaped, at most 300 characters.
 fn xml_field(body: &str, tag: &str) -> Option<String> {
     let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
     let end = start + body[start..].find(&format!("</{tag}>"))?;
-    Some(body[start..end].chars().take(300).collect())
+    let text: String = body[start..end].chars().take(300).collect();
+    Some(
+        text.replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&apos;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&"),
+    )
 }
 
 #[cfg(test)]
