@@ -153,7 +153,7 @@ pub struct HttpOpts {
     pub allow_insecure_http: bool,
 }
 
-/// Put each archived segment and its manifest object (written last, the commit marker) to the destination
+/// Upload archives, then their manifest objects (written last: the commit markers)
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # or from your secret store
@@ -219,6 +219,10 @@ pub struct S3Opts {
     /// Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// PEM file of CA certificates to trust for the S3 endpoint, besides the public and system
+    /// ones (sets SSL_CERT_FILE for this process)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

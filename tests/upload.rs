@@ -433,3 +433,43 @@ fn bad_destinations_are_refused_clearly() {
         support::stderr(&o)
     );
 }
+
+#[test]
+fn https_endpoints_are_verified_and_ca_cert_adds_a_private_ca() {
+    let t = TestDir::new();
+    let Some(dest) = Dest::s3(&t) else { return };
+    let work = t.path("work");
+    let https = std::env::var("WARP_OFFLOAD_TEST_S3_HTTPS_ENDPOINT").expect("scripts/seaweedfs.sh env");
+    let ca = std::env::var("WARP_OFFLOAD_TEST_S3_CA").expect("scripts/seaweedfs.sh env");
+    let Dest::S3 {
+        url,
+        bucket,
+        prefix,
+        access,
+        secret,
+        ..
+    } = dest
+    else {
+        unreachable!()
+    };
+    let dest = Dest::S3 {
+        url,
+        endpoint: https.clone(),
+        bucket,
+        prefix,
+        access,
+        secret,
+    };
+    let o = support::run(&mut dest.cmd(&work, "ls"), "");
+    assert_eq!(o.status.code(), Some(1));
+    let err = support::stderr(&o);
+    assert!(err.contains("UnknownIssuer") || err.contains("certificate"), "{err}");
+    assert!(err.contains(&https), "{err}");
+
+    let input = [archived_segment(&work, 1, 1000)];
+    let o = support::run(dest.cmd(&work, "upload").args(["--ca-cert", &ca]), &ndjson(&input));
+    ok(&o);
+    let o = support::run(dest.cmd(&work, "ls").args(["--ca-cert", &ca]), "");
+    ok(&o);
+    assert_eq!(support::records(&o).len(), 1);
+}

@@ -454,7 +454,13 @@ fn classify(e: S3Error) -> anyhow::Error {
                     .iter()
                     .any(|c| body.contains(&format!("<Code>{c}</Code>")))
         }
-        S3Error::Atto(_) | S3Error::Io(_) => true,
+        // Connection trouble is worth another try; a certificate the client rejects is not.
+        S3Error::Atto(e) => match e.kind() {
+            attohttpc::ErrorKind::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
+            attohttpc::ErrorKind::ConnectError { .. } => true,
+            _ => false,
+        },
+        S3Error::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
         _ => false,
     };
     let msg = describe(&e);
@@ -509,6 +515,7 @@ mod tests {
             s3_retries: 1,
             s3_timeout: 1,
             allow_insecure_http: false,
+            ca_cert: None,
         }
     }
 
