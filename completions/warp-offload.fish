@@ -38,6 +38,7 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
@@ -126,6 +127,34 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s q -l qu
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l port-file -d 'Write the port to this file (atomically) once listening' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l read-token-file -d 'File holding the read token; or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l write-token-file -d 'File holding the write token; or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l app -d 'Application name of the write token (the .app label of everything written)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l time-unit -d 'Platform time unit (warp.timeunits)' -r -f -a "ms\t''
+us\t''
+ns\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l load -d 'Load GTS input lines (the /api/v0/update format) from this file (repeatable)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l generate -d 'Generate a synthetic data set' -r -f -a "infra\t'Realistic infrastructure metrics (data profile D1)'
+tsbs-cpu\t'TSBS devops cpu-only'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l seed -d 'Seed of the generator (same seed, same data)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l hosts -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l series-per-host -d 'Series per host: the first N of the profile\'s 10' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l days -d 'Days of data per series (fractions allowed)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l interval -d 'Sampling interval: 10s, 1m, ...' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l start -d 'First sample time (RFC 3339)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l faults -d 'Faults to inject from the start, as JSON (see below)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l man-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l completions-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
@@ -138,9 +167,10 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s q
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls gen-docs help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls gen-docs help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls gen-docs help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls gen-docs help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls gen-docs help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls gen-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch upload ls fake-warp10 gen-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,8 +1,11 @@
+mod archive;
 mod cli;
 mod cmd;
 mod digest;
 mod exit;
+mod fake;
 mod gts;
+mod journal;
 mod log;
 mod manifest;
 mod secret;
@@ -15,6 +18,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if let Some(msg) = cli::secret_in_argv(std::env::args_os()) {
+        eprintln!("warp-offload: {msg}");
+        return ExitCode::from(exit::USAGE);
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => e.exit(),

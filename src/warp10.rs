@@ -199,6 +199,120 @@ impl Client {
     }
 }
 
+/// What a delete (or its dry run) listed, read to the end of the response.
+#[derive(Debug)]
+pub struct DeleteListing {
+    pub series: Vec<SeriesKey>,
+}
+
+/// The delete response was cut before its end: some series may have been deleted.
+#[derive(Debug)]
+pub struct DeleteCut(pub String);
+
+impl fmt::Display for DeleteCut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeleteCut {}
+
+impl Client {
+    /// `/api/v0/delete` of `selector` over the inclusive range `[start, end]`. With `dry_run`
+    /// Warp 10 only lists what it would delete (the parameter acts by its presence, so it is
+    /// omitted entirely for a real delete). The listing is read to its end; a cut response is a
+    /// [`DeleteCut`] error.
+    pub fn delete(&self, token: &Secret, selector: &str, start: i64, end: i64, dry_run: bool) -> Result<DeleteListing> {
+        let (s, e) = (start.to_string(), end.to_string());
+        let params = [("selector", selector), ("start", s.as_str()), ("end", e.as_str())];
+        let flags: &[&str] = if dry_run {
+            &["dryrun", "showerrors"]
+        } else {
+            &["showerrors"]
+        };
+        let resp = self.get("delete", token, &params, flags)?;
+        let mut series = Vec::new();
+        let mut reader = BufReader::new(resp.into_body().into_reader());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(|err| {
+                DeleteCut(format!(
+                    "/api/v0/delete on {} was cut after {} series: {err}",
+                    self.base,
+                    series.len()
+                ))
+            })?;
+            if n == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                return Err(DeleteCut(format!(
+                    "/api/v0/delete on {} ended inside a line after {} series",
+                    self.base,
+                    series.len()
+                ))
+                .into());
+            }
+            let text = line
+                .strip_suffix(b"\n")
+                .and_then(|l| l.strip_suffix(b"\r").or(Some(l)))
+                .unwrap_or(&line);
+            if text.is_empty() || text[0] == b'#' {
+                return Err(DeleteCut(format!(
+                    "/api/v0/delete on {} reported an error after {} series",
+                    self.base,
+                    series.len()
+                ))
+                .into());
+            }
+            let (key, _attrs) = crate::gts::line::parse_header_with_attrs(text)
+                .with_context(|| format!("/api/v0/delete listing line {}", series.len() + 1))?;
+            series.push(key);
+        }
+        Ok(DeleteListing { series })
+    }
+
+    /// POSTs one body of GTS input lines to `/api/v0/update`. The body must start with a full
+    /// line. Re-sending the same lines is harmless (equal timestamps overwrite).
+    pub fn update(&self, token: &Secret, body: &[u8]) -> Result<()> {
+        let resp = self
+            .agent
+            .post(&self.url("update"))
+            .header(TOKEN_HEADER, token.expose())
+            .header("Content-Type", "text/plain; charset=UTF-8")
+            .header("Accept", "text/plain")
+            .send(body)
+            .map_err(|e| transport_error("update", &self.base, e))?;
+        check_status("update", &self.base, resp).map(drop)
+    }
+}
+
+/// One client per Warp 10 URL found in the records, shared by a stage's workers.
+pub struct Clients {
+    http: HttpOpts,
+    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Client>>>,
+}
+
+impl Clients {
+    pub fn new(http: &HttpOpts) -> Clients {
+        Clients {
+            http: http.clone(),
+            map: Default::default(),
+        }
+    }
+
+    pub fn get(&self, url: &str) -> Result<std::sync::Arc<Client>> {
+        let mut map = self.map.lock().expect("client cache lock");
+        if let Some(c) = map.get(url) {
+            return Ok(std::sync::Arc::clone(c));
+        }
+        let c = std::sync::Arc::new(Client::new(url, &self.http)?);
+        map.insert(url.to_string(), std::sync::Arc::clone(&c));
+        Ok(c)
+    }
+}
+
 /// Runs `op` up to `attempts` times, retrying only transient failures, with exponential
 /// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter.
 pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {

@@ -2,6 +2,7 @@
 //! on the segments that need it with a bounded number of workers, write records on stdout as
 //! each finishes.
 
+pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
 pub mod ls;
@@ -109,6 +110,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Fetch(a) => fetch::run(&g, a)?,
         Command::Upload(a) => upload::run(&g, a)?,
         Command::Ls(a) => ls::run(a)?,
+        Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
