@@ -92,18 +92,17 @@ impl Dest {
         c
     }
 
-    /// Multipart uploads in progress under this destination.
-    fn pending_multipart(&self) -> usize {
+    /// A raw client for the test bucket, to look behind the tool's back.
+    fn bucket(&self) -> Option<Box<s3::bucket::Bucket>> {
         let Dest::S3 {
             endpoint,
             bucket,
-            prefix,
             access,
             secret,
             ..
         } = self
         else {
-            return 0;
+            return None;
         };
         let b = s3::bucket::Bucket::new(
             bucket,
@@ -113,8 +112,28 @@ impl Dest {
             },
             s3::creds::Credentials::new(Some(access), Some(secret), None, None, None).unwrap(),
         )
-        .unwrap()
-        .with_path_style();
+        .unwrap();
+        Some(b.with_path_style())
+    }
+
+    /// The bytes of an object, read directly.
+    fn read(&self, key: &str) -> Vec<u8> {
+        match self {
+            Dest::Dir(p) => std::fs::read(Path::new(p).join(key)).unwrap(),
+            Dest::S3 { prefix, .. } => self
+                .bucket()
+                .unwrap()
+                .get_object(format!("{prefix}/{key}"))
+                .unwrap()
+                .to_vec(),
+        }
+    }
+
+    /// Multipart uploads in progress under this destination.
+    fn pending_multipart(&self) -> usize {
+        let (Some(b), Dest::S3 { prefix, .. }) = (self.bucket(), self) else {
+            return 0;
+        };
         let query = [("uploads", ""), ("prefix", prefix.as_str())].map(|(k, v)| (k.to_string(), v.to_string()));
         let url = b.presign_get("/", 60, Some(query.into_iter().collect())).unwrap();
         let mut resp = ureq::get(&url).call().unwrap();
@@ -201,6 +220,19 @@ fn round_trip(dest: Dest, t: &TestDir) {
                 .unwrap()
                 .ends_with(dest.url().trim_start_matches('/')),
             "{up}"
+        );
+    }
+
+    // The commit marker is the segment record with its upload section, and no secret.
+    let id = input[0]["id"].as_str().unwrap();
+    let marker: Value = serde_json::from_slice(&dest.read(&format!("segments/{id}/manifest.json"))).unwrap();
+    assert_eq!(marker["upload"]["blake3"], input[0]["archive"]["blake3"]);
+    assert_eq!(marker["fetch"], input[0]["fetch"]);
+    if let Dest::S3 { access, secret, .. } = &dest {
+        let seen = format!("{marker}{}{}", support::stdout(&o), support::stderr(&o));
+        assert!(
+            !seen.contains(secret.as_str()) && !seen.contains(access.as_str()),
+            "{seen}"
         );
     }
 
