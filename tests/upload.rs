@@ -280,6 +280,23 @@ fn round_trip_through_a_directory() {
 }
 
 #[test]
+fn records_uploaded_elsewhere_move_to_the_new_destination() {
+    let t = TestDir::new();
+    let work = t.path("work");
+    let input = [archived_segment(&work, 1, 1000)];
+    let first = Dest::Dir(t.path("first").display().to_string());
+    let o = support::run(&mut first.cmd(&work, "upload"), &ndjson(&input));
+    ok(&o);
+    let second = Dest::Dir(t.path("second").display().to_string());
+    let o = support::run(&mut second.cmd(&work, "upload"), &support::stdout(&o));
+    ok(&o);
+    let dest = support::records(&o)[0]["upload"]["dest"].as_str().unwrap().to_string();
+    assert!(dest.ends_with("/second"), "{dest}");
+    assert_eq!(ls(&first, &work, false).len(), 1);
+    assert_eq!(ls(&second, &work, false).len(), 1);
+}
+
+#[test]
 fn round_trip_through_s3() {
     let t = TestDir::new();
     let Some(dest) = Dest::s3(&t) else { return };

@@ -19,11 +19,13 @@ pub fn run(g: &GlobalOpts, a: UploadArgs) -> Result<Tally> {
     store::init_tls(&a.s3)?;
     let store = store::open(&a.dest, &a.s3)?;
     let work = WorkDir::new(&g.work_dir);
+    let dest = store.url("");
     let bar = crate::log::bar(None, "upload");
     let tally = run_stage(
         crate::cmd::stdin(),
         a.jobs,
-        |seg| decide_default(seg, seg.upload.is_some(), a.force),
+        // Uploaded elsewhere is not done: the record then moves to this destination.
+        |seg| decide_default(seg, seg.upload.as_ref().is_some_and(|u| u.dest == dest), a.force),
         |seg| {
             let seg = upload_segment(seg, store.as_ref(), &a, &work);
             bar.inc(1);
