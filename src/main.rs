@@ -10,6 +10,7 @@ mod log;
 mod manifest;
 mod notify;
 mod secret;
+mod store;
 mod time;
 mod warp10;
 mod workdir;
