@@ -348,6 +348,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
       end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
       '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
       boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
+  fetch_append: \"TEXT\"            raw text added at the end of every fetch body
   fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
   latency_ms: MS                  wait before the response headers
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)

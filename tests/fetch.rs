@@ -254,3 +254,40 @@ fn wrong_token_and_time_unit_are_clear_errors() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("manifest line 1"), "{}", stderr(&o));
 }
+
+#[test]
+fn hostile_fetch_output_fails_the_segment_with_its_cause() {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let t = TestDir::new();
+    let manifest = plan(
+        &t,
+        &fake.url,
+        "~.*{}",
+        "2024-01-16T00:00:00Z",
+        "2024-01-17T00:00:00Z",
+        "1d",
+    );
+    for (append, cause) in [
+        ("1705190400000000// outside{} 1\n", "outside the requested range"),
+        ("1705400000000000// bad{} 1 2\n", "too many fields"),
+        ("1705400000000000// bad{} %ZZ\n", "invalid value"),
+        ("=1705449599999999// 1\n", "does not strictly decrease"),
+        ("1705400000000000// bad{k=%G1} 1\n", "invalid percent-escape"),
+        (
+            "1705400000000000// twice{} 1\n1705400000000000// other{} 1\n1705399999999999// twice{} 2\n",
+            "appears twice",
+        ),
+    ] {
+        let t = TestDir::new();
+        set_faults(&fake, &serde_json::json!({ "fetch_append": append }).to_string());
+        let o = fetch(&t, &manifest, &[]);
+        assert_eq!(o.status.code(), Some(3), "{append}: {}", stderr(&o));
+        for r in records(&o) {
+            let msg = r["error"]["message"].as_str().unwrap_or_default();
+            assert!(msg.contains(cause), "{append}: {msg}");
+            assert!(msg.contains("line "), "the message names the line: {msg}");
+            assert_eq!(r["error"]["retryable"], false);
+            assert!(!spool_exists(&t, &r));
+        }
+    }
+}

@@ -10,6 +10,10 @@ pub struct Faults {
     /// End every fetch after this many points.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetch_cut: Option<FetchCut>,
+    /// Raw text appended to every fetch body (a malformed line, a point outside the range, a
+    /// duplicate point): what a buggy or hostile server could send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_append: Option<String>,
     /// Endpoint (`find`, `fetch`, `delete`, `update`) → answer 500 to its next K requests.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fail_next: BTreeMap<String, u32>,

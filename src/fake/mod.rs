@@ -196,9 +196,13 @@ impl Fake {
                 Err(msg) => return text(resp, 400, &msg),
             }
         }
-        let (cut, pause) = {
+        let (cut, pause, append) = {
             let f = self.faults();
-            (f.fetch_cut.clone(), Duration::from_millis(f.chunk_latency_ms))
+            (
+                f.fetch_cut.clone(),
+                Duration::from_millis(f.chunk_latency_ms),
+                f.fetch_append.clone(),
+            )
         };
         let unit = self.unit.per_second().to_string();
         resp.start(
@@ -215,6 +219,7 @@ impl Fake {
             cut_line: 0,
         };
         if out.series(&selected, &q)? {
+            out.buf.extend_from_slice(append.unwrap_or_default().as_bytes());
             return out.end();
         }
         let cut = cut.expect("only a cut stops the output");
