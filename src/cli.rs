@@ -88,6 +88,8 @@ pub enum Command {
     Plan(PlanArgs),
     Fetch(FetchArgs),
     FakeWarp10(FakeWarp10Args),
+    Upload(UploadArgs),
+    Ls(LsArgs),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
 }
@@ -254,4 +256,98 @@ pub struct FakeWarp10Args {
     /// Faults to inject from the start, as JSON (see below)
     #[arg(long)]
     pub faults: Option<String>,
+}
+
+/// Put each archived segment and its manifest object (written last, the commit marker) to the destination
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # or from your secret store
+  warp-offload upload --dest s3://metrics-archive/warp10 --s3-endpoint https://cellar-c2.services.clever-cloud.com \\
+      < compressed.ndjson > uploaded.ndjson
+  # a local directory (demos, single machine)
+  warp-offload upload --dest /srv/warp-archive < compressed.ndjson
+  warp-offload upload --dry-run --dest s3://metrics-archive/warp10 < compressed.ndjson")]
+pub struct UploadArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
+    #[arg(long)]
+    pub dest: String,
+    /// Segments uploaded concurrently
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Upload again, and replace an object whose content differs from the archive
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be uploaded; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// List the segments archived in a destination (NDJSON, read from the manifest objects)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload ls --dest s3://metrics-archive/warp10 | jq -r 'select(.points > 0) | .id'
+  # also data objects whose upload never wrote its manifest object
+  warp-offload ls --all --dest /srv/warp-archive")]
+pub struct LsArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
+    #[arg(long)]
+    pub dest: String,
+    /// Also list incomplete uploads (objects without a manifest object)
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
+/// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the region from AWS_REGION or
+/// AWS_DEFAULT_REGION (default us-east-1).
+#[derive(Args, Debug, Clone)]
+pub struct S3Opts {
+    /// S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere
+    #[arg(long, value_enum, default_value_t = Addressing::Auto)]
+    pub s3_addressing: Addressing,
+    /// Multipart part size (at least 5MiB); smaller objects go in one PUT
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub part_size: u64,
+    /// Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)
+    #[arg(long, default_value_t = 5)]
+    pub s3_retries: u32,
+    /// Seconds before an S3 request is abandoned
+    #[arg(long, default_value_t = 300)]
+    pub s3_timeout: u64,
+    /// Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Addressing {
+    Auto,
+    Path,
+    Virtual,
+}
+
+/// A byte size: a number with an optional KiB/MiB/GiB (or K/M/G) suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return Err(format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880")),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size {s:?} is too large"))
 }

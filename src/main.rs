@@ -9,6 +9,7 @@ mod journal;
 mod log;
 mod manifest;
 mod secret;
+mod store;
 mod time;
 mod warp10;
 mod workdir;

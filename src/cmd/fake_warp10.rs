@@ -53,7 +53,7 @@ pub fn run(a: FakeWarp10Args) -> Result<Tally> {
         let interval_secs = crate::time::parse_duration_secs(&a.interval).context("--interval")?;
         let start = a
             .time_unit
-            .from_timestamp(a.start.parse().with_context(|| format!("--start {:?}", a.start))?)?;
+            .units_of(a.start.parse().with_context(|| format!("--start {:?}", a.start))?)?;
         if a.days.is_nan() || a.days <= 0.0 {
             bail!("--days must be positive");
         }

@@ -5,7 +5,9 @@
 pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
+pub mod ls;
 pub mod plan;
+pub mod upload;
 
 use crate::exit::Tally;
 use crate::manifest::{self, Segment};
@@ -107,6 +109,8 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
+        Command::Upload(a) => upload::run(&g, a)?,
+        Command::Ls(a) => ls::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
