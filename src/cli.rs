@@ -90,6 +90,7 @@ pub enum Command {
     FakeWarp10(FakeWarp10Args),
     Upload(UploadArgs),
     Ls(LsArgs),
+    Restore(RestoreArgs),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
 }
@@ -299,6 +300,86 @@ pub struct LsArgs {
     pub all: bool,
     #[command(flatten)]
     pub s3: S3Opts,
+}
+
+/// Put archived segments back into Warp 10, then fetch them back and check every point is there
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Prints one record per segment with a `restore` section (points sent, points found by
+the re-fetch, extra points in the window). Missing points fail the segment with exit code 4.
+Restoring into a Warp 10 that still holds the data is safe: equal timestamps overwrite.
+--allow-insecure-http applies to the Warp 10 URL as well as to the S3 endpoint.
+
+Examples:
+  export WARP10_WRITE_TOKEN=... WARP10_READ_TOKEN=...   # or --write-token-file / --read-token-file
+  warp-offload restore --from s3://metrics-archive/warp10 --segment 20261001T000000Z-1d-0123456789ab
+  # the cpu series of two days, out of every archived segment overlapping them, into another Warp 10
+  warp-offload restore --from /srv/warp-archive --selector 'os.cpu{host=web01}' \\
+      --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --to-warp10 http://127.0.0.1:8081
+  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID"
+)]
+pub struct RestoreArgs {
+    /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
+    #[arg(long, value_name = "DEST")]
+    pub from: String,
+    /// Segment to restore, whole (repeatable)
+    #[arg(
+        long = "segment",
+        value_name = "ID",
+        required_unless_present = "selector",
+        conflicts_with = "selector"
+    )]
+    pub segments: Vec<String>,
+    /// Restore only the archived series matching this selector, from every segment overlapping --start/--end
+    #[arg(long, requires_all = ["start", "end"])]
+    pub selector: Option<String>,
+    /// Start of the window to restore (RFC 3339, now or now-30d)
+    #[arg(long, requires = "selector")]
+    pub start: Option<String>,
+    /// End of the window to restore, exclusive
+    #[arg(long, requires = "selector")]
+    pub end: Option<String>,
+    /// Warp 10 to write to [default: the warp10_url recorded in each segment]
+    #[arg(long, value_name = "URL")]
+    pub to_warp10: Option<String>,
+    /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Largest request body sent to /api/v0/update (each starts with a full line)
+    #[arg(long, default_value = "8MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Segments restored concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Decode and count, print what would be sent; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    /// Seconds without progress before a Warp 10 request is abandoned
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+impl RestoreArgs {
+    /// Warp 10 client options; one --allow-insecure-http covers both S3 and Warp 10 (clap
+    /// cannot flatten two option groups that both define it).
+    pub fn http(&self) -> HttpOpts {
+        HttpOpts {
+            retries: self.retries,
+            timeout: self.timeout,
+            allow_insecure_http: self.s3.allow_insecure_http,
+        }
+    }
 }
 
 /// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,

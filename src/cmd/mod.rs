@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod gen_docs;
 pub mod ls;
 pub mod plan;
+pub mod restore;
 pub mod upload;
 
 use crate::exit::Tally;
@@ -111,6 +112,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::Upload(a) => upload::run(&g, a)?,
         Command::Ls(a) => ls::run(a)?,
+        Command::Restore(a) => restore::run(&g, a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
