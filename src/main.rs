@@ -8,6 +8,7 @@ mod gts;
 mod journal;
 mod log;
 mod manifest;
+mod notify;
 mod secret;
 mod store;
 mod time;

@@ -6,6 +6,7 @@ pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
 pub mod ls;
+pub mod notify;
 pub mod plan;
 pub mod restore;
 pub mod upload;
@@ -109,6 +110,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::Notify(a) => notify::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::Upload(a) => upload::run(&g, a)?,
         Command::Ls(a) => ls::run(a)?,
