@@ -28,11 +28,14 @@ _warp__offload() {
             warp__offload,help)
                 cmd="warp__offload__subcmd__help"
                 ;;
-            warp__offload,notify)
-                cmd="warp__offload__subcmd__notify"
+            warp__offload,ls)
+                cmd="warp__offload__subcmd__ls"
                 ;;
             warp__offload,plan)
                 cmd="warp__offload__subcmd__plan"
+                ;;
+            warp__offload,upload)
+                cmd="warp__offload__subcmd__upload"
                 ;;
             warp__offload__subcmd__help,fake-warp10)
                 cmd="warp__offload__subcmd__help__subcmd__fake__subcmd__warp10"
@@ -46,11 +49,14 @@ _warp__offload() {
             warp__offload__subcmd__help,help)
                 cmd="warp__offload__subcmd__help__subcmd__help"
                 ;;
-            warp__offload__subcmd__help,notify)
-                cmd="warp__offload__subcmd__help__subcmd__notify"
+            warp__offload__subcmd__help,ls)
+                cmd="warp__offload__subcmd__help__subcmd__ls"
                 ;;
             warp__offload__subcmd__help,plan)
                 cmd="warp__offload__subcmd__help__subcmd__plan"
+                ;;
+            warp__offload__subcmd__help,upload)
+                cmd="warp__offload__subcmd__help__subcmd__upload"
                 ;;
             *)
                 ;;
@@ -59,7 +65,7 @@ _warp__offload() {
 
     case "${cmd}" in
         warp__offload)
-            opts="-q -v -h -V --quiet --verbose --log-format --progress --work-dir --help --version plan fetch notify fake-warp10 gen-docs help"
+            opts="-q -v -h -V --quiet --verbose --log-format --progress --work-dir --help --version plan fetch upload ls fake-warp10 gen-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,7 +253,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__help)
-            opts="plan fetch notify fake-warp10 gen-docs help"
+            opts="plan fetch upload ls fake-warp10 gen-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,7 +322,7 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        warp__subcmd__offload__subcmd__help__subcmd__notify)
+        warp__subcmd__offload__subcmd__help__subcmd__ls)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -344,30 +350,52 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        warp__subcmd__offload__subcmd__notify)
-            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+        warp__subcmd__offload__subcmd__help__subcmd__upload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__ls)
+            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --allow-insecure-http --ca-cert --quiet --verbose --log-format --progress --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --slack-webhook-file)
+                --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --webhook-file)
+                --s3-endpoint)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --on)
-                    COMPREPLY=($(compgen -W "failure always" -- "${cur}"))
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
                     return 0
                     ;;
-                --manifest-hint)
+                --part-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --timeout)
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -438,6 +466,64 @@ _warp__offload() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__upload)
+            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --allow-insecure-http --ca-cert --quiet --verbose --log-format --progress --work-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -41,6 +41,22 @@ print(" ".join(map(str, ports)))
 EOF
 }
 
+# A private CA and a certificate for 127.0.0.1 signed by it, for the HTTPS port (tests of
+# certificate verification and --ca-cert).
+make_tls() {
+    mkdir -p "$1"
+    (
+        cd "$1"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj "/CN=warp-offload test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+            -keyout ca.key -out ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+        printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 7 \
+            -extfile ext -out server.pem
+    ) >/dev/null 2>&1 || { say "openssl failed to make the test certificates"; exit 1; }
+}
+
 start() {
     if running; then
         say "already running (pid $(cat "$STATE/pid"))"
@@ -54,16 +70,21 @@ start() {
     fi
     rm -rf "$STATE"
     mkdir -p "$STATE/data"
-    read -r s3 master volume filer admin < <(free_ports 5)
+    make_tls "$STATE/tls"
+    read -r s3 s3tls master volume filer admin < <(free_ports 6)
     AWS_ACCESS_KEY_ID=$ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SECRET_KEY setsid weed mini \
         -dir="$STATE/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -bucket=$BUCKET \
-        -s3.port="$s3" -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
+        -s3.port="$s3" -s3.port.https="$s3tls" -s3.cert.file="$STATE/tls/server.pem" \
+        -s3.key.file="$STATE/tls/server.key" \
+        -master.port="$master" -volume.port="$volume" -filer.port="$filer" \
         -admin.port="$admin" -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 \
         -master.telemetry=false </dev/null >"$STATE/weed.log" 2>&1 &
     echo $! >"$STATE/pid"
     local endpoint=http://127.0.0.1:$s3
     cat >"$STATE/env" <<EOF
 export WARP_OFFLOAD_TEST_S3_ENDPOINT=$endpoint
+export WARP_OFFLOAD_TEST_S3_HTTPS_ENDPOINT=https://127.0.0.1:$s3tls
+export WARP_OFFLOAD_TEST_S3_CA=$STATE/tls/ca.pem
 export WARP_OFFLOAD_TEST_S3_BUCKET=$BUCKET
 export WARP_OFFLOAD_TEST_S3_ACCESS_KEY=$ACCESS_KEY
 export WARP_OFFLOAD_TEST_S3_SECRET_KEY=$SECRET_KEY

@@ -88,10 +88,10 @@ pub enum Command {
     Plan(PlanArgs),
     Fetch(FetchArgs),
     Notify(NotifyArgs),
-    FakeWarp10(FakeWarp10Args),
     Upload(UploadArgs),
     Ls(LsArgs),
     Restore(RestoreArgs),
+    FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
 }
@@ -239,79 +239,7 @@ pub struct HttpOpts {
     pub allow_insecure_http: bool,
 }
 
-/// Serve an in-memory Warp 10 for demos, tests and benchmarks
-#[derive(Args, Debug)]
-#[command(
-    after_help = "Tokens: the read token (find, fetch) and write token (update, delete) come from files or
-WARP10_READ_TOKEN / WARP10_WRITE_TOKEN. Data written gets .app=<--app> and hidden .owner/.producer labels.
-
-Faults (--faults JSON at start, or at run time: curl -X POST --data JSON http://ADDR/admin/faults;
-GET /admin/faults shows them; {} clears them). Fields, all optional:
-  fetch_cut: {\"after_points\": N, \"mode\": \"error\"|\"mid_line\"|\"boundary\"|\"reset\"}
-      end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
-      '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
-      boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
-  fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
-  latency_ms: MS                  wait before the response headers
-  chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
-  delete_abort_after: K           delete K series, list them, then reset the connection
-  delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
-Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
-  -> {\"series\": N, \"points\": M}.
-
-Examples:
-  WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
-      --generate infra --hosts 100 --days 1      # D1: 1000 series, ~8.64 M points
-  warp-offload fake-warp10 --read-token-file r.tok --write-token-file w.tok --load tests/data/edge-cases.gts"
-)]
-pub struct FakeWarp10Args {
-    /// Address to listen on (port 0 picks a free port)
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Write the port to this file (atomically) once listening
-    #[arg(long)]
-    pub port_file: Option<PathBuf>,
-    /// File holding the read token; or set WARP10_READ_TOKEN
-    #[arg(long)]
-    pub read_token_file: Option<PathBuf>,
-    /// File holding the write token; or set WARP10_WRITE_TOKEN
-    #[arg(long)]
-    pub write_token_file: Option<PathBuf>,
-    /// Application name of the write token (the .app label of everything written)
-    #[arg(long, default_value = "warp-offload-fake")]
-    pub app: String,
-    /// Platform time unit (warp.timeunits)
-    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
-    pub time_unit: TimeUnit,
-    /// Load GTS input lines (the /api/v0/update format) from this file (repeatable)
-    #[arg(long)]
-    pub load: Vec<PathBuf>,
-    /// Generate a synthetic data set
-    #[arg(long, value_enum)]
-    pub generate: Option<crate::fake::generate::Profile>,
-    /// Seed of the generator (same seed, same data)
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 100)]
-    pub hosts: usize,
-    /// Series per host: the first N of the profile's 10
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
-    pub series_per_host: u8,
-    /// Days of data per series (fractions allowed)
-    #[arg(long, default_value_t = 1.0)]
-    pub days: f64,
-    /// Sampling interval: 10s, 1m, ...
-    #[arg(long, default_value = "10s")]
-    pub interval: String,
-    /// First sample time (RFC 3339)
-    #[arg(long, default_value = "2024-01-15T00:00:00Z")]
-    pub start: String,
-    /// Faults to inject from the start, as JSON (see below)
-    #[arg(long)]
-    pub faults: Option<String>,
-}
-
-/// Put each archived segment and its manifest object (written last, the commit marker) to the destination
+/// Upload archives, then their manifest objects (written last: the commit markers)
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # or from your secret store
@@ -457,6 +385,10 @@ pub struct S3Opts {
     /// Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)
     #[arg(long)]
     pub allow_insecure_http: bool,
+    /// PEM file of CA certificates to trust for the S3 endpoint, besides the public and system
+    /// ones (sets SSL_CERT_FILE for this process)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -483,4 +415,76 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880"))?;
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// Serve an in-memory Warp 10 for demos, tests and benchmarks
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Tokens: the read token (find, fetch) and write token (update, delete) come from files or
+WARP10_READ_TOKEN / WARP10_WRITE_TOKEN. Data written gets .app=<--app> and hidden .owner/.producer labels.
+
+Faults (--faults JSON at start, or at run time: curl -X POST --data JSON http://ADDR/admin/faults;
+GET /admin/faults shows them; {} clears them). Fields, all optional:
+  fetch_cut: {\"after_points\": N, \"mode\": \"error\"|\"mid_line\"|\"boundary\"|\"reset\"}
+      end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
+      '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
+      boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
+  fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
+  latency_ms: MS                  wait before the response headers
+  chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
+  delete_abort_after: K           delete K series, list them, then reset the connection
+  delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
+Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
+  -> {\"series\": N, \"points\": M}.
+
+Examples:
+  WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
+      --generate infra --hosts 100 --days 1      # D1: 1000 series, ~8.64 M points
+  warp-offload fake-warp10 --read-token-file r.tok --write-token-file w.tok --load tests/data/edge-cases.gts"
+)]
+pub struct FakeWarp10Args {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Write the port to this file (atomically) once listening
+    #[arg(long)]
+    pub port_file: Option<PathBuf>,
+    /// File holding the read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Application name of the write token (the .app label of everything written)
+    #[arg(long, default_value = "warp-offload-fake")]
+    pub app: String,
+    /// Platform time unit (warp.timeunits)
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// Load GTS input lines (the /api/v0/update format) from this file (repeatable)
+    #[arg(long)]
+    pub load: Vec<PathBuf>,
+    /// Generate a synthetic data set
+    #[arg(long, value_enum)]
+    pub generate: Option<crate::fake::generate::Profile>,
+    /// Seed of the generator (same seed, same data)
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 100)]
+    pub hosts: usize,
+    /// Series per host: the first N of the profile's 10
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub series_per_host: u8,
+    /// Days of data per series (fractions allowed)
+    #[arg(long, default_value_t = 1.0)]
+    pub days: f64,
+    /// Sampling interval: 10s, 1m, ...
+    #[arg(long, default_value = "10s")]
+    pub interval: String,
+    /// First sample time (RFC 3339)
+    #[arg(long, default_value = "2024-01-15T00:00:00Z")]
+    pub start: String,
+    /// Faults to inject from the start, as JSON (see below)
+    #[arg(long)]
+    pub faults: Option<String>,
 }

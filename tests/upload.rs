@@ -92,18 +92,17 @@ impl Dest {
         c
     }
 
-    /// Multipart uploads in progress under this destination.
-    fn pending_multipart(&self) -> usize {
+    /// A raw client for the test bucket, to look behind the tool's back.
+    fn bucket(&self) -> Option<Box<s3::bucket::Bucket>> {
         let Dest::S3 {
             endpoint,
             bucket,
-            prefix,
             access,
             secret,
             ..
         } = self
         else {
-            return 0;
+            return None;
         };
         let b = s3::bucket::Bucket::new(
             bucket,
@@ -113,8 +112,28 @@ impl Dest {
             },
             s3::creds::Credentials::new(Some(access), Some(secret), None, None, None).unwrap(),
         )
-        .unwrap()
-        .with_path_style();
+        .unwrap();
+        Some(b.with_path_style())
+    }
+
+    /// The bytes of an object, read directly.
+    fn read(&self, key: &str) -> Vec<u8> {
+        match self {
+            Dest::Dir(p) => std::fs::read(Path::new(p).join(key)).unwrap(),
+            Dest::S3 { prefix, .. } => self
+                .bucket()
+                .unwrap()
+                .get_object(format!("{prefix}/{key}"))
+                .unwrap()
+                .to_vec(),
+        }
+    }
+
+    /// Multipart uploads in progress under this destination.
+    fn pending_multipart(&self) -> usize {
+        let (Some(b), Dest::S3 { prefix, .. }) = (self.bucket(), self) else {
+            return 0;
+        };
         let query = [("uploads", ""), ("prefix", prefix.as_str())].map(|(k, v)| (k.to_string(), v.to_string()));
         let url = b.presign_get("/", 60, Some(query.into_iter().collect())).unwrap();
         let mut resp = ureq::get(&url).call().unwrap();
@@ -204,6 +223,19 @@ fn round_trip(dest: Dest, t: &TestDir) {
         );
     }
 
+    // The commit marker is the segment record with its upload section, and no secret.
+    let id = input[0]["id"].as_str().unwrap();
+    let marker: Value = serde_json::from_slice(&dest.read(&format!("segments/{id}/manifest.json"))).unwrap();
+    assert_eq!(marker["upload"]["blake3"], input[0]["archive"]["blake3"]);
+    assert_eq!(marker["fetch"], input[0]["fetch"]);
+    if let Dest::S3 { access, secret, .. } = &dest {
+        let seen = format!("{marker}{}{}", support::stdout(&o), support::stderr(&o));
+        assert!(
+            !seen.contains(secret.as_str()) && !seen.contains(access.as_str()),
+            "{seen}"
+        );
+    }
+
     let listed = ls(&dest, &work, false);
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert_eq!(listed[0]["id"], input[0]["id"]);
@@ -245,6 +277,23 @@ fn round_trip(dest: Dest, t: &TestDir) {
 fn round_trip_through_a_directory() {
     let t = TestDir::new();
     round_trip(Dest::dir(&t), &t);
+}
+
+#[test]
+fn records_uploaded_elsewhere_move_to_the_new_destination() {
+    let t = TestDir::new();
+    let work = t.path("work");
+    let input = [archived_segment(&work, 1, 1000)];
+    let first = Dest::Dir(t.path("first").display().to_string());
+    let o = support::run(&mut first.cmd(&work, "upload"), &ndjson(&input));
+    ok(&o);
+    let second = Dest::Dir(t.path("second").display().to_string());
+    let o = support::run(&mut second.cmd(&work, "upload"), &support::stdout(&o));
+    ok(&o);
+    let dest = support::records(&o)[0]["upload"]["dest"].as_str().unwrap().to_string();
+    assert!(dest.ends_with("/second"), "{dest}");
+    assert_eq!(ls(&first, &work, false).len(), 1);
+    assert_eq!(ls(&second, &work, false).len(), 1);
 }
 
 #[test]
@@ -432,4 +481,44 @@ fn bad_destinations_are_refused_clearly() {
         "{}",
         support::stderr(&o)
     );
+}
+
+#[test]
+fn https_endpoints_are_verified_and_ca_cert_adds_a_private_ca() {
+    let t = TestDir::new();
+    let Some(dest) = Dest::s3(&t) else { return };
+    let work = t.path("work");
+    let https = std::env::var("WARP_OFFLOAD_TEST_S3_HTTPS_ENDPOINT").expect("scripts/seaweedfs.sh env");
+    let ca = std::env::var("WARP_OFFLOAD_TEST_S3_CA").expect("scripts/seaweedfs.sh env");
+    let Dest::S3 {
+        url,
+        bucket,
+        prefix,
+        access,
+        secret,
+        ..
+    } = dest
+    else {
+        unreachable!()
+    };
+    let dest = Dest::S3 {
+        url,
+        endpoint: https.clone(),
+        bucket,
+        prefix,
+        access,
+        secret,
+    };
+    let o = support::run(&mut dest.cmd(&work, "ls"), "");
+    assert_eq!(o.status.code(), Some(1));
+    let err = support::stderr(&o);
+    assert!(err.contains("UnknownIssuer") || err.contains("certificate"), "{err}");
+    assert!(err.contains(&https), "{err}");
+
+    let input = [archived_segment(&work, 1, 1000)];
+    let o = support::run(dest.cmd(&work, "upload").args(["--ca-cert", &ca]), &ndjson(&input));
+    ok(&o);
+    let o = support::run(dest.cmd(&work, "ls").args(["--ca-cert", &ca]), "");
+    ok(&o);
+    assert_eq!(support::records(&o).len(), 1);
 }

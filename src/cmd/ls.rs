@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Write};
 
 pub fn run(a: LsArgs) -> Result<Tally> {
+    store::init_tls(&a.s3)?;
     let store = store::open(&a.dest, &a.s3)?;
     let mut by_segment: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for (key, size) in store.list("segments/")? {

@@ -16,13 +16,16 @@ use std::io::Read;
 use std::time::Instant;
 
 pub fn run(g: &GlobalOpts, a: UploadArgs) -> Result<Tally> {
+    store::init_tls(&a.s3)?;
     let store = store::open(&a.dest, &a.s3)?;
     let work = WorkDir::new(&g.work_dir);
+    let dest = store.url("");
     let bar = crate::log::bar(None, "upload");
     let tally = run_stage(
         crate::cmd::stdin(),
         a.jobs,
-        |seg| decide_default(seg, seg.upload.is_some(), a.force),
+        // Uploaded elsewhere is not done: the record then moves to this destination.
+        |seg| decide_default(seg, seg.upload.as_ref().is_some_and(|u| u.dest == dest), a.force),
         |seg| {
             let seg = upload_segment(seg, store.as_ref(), &a, &work);
             bar.inc(1);
@@ -226,4 +229,92 @@ pub fn verify_remote(
         digest,
         at: jiff::Timestamp::now(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::Mismatch;
+    use crate::manifest::{FetchInfo, TimeUnit};
+
+    fn segment(data: &[u8]) -> Segment {
+        let mut seg = Segment::new(
+            "a{}",
+            "2026-10-01T00:00:00Z".parse().unwrap(),
+            "2026-10-02T00:00:00Z".parse().unwrap(),
+            "http://127.0.0.1:1",
+            TimeUnit::Us,
+        );
+        let at = jiff::Timestamp::now();
+        seg.fetch = Some(FetchInfo {
+            points: 7,
+            series: 2,
+            bytes: 100,
+            digest: Digest::default(),
+            spool: "spool/x".into(),
+            at,
+            duration_ms: 0,
+        });
+        seg.upload = Some(UploadInfo {
+            dest: String::new(),
+            key: "segments/x/x.wo".into(),
+            manifest_key: "segments/x/manifest.json".into(),
+            size: data.len() as u64,
+            blake3: blake3::hash(data).to_hex().to_string(),
+            etag: None,
+            at,
+        });
+        seg
+    }
+
+    /// A stand-in decoder: reads half the stream (verify must hash the rest itself).
+    fn decoder(points: u64) -> impl FnOnce(&mut dyn Read) -> Result<(u64, u64, Digest)> {
+        move |r| {
+            let mut half = vec![0; 4];
+            r.read_exact(&mut half)?;
+            Ok((points, 2, Digest::default()))
+        }
+    }
+
+    fn is_mismatch(r: Result<VerifyInfo>) -> bool {
+        r.unwrap_err().downcast_ref::<Mismatch>().is_some()
+    }
+
+    fn checks(store: &dyn Store) {
+        let data = b"archive-bytes";
+        let seg = segment(data);
+        let key = &seg.upload.as_ref().unwrap().key;
+        assert!(is_mismatch(verify_remote(store, &seg, decoder(7))), "missing object");
+        store.put_bytes(key, data, &Meta::new()).unwrap();
+        let info = verify_remote(store, &seg, decoder(7)).unwrap();
+        assert_eq!((info.scope.as_str(), info.points, info.series), ("remote", 7, 2));
+        assert!(
+            is_mismatch(verify_remote(store, &seg, decoder(8))),
+            "decoded count differs"
+        );
+        // Same size, other bytes: only a full read-back notices.
+        store.put_bytes(key, b"archive-bytez", &Meta::new()).unwrap();
+        assert!(is_mismatch(verify_remote(store, &seg, decoder(7))), "content differs");
+        store.put_bytes(key, b"short", &Meta::new()).unwrap();
+        assert!(is_mismatch(verify_remote(store, &seg, decoder(7))), "size differs");
+    }
+
+    #[test]
+    fn remote_verification_reads_everything_back_in_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        checks(&store::fs::FsStore::new(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn remote_verification_reads_everything_back_from_s3() {
+        let Some((bucket, opts, env)) = store::contract::test_s3() else {
+            return;
+        };
+        let prefix = format!(
+            "verify-{}-{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_nanosecond()
+        );
+        checks(&store::s3::S3Store::new(&bucket, &prefix, &opts, &env).unwrap());
+    }
 }

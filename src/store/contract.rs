@@ -147,6 +147,7 @@ pub fn test_s3() -> Option<(String, S3Opts, impl Fn(&str) -> Option<String>)> {
         s3_retries: 3,
         s3_timeout: 60,
         allow_insecure_http: false,
+        ca_cert: None,
     };
     let env = move |name: &str| match name {
         "AWS_ACCESS_KEY_ID" => Some(access.clone()),

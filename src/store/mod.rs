@@ -43,6 +43,24 @@ pub trait Store: Send + Sync {
     fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
 }
 
+/// Applies `--ca-cert`. Call it first thing in a command, before any thread is started.
+///
+/// rust-s3's sync client builds a fresh TLS configuration for every request from the public
+/// (webpki) roots plus the system roots, and offers no way to add one; the system roots come
+/// from `SSL_CERT_FILE` when it is set, so the only way in is that variable.
+pub fn init_tls(s3: &S3Opts) -> Result<()> {
+    let Some(path) = &s3.ca_cert else { return Ok(()) };
+    let pem = std::fs::read_to_string(path).with_context(|| format!("reading --ca-cert {}", path.display()))?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        bail!("--ca-cert {}: no PEM certificate in it", path.display());
+    }
+    let path = std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
+    // SAFETY: called before the command starts any thread, so nothing reads the environment
+    // concurrently.
+    unsafe { std::env::set_var("SSL_CERT_FILE", path) };
+    Ok(())
+}
+
 /// Opens `dest`: `s3://bucket[/prefix]`, `file:///dir` or a plain directory path.
 pub fn open(dest: &str, s3: &S3Opts) -> Result<Box<dyn Store>> {
     if let Some(rest) = dest.strip_prefix("s3://") {
@@ -131,4 +149,4 @@ pub fn failpoint(name: &str) {
 }
 
 #[cfg(test)]
-mod contract;
+pub(crate) mod contract;

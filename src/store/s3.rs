@@ -6,7 +6,7 @@
 //! operation, the object URL and the endpoint, and quote the S3 error code and message, never
 //! the raw body (it can echo the access key id and the canonical request).
 
-use super::{Meta, ObjectInfo, Store};
+use super::{META_BLAKE3, Meta, ObjectInfo, Store};
 use crate::cli::{Addressing, S3Opts};
 use crate::warp10::{Transient, with_retries};
 use anyhow::{Context, Result, bail};
@@ -21,6 +21,9 @@ use std::time::Duration;
 
 /// Smallest part S3 accepts (except the last one).
 pub const MIN_PART_SIZE: u64 = 5 << 20;
+/// Largest part S3 accepts, and the most parts one upload may have.
+const MAX_PART_SIZE: u64 = 5 << 30;
+const MAX_PARTS: u64 = 10_000;
 /// Size of the range requests a `get` stream is read in.
 const READ_CHUNK: u64 = 8 << 20;
 const CONTENT_TYPE: &str = "application/octet-stream";
@@ -87,8 +90,8 @@ impl S3Store {
         if !valid_bucket {
             bail!("invalid bucket name {bucket_name:?}: 3 to 63 characters of a-z, 0-9, '.', '-', '_'");
         }
-        if opts.part_size < MIN_PART_SIZE {
-            bail!("--part-size must be at least 5MiB (S3's smallest part)");
+        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&opts.part_size) {
+            bail!("--part-size must be between 5MiB and 5GiB (S3's limits)");
         }
         let (endpoint, region, path_style) = resolve(opts, env);
         let uri: http::Uri = endpoint
@@ -252,12 +255,21 @@ impl S3Store {
         })?;
         let upload_id = init.upload_id;
         let result = self.send_parts(full, key, &mut src, &upload_id);
-        if result.is_err() {
-            // Best effort: the error that made us stop matters more than a failed abort, and
-            // the next run aborts stale uploads of this key anyway.
-            if let Err(e) = self.call("abort multipart upload", key, |b| b.abort_upload(full, &upload_id)) {
-                crate::log::warn(&format!("{e:#}"));
-            }
+        if result.is_ok() {
+            return result;
+        }
+        // Best effort: the error that made us stop matters more than a failed abort, and the
+        // next run aborts stale uploads of this key anyway.
+        if let Err(e) = self.call("abort multipart upload", key, |b| b.abort_upload(full, &upload_id)) {
+            crate::log::warn(&format!("{e:#}"));
+        }
+        // A completion whose answer was lost, and whose retry then met NoSuchUpload, did
+        // happen: the object with this content is there.
+        if let (Some(want), Ok(Some(have))) = (meta.get(META_BLAKE3), self.head(key))
+            && have.meta.get(META_BLAKE3) == Some(want)
+            && src.metadata().is_ok_and(|m| m.len() == have.size)
+        {
+            return Ok(None);
         }
         result
     }
@@ -322,6 +334,13 @@ impl Store for S3Store {
                 .read_to_end(&mut data)
                 .with_context(|| format!("reading {}", path.display()))?;
             return self.put_single(&full, key, &data, meta);
+        }
+        if size.div_ceil(self.part_size) > MAX_PARTS {
+            bail!(
+                "{} is {size} bytes: more than {MAX_PARTS} parts of --part-size {}; raise --part-size",
+                path.display(),
+                self.part_size
+            );
         }
         self.put_multipart(&full, key, src, meta)
     }
@@ -454,7 +473,13 @@ fn classify(e: S3Error) -> anyhow::Error {
                     .iter()
                     .any(|c| body.contains(&format!("<Code>{c}</Code>")))
         }
-        S3Error::Atto(_) | S3Error::Io(_) => true,
+        // Connection trouble is worth another try; a certificate the client rejects is not.
+        S3Error::Atto(e) => match e.kind() {
+            attohttpc::ErrorKind::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
+            attohttpc::ErrorKind::ConnectError { .. } => true,
+            _ => false,
+        },
+        S3Error::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
         _ => false,
     };
     let msg = describe(&e);
@@ -509,6 +534,7 @@ mod tests {
             s3_retries: 1,
             s3_timeout: 1,
             allow_insecure_http: false,
+            ca_cert: None,
         }
     }
 
