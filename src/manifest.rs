@@ -225,8 +225,8 @@ pub struct RestoreInfo {
     /// Points in the window that are not in the archive (newer data, other series).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra: Option<u64>,
-    /// Digest of the re-fetched window: equal to `fetch.digest` when Warp 10 holds exactly the
-    /// archived segment there.
+    /// Digest of what the re-fetch found (the segment's selector, or `restore --selector`, over
+    /// the window): equal to `fetch.digest` when Warp 10 holds exactly the archived segment there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

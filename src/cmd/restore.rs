@@ -289,6 +289,12 @@ fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let upload = seg.upload.as_ref().context("the segment has no upload section")?;
     let what = format!("archive {}", ctx.store.url(&upload.key));
+    let probe = Probe {
+        selector: ctx.window.map_or(&seg.selector, |w| &w.text),
+        lo,
+        hi,
+        per_second: seg.time_unit.per_second(),
+    };
 
     let mut file = download(upload, ctx)?;
     let summary = archive::summarize(BufReader::with_capacity(1 << 20, &file), ctx.key.as_ref(), &seg.id)
@@ -299,7 +305,7 @@ fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo
     let client = match &ctx.tokens {
         Some(tokens) => {
             let client = ctx.clients.get(&to)?;
-            preflight(&client, &tokens.read, seg, lo)?;
+            preflight(&client, &tokens.read, &probe)?;
             Some((client, tokens))
         }
         None => None,
@@ -312,7 +318,7 @@ fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo
     })
     .with_context(|| format!("restoring {what}"))?;
     let check = match &client {
-        Some((client, tokens)) => Some(check(client, &tokens.read, seg, lo, hi, &sent)?),
+        Some((client, tokens)) => Some(check(client, &tokens.read, &probe, &sent)?),
         None => None,
     };
     Ok(RestoreInfo {
@@ -357,13 +363,22 @@ fn download(upload: &UploadInfo, ctx: &Ctx) -> Result<File> {
 /// Before the first write: the target must count time in the segment's unit (a µs archive
 /// written into a ms Warp 10 would land 1000 times too late) and the read token the check needs
 /// must work. One fetch of a single instant tells both.
-fn preflight(client: &Client, read: &Secret, seg: &Segment, lo: i64) -> Result<()> {
+fn preflight(client: &Client, read: &Secret, probe: &Probe) -> Result<()> {
     with_retries(client.retries(), "restore", || {
         client
-            .fetch(read, &seg.selector, lo, lo, seg.time_unit.per_second())
+            .fetch(read, probe.selector, probe.lo, probe.lo, probe.per_second)
             .map(drop)
     })
     .with_context(|| format!("checking {} before writing", client.base()))
+}
+
+/// What the check fetches back: the segment's selector over the restored window, or the
+/// `--selector`, which matches every series restored and fewer others.
+struct Probe<'a> {
+    selector: &'a str,
+    lo: i64,
+    hi: i64,
+    per_second: i64,
 }
 
 /// What was (or would be) sent.
@@ -451,17 +466,18 @@ struct Check {
 
 /// Fetches the window back and counts the points sent that are there, and those that are not
 /// in the archive.
-fn check(client: &Client, read: &Secret, seg: &Segment, lo: i64, hi: i64, sent: &Sent) -> Result<Check> {
+fn check(client: &Client, read: &Secret, probe: &Probe, sent: &Sent) -> Result<Check> {
     with_retries(client.retries(), "restore", || {
-        let body = client.fetch(read, &seg.selector, lo, hi, seg.time_unit.per_second())?;
+        let body = client.fetch(read, probe.selector, probe.lo, probe.hi, probe.per_second)?;
         let (mut found, mut extra) = (0u64, 0u64);
-        let stats = crate::cmd::fetch::check_stream(body.reader, lo, hi, &mut std::io::sink(), |hash, p| {
-            if sent.set.contains(hash, p) {
-                found += 1;
-            } else {
-                extra += 1;
-            }
-        })?;
+        let stats =
+            crate::cmd::fetch::check_stream(body.reader, probe.lo, probe.hi, &mut std::io::sink(), |hash, p| {
+                if sent.set.contains(hash, p) {
+                    found += 1;
+                } else {
+                    extra += 1;
+                }
+            })?;
         Ok(Check {
             found,
             extra,
