@@ -111,10 +111,10 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
         Command::Notify(a) => notify::run(&g, a)?,
-        Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::Upload(a) => upload::run(&g, a)?,
         Command::Ls(a) => ls::run(a)?,
         Command::Restore(a) => restore::run(&g, a)?,
+        Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
