@@ -2,9 +2,13 @@
 //! on the segments that need it with a bounded number of workers, write records on stdout as
 //! each finishes.
 
+pub mod bench_codec;
+pub mod cat;
+pub mod compress;
 pub mod fetch;
 pub mod gen_docs;
 pub mod plan;
+pub mod verify;
 
 use crate::exit::Tally;
 use crate::manifest::{self, Segment};
@@ -105,6 +109,16 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::Compress(a) => compress::run(&g, a)?,
+        Command::Verify(a) => verify::run(&g, a)?,
+        Command::Cat(a) => {
+            cat::run(a)?;
+            Tally::default()
+        }
+        Command::BenchCodec(a) => {
+            bench_codec::run(a)?;
+            Tally::default()
+        }
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
