@@ -36,7 +36,13 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -s h -l help -d 
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "verify" -d 'Check archives against what fetch recorded: points, series and digest'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l selector -d 'Warp 10 selector, e.g. \'~os\\..*{dc=par1}\' (repeatable; each gets its own segments)' -r
@@ -80,6 +86,96 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s q -l
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l codec -d 'Archive format' -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
+gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | curl`'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l level -d 'zstd level (1-19; 3 is the sweet spot, higher levels buy ~3 % for many times the CPU)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l jobs -d 'Segments compressed concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l key-file -d 'Encrypt archives with the master key in this file (32 bytes, raw or hex)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l force -d 'Compress again segments that already have an archive'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l remove-spool -d 'Delete the spooled fetch once its archive is written and checked'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l key-file -d 'Master key file for encrypted archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l jobs -d 'Segments verified concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l force -d 'Verify again segments that were already verified'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l format -r -f -a "text\t'Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)'
+fulltext\t'Class and labels on every line (Warp 10 `fulltext`)'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l key-file -d 'Master key file for encrypted archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l segment-id -d 'Segment id the archive belongs to (default: its file name without extension); encrypted archives are bound to it' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l webhook-file -d 'File holding the URL of a webhook that receives the summary as JSON; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l on -d 'When to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
+always\t'After every run'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l manifest-hint -d 'The file this run\'s records are saved to, as named in the retry commands' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l timeout -d 'Seconds allowed per webhook request (a failed request is retried once)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l dry-run -d 'Print the payloads on stderr instead of posting them'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l allow-insecure-http -d 'Allow a plain http:// webhook to a host other than loopback (its URL is a secret)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l port-file -d 'Write the port to this file (atomically) once listening' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l read-token-file -d 'File holding the read token; or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l write-token-file -d 'File holding the write token; or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l app -d 'Application name of the write token (the .app label of everything written)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l time-unit -d 'Platform time unit (warp.timeunits)' -r -f -a "ms\t''
+us\t''
+ns\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l load -d 'Load GTS input lines (the /api/v0/update format) from this file (repeatable)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l generate -d 'Generate a synthetic data set' -r -f -a "infra\t'Realistic infrastructure metrics (data profile D1)'
+tsbs-cpu\t'TSBS devops cpu-only'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l seed -d 'Seed of the generator (same seed, same data)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l hosts -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l series-per-host -d 'Series per host: the first N of the profile\'s 10' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l days -d 'Days of data per series (fractions allowed)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l interval -d 'Sampling interval: 10s, 1m, ...' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l start -d 'First sample time (RFC 3339)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l faults -d 'Faults to inject from the start, as JSON (see below)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l man-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l completions-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
@@ -92,7 +188,26 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s q
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l codec -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
+gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | curl`'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l level -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives against what fetch recorded: points, series and digest'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

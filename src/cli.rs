@@ -11,6 +11,38 @@ progress go to stderr. Secrets come from files or environment variables, never f
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 some segments failed, 4 integrity mismatch.";
 
+/// Flags people try for secrets, and where the secret goes instead. Refused before parsing so
+/// that the value is never echoed back in a clap error.
+const SECRET_FLAGS: &[(&str, &str)] = &[
+    (
+        "--token",
+        "--read-token-file FILE or WARP10_READ_TOKEN (--write-token-file / WARP10_WRITE_TOKEN to write)",
+    ),
+    ("--read-token", "--read-token-file FILE or WARP10_READ_TOKEN"),
+    ("--write-token", "--write-token-file FILE or WARP10_WRITE_TOKEN"),
+    ("--key", "--key-file FILE or WARP_OFFLOAD_KEY_FILE"),
+    ("--secret-key", "AWS_SECRET_ACCESS_KEY"),
+    ("--aws-secret-access-key", "AWS_SECRET_ACCESS_KEY"),
+    ("--access-key", "AWS_ACCESS_KEY_ID"),
+    ("--slack-webhook", "--slack-webhook-file FILE or SLACK_WEBHOOK_URL"),
+    ("--webhook", "--webhook-file FILE or WARP_OFFLOAD_WEBHOOK_URL"),
+];
+
+/// Returns an error message when a secret is passed as an argument (visible to every user
+/// through `ps` and kept in shell history).
+pub fn secret_in_argv(args: impl Iterator<Item = std::ffi::OsString>) -> Option<String> {
+    for arg in args.skip(1) {
+        let arg = arg.to_string_lossy();
+        let name = arg.split('=').next().unwrap_or_default();
+        if let Some((flag, instead)) = SECRET_FLAGS.iter().find(|(f, _)| *f == name) {
+            return Some(format!(
+                "secrets are not accepted as arguments ({flag}): they show in ps and shell history; use {instead}"
+            ));
+        }
+    }
+    None
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "warp-offload",
@@ -58,6 +90,8 @@ pub enum Command {
     Compress(CompressArgs),
     Verify(VerifyArgs),
     Cat(CatArgs),
+    Notify(NotifyArgs),
+    FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
     #[command(hide = true)]
@@ -140,6 +174,57 @@ pub struct FetchArgs {
     pub force: bool,
     #[command(flatten)]
     pub http: HttpOpts,
+}
+
+/// When `notify` posts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NotifyOn {
+    /// Only when a segment failed or the records could not all be read
+    Failure,
+    /// After every run
+    Always,
+}
+
+/// Post a run summary to Slack and/or a JSON webhook; records pass through unchanged
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch | ... | warp-offload purge \\
+      | warp-offload notify --slack-webhook-file /etc/warp-offload/slack.url > run.ndjson
+  # see what would be posted, without posting
+  warp-offload notify --dry-run --on always < run.ndjson > /dev/null
+
+Segments: failed = the record carries an error (mismatch: an integrity mismatch); skipped = no error
+but the record stopped before the furthest stage another successful record reached; ok = the rest.
+Bytes in are the Warp 10 text fetched, bytes out the archive sizes. The wall time runs from the
+earliest to the latest time recorded in the records.
+
+Each failed segment comes with a command that runs it again, from the failed stage to the run's
+last, on the records saved in --manifest-hint; add the options the stages need (token files,
+--s3-endpoint) or set their environment variables. Use `set -o pipefail` in scripts: notify's exit
+code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
+failure, which is only a warning.")]
+pub struct NotifyArgs {
+    /// File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
+    #[arg(long)]
+    pub slack_webhook_file: Option<PathBuf>,
+    /// File holding the URL of a webhook that receives the summary as JSON; or set WARP_OFFLOAD_WEBHOOK_URL
+    #[arg(long)]
+    pub webhook_file: Option<PathBuf>,
+    /// When to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub on: NotifyOn,
+    /// The file this run's records are saved to, as named in the retry commands
+    #[arg(long, default_value = "run.ndjson")]
+    pub manifest_hint: String,
+    /// Seconds allowed per webhook request (a failed request is retried once)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Print the payloads on stderr instead of posting them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a plain http:// webhook to a host other than loopback (its URL is a secret)
+    #[arg(long)]
+    pub allow_insecure_http: bool,
 }
 
 /// Timeouts and retries for requests to Warp 10.
@@ -236,4 +321,76 @@ pub struct BenchCodecArgs {
     pub codec: crate::archive::Codec,
     #[arg(long, default_value_t = 3)]
     pub level: i32,
+}
+
+/// Serve an in-memory Warp 10 for demos, tests and benchmarks
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Tokens: the read token (find, fetch) and write token (update, delete) come from files or
+WARP10_READ_TOKEN / WARP10_WRITE_TOKEN. Data written gets .app=<--app> and hidden .owner/.producer labels.
+
+Faults (--faults JSON at start, or at run time: curl -X POST --data JSON http://ADDR/admin/faults;
+GET /admin/faults shows them; {} clears them). Fields, all optional:
+  fetch_cut: {\"after_points\": N, \"mode\": \"error\"|\"mid_line\"|\"boundary\"|\"reset\"}
+      end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
+      '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
+      boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
+  fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
+  latency_ms: MS                  wait before the response headers
+  chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
+  delete_abort_after: K           delete K series, list them, then reset the connection
+  delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
+Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
+  -> {\"series\": N, \"points\": M}.
+
+Examples:
+  WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
+      --generate infra --hosts 100 --days 1      # D1: 1000 series, ~8.64 M points
+  warp-offload fake-warp10 --read-token-file r.tok --write-token-file w.tok --load tests/data/edge-cases.gts"
+)]
+pub struct FakeWarp10Args {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Write the port to this file (atomically) once listening
+    #[arg(long)]
+    pub port_file: Option<PathBuf>,
+    /// File holding the read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Application name of the write token (the .app label of everything written)
+    #[arg(long, default_value = "warp-offload-fake")]
+    pub app: String,
+    /// Platform time unit (warp.timeunits)
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// Load GTS input lines (the /api/v0/update format) from this file (repeatable)
+    #[arg(long)]
+    pub load: Vec<PathBuf>,
+    /// Generate a synthetic data set
+    #[arg(long, value_enum)]
+    pub generate: Option<crate::fake::generate::Profile>,
+    /// Seed of the generator (same seed, same data)
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 100)]
+    pub hosts: usize,
+    /// Series per host: the first N of the profile's 10
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub series_per_host: u8,
+    /// Days of data per series (fractions allowed)
+    #[arg(long, default_value_t = 1.0)]
+    pub days: f64,
+    /// Sampling interval: 10s, 1m, ...
+    #[arg(long, default_value = "10s")]
+    pub interval: String,
+    /// First sample time (RFC 3339)
+    #[arg(long, default_value = "2024-01-15T00:00:00Z")]
+    pub start: String,
+    /// Faults to inject from the start, as JSON (see below)
+    #[arg(long)]
+    pub faults: Option<String>,
 }

@@ -55,7 +55,9 @@ impl Digest {
     }
 }
 
-fn point_hash(series: &SeriesHash, p: &Point) -> u128 {
+/// The 128-bit hash of one canonical point record (the digest is their sum). Purge uses the
+/// set of them to tell which points of a partly deleted range are still archived.
+pub fn point_hash(series: &SeriesHash, p: &Point) -> u128 {
     let mut buf = [0u8; 64];
     buf[..16].copy_from_slice(&series.0);
     buf[16..24].copy_from_slice(&p.ts.to_le_bytes());
@@ -86,6 +88,33 @@ fn hash_with_tail(head: &[u8], tail: &[u8]) -> u128 {
     h.update(&(tail.len() as u64).to_le_bytes());
     h.update(tail);
     h.digest128()
+}
+
+/// The exact set of point records of an archive, for questions a multiset sum cannot answer:
+/// which points of a partly deleted range are archived, whether a restore wrote every point.
+/// 16 bytes per point.
+#[derive(Debug, Default)]
+pub struct PointSet {
+    hashes: Vec<u128>,
+}
+
+impl PointSet {
+    pub fn insert(&mut self, series: &SeriesHash, p: &Point) {
+        self.hashes.push(point_hash(series, p));
+    }
+
+    /// Sorts the set; call once after the last insert and before any lookup.
+    pub fn seal(&mut self) {
+        self.hashes.sort_unstable();
+    }
+
+    pub fn contains(&self, series: &SeriesHash, p: &Point) -> bool {
+        self.hashes.binary_search(&point_hash(series, p)).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
 }
 
 impl fmt::Display for Digest {
@@ -190,6 +219,20 @@ mod tests {
         let mut nz = Digest::default();
         nz.add(&a, &pt(1, Value::Double(-0.0)));
         assert_ne!(z, nz);
+    }
+
+    #[test]
+    fn point_set_membership() {
+        let a = SeriesHash::of(&key("a"));
+        let mut set = PointSet::default();
+        for ts in [5, 1, 3] {
+            set.insert(&a, &pt(ts, Value::Long(ts)));
+        }
+        set.seal();
+        assert_eq!(set.len(), 3);
+        assert!(set.contains(&a, &pt(3, Value::Long(3))));
+        assert!(!set.contains(&a, &pt(3, Value::Long(4))));
+        assert!(!set.contains(&SeriesHash::of(&key("b")), &pt(3, Value::Long(3))));
     }
 
     #[test]

@@ -3,9 +3,12 @@ mod cli;
 mod cmd;
 mod digest;
 mod exit;
+mod fake;
 mod gts;
+mod journal;
 mod log;
 mod manifest;
+mod notify;
 mod secret;
 mod time;
 mod warp10;
@@ -15,6 +18,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if let Some(msg) = cli::secret_in_argv(std::env::args_os()) {
+        eprintln!("warp-offload: {msg}");
+        return ExitCode::from(exit::USAGE);
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => e.exit(),

@@ -133,3 +133,22 @@ fn relative_times_align_for_cron() {
         assert_eq!(hour % 6, 0, "{start}");
     }
 }
+
+#[test]
+fn secrets_in_arguments_are_refused_without_echoing_them() {
+    let t = TestDir::new();
+    for args in [
+        &["fetch", "--token", "canary-secret-1"][..],
+        &["fetch", "--read-token=canary-secret-1"],
+        &["plan", "--write-token", "canary-secret-1"],
+    ] {
+        let o = cmd(t.dir.path()).args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(err.contains("-file"), "{err}");
+        assert!(
+            !err.contains("canary-secret-1") && !support::stdout(&o).contains("canary"),
+            "{err}"
+        );
+    }
+}

@@ -8,12 +8,11 @@ use crate::exit::Tally;
 use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
 use crate::manifest::{FetchInfo, Segment};
 use crate::secret::Secret;
-use crate::warp10::{Client, Transient, is_transient, with_retries};
+use crate::warp10::{Client, Clients, Transient, is_transient, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufWriter, Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Longest line accepted: a 64 KiB string percent-encodes to 192 KiB, labels add a few KiB.
@@ -27,14 +26,14 @@ pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
         "Warp 10 read token",
     )?;
     let work = WorkDir::new(&g.work_dir);
-    let clients = Clients::default();
+    let clients = Clients::new(&a.http);
     let bar = crate::log::bar(None, "fetch");
     let tally = run_stage(
         crate::cmd::stdin(),
         a.jobs,
         |seg| decide_default(seg, seg.fetch.is_some(), a.force),
         |seg| {
-            let seg = fetch_segment(seg, &clients, &a, &token, &work);
+            let seg = fetch_segment(seg, &clients, &token, &work);
             bar.inc(1);
             seg
         },
@@ -43,23 +42,7 @@ pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
     tally
 }
 
-/// One client per Warp 10 URL found in the records.
-#[derive(Default)]
-struct Clients(Mutex<HashMap<String, Arc<Client>>>);
-
-impl Clients {
-    fn get(&self, url: &str, a: &FetchArgs) -> Result<Arc<Client>> {
-        let mut map = self.0.lock().expect("client cache lock");
-        if let Some(c) = map.get(url) {
-            return Ok(Arc::clone(c));
-        }
-        let c = Arc::new(Client::new(url, &a.http)?);
-        map.insert(url.to_string(), Arc::clone(&c));
-        Ok(c)
-    }
-}
-
-fn fetch_segment(mut seg: Segment, clients: &Clients, a: &FetchArgs, token: &Secret, work: &WorkDir) -> Segment {
+pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: &WorkDir) -> Segment {
     if seg.purge.as_ref().is_some_and(|p| p.state != "dry-run") {
         let e = anyhow::anyhow!(
             "segment {} was already purged; fetching it again would replace its record",
@@ -70,7 +53,7 @@ fn fetch_segment(mut seg: Segment, clients: &Clients, a: &FetchArgs, token: &Sec
     }
     let started = Instant::now();
     let result = clients
-        .get(&seg.warp10_url, a)
+        .get(&seg.warp10_url)
         .and_then(|client| with_retries(client.retries(), "fetch", || fetch_once(&client, token, &seg, work)));
     match result {
         Ok(mut info) => {
@@ -114,13 +97,13 @@ fn fetch_once(client: &Client, token: &Secret, seg: &Segment, work: &WorkDir) ->
     let spool = WorkDir::spool_rel(&seg.id);
     let stats = WorkDir::write_atomic(&work.path(&spool), |file| {
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        let stats = check_stream(body.reader, start, end, &mut out)?;
+        let stats = check_stream(body.reader, start, end, &mut out, |_, _| {})?;
         out.flush().context("writing spool")?;
         Ok(stats)
     })?;
     Ok(FetchInfo {
         points: stats.points,
-        series: stats.series,
+        series: stats.series.len() as u64,
         bytes: stats.bytes,
         digest: stats.digest,
         spool,
@@ -132,25 +115,31 @@ fn fetch_once(client: &Client, token: &Secret, seg: &Segment, work: &WorkDir) ->
 #[derive(Debug)]
 pub struct StreamStats {
     pub points: u64,
-    pub series: u64,
     pub bytes: u64,
     pub digest: Digest,
+    /// Every series that had at least one point.
+    pub series: HashSet<SeriesHash>,
 }
 
 /// Reads Warp 10 text output line by line, checks it strictly against the inclusive range
 /// `[start, end]`, and copies it to `out`. Fails on an in-band error (`#` line, empty line), a
 /// truncated last line, a point outside the range, a timestamp that does not strictly decrease
-/// within a series, a series printed twice, or any malformed line.
-pub fn check_stream(mut input: impl BufRead, start: i64, end: i64, out: &mut impl Write) -> Result<StreamStats> {
+/// within a series, a series printed twice, or any malformed line. `on_point` sees every point.
+pub fn check_stream(
+    mut input: impl BufRead,
+    start: i64,
+    end: i64,
+    out: &mut impl Write,
+    mut on_point: impl FnMut(&SeriesHash, &crate::gts::Point),
+) -> Result<StreamStats> {
     let mut buf = Vec::with_capacity(4096);
     let mut line_no: u64 = 0;
     let mut stats = StreamStats {
         points: 0,
-        series: 0,
         bytes: 0,
         digest: Digest::default(),
+        series: HashSet::new(),
     };
-    let mut seen: HashSet<SeriesHash> = HashSet::new();
     let mut header: Vec<u8> = Vec::new();
     let mut current: Option<(SeriesHash, i64)> = None;
     loop {
@@ -183,7 +172,7 @@ pub fn check_stream(mut input: impl BufRead, start: i64, end: i64, out: &mut imp
                 if current.is_none() || h != header.as_slice() {
                     let key = parse_header(h).with_context(|| format!("fetch output line {line_no}"))?;
                     let hash = SeriesHash::of(&key);
-                    if !seen.insert(hash) {
+                    if !stats.series.insert(hash) {
                         bail!(
                             "line {line_no}: series {} appears twice in the fetch output (two series differing only \
                              in hidden labels, or overlapping selectors): restoring would merge them",
@@ -214,9 +203,9 @@ pub fn check_stream(mut input: impl BufRead, start: i64, end: i64, out: &mut imp
         let (hash, _) = current.expect("a series is current");
         stats.digest.add(&hash, &point);
         stats.points += 1;
+        on_point(&hash, &point);
         out.write_all(&buf).context("writing spool")?;
     }
-    stats.series = seen.len() as u64;
     Ok(stats)
 }
 
@@ -268,13 +257,13 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> Result<StreamStats> {
-        check_stream(text.as_bytes(), 0, 1000, &mut Vec::new())
+        check_stream(text.as_bytes(), 0, 1000, &mut Vec::new(), |_, _| {})
     }
 
     #[test]
     fn counts_and_digests() {
         let s = check("10// a{x=1} 1\n=9// 2.0\n=1// T\n10// b{} 'x'\n").unwrap();
-        assert_eq!((s.points, s.series), (4, 2));
+        assert_eq!((s.points, s.series.len()), (4, 2));
         let reordered = check("10// b{} 'x'\n10// a{x=1} 1\n=9// 2.0\n=1// T\n").unwrap();
         assert_eq!(reordered.digest, s.digest);
         let fulltext = check("10// a{x=1} 1\n9// a{x=1} 2.0\n1// a{x=1} T\n10// b{} 'x'\n").unwrap();

@@ -5,8 +5,10 @@
 pub mod bench_codec;
 pub mod cat;
 pub mod compress;
+pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
+pub mod notify;
 pub mod plan;
 pub mod verify;
 
@@ -119,6 +121,8 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
             bench_codec::run(a)?;
             Tally::default()
         }
+        Command::Notify(a) => notify::run(&g, a)?,
+        Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()
