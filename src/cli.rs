@@ -87,6 +87,9 @@ pub struct GlobalOpts {
 pub enum Command {
     Plan(PlanArgs),
     Fetch(FetchArgs),
+    Compress(CompressArgs),
+    Verify(VerifyArgs),
+    Cat(CatArgs),
     Notify(NotifyArgs),
     Upload(UploadArgs),
     Ls(LsArgs),
@@ -94,6 +97,8 @@ pub enum Command {
     FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
+    #[command(hide = true)]
+    BenchCodec(BenchCodecArgs),
 }
 
 /// Write man pages and shell completions generated from these definitions
@@ -415,6 +420,88 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880"))?;
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// Encode each fetched segment into an archive, decode it again and check it against the fetch
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch | warp-offload compress --jobs 2 | warp-offload verify
+  # encrypted, plain Warp 10 text that zstd -d can read back
+  warp-offload compress --codec gts.zst --key-file /etc/warp-offload/archive.key < fetched.ndjson")]
+pub struct CompressArgs {
+    /// Archive format
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    /// zstd level (1-19; 3 is the sweet spot, higher levels buy ~3 % for many times the CPU)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Segments compressed concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Encrypt archives with the master key in this file (32 bytes, raw or hex)
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Compress again segments that already have an archive
+    #[arg(long)]
+    pub force: bool,
+    /// Delete the spooled fetch once its archive is written and checked
+    #[arg(long)]
+    pub remove_spool: bool,
+}
+
+/// Check archives against what fetch recorded: points, series and digest
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload compress < fetched.ndjson | warp-offload verify > verified.ndjson
+  # exit code 4 and the segment's error name an archive that does not match its fetch")]
+pub struct VerifyArgs {
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments verified concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Verify again segments that were already verified
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)
+    Text,
+    /// Class and labels on every line (Warp 10 `fulltext`)
+    Fulltext,
+}
+
+/// Print an archive as Warp 10 text on stdout
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload cat warp-offload-work/archive/20261001T000000Z-1d-0123456789ab.w10a | head
+  # manual restore
+  warp-offload cat X.w10a | curl -H \"X-Warp10-Token: $(cat write.token)\" --data-binary @- http://127.0.0.1:8080/api/v0/update")]
+pub struct CatArgs {
+    /// Archive file (columnar or gts.zst, encrypted or not)
+    pub archive: PathBuf,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segment id the archive belongs to (default: its file name without extension); encrypted
+    /// archives are bound to it
+    #[arg(long)]
+    pub segment_id: Option<String>,
+}
+
+/// Measure a codec on a file of Warp 10 text: size, encode and decode CPU time
+#[derive(Args, Debug)]
+pub struct BenchCodecArgs {
+    pub text: PathBuf,
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    #[arg(long, default_value_t = 3)]
+    pub level: i32,
 }
 
 /// Serve an in-memory Warp 10 for demos, tests and benchmarks
