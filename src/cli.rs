@@ -287,7 +287,7 @@ pub struct LsArgs {
     pub s3: S3Opts,
 }
 
-/// Put archived segments back into Warp 10, then fetch them back and check every point is there
+/// Put archived segments back into Warp 10, then check that every point came back
 #[derive(Args, Debug)]
 #[command(
     after_help = "Prints one record per segment with a `restore` section (points sent, points found by
