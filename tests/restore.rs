@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Output;
+use std::process::{Command, Output};
 use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, stderr};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
@@ -84,10 +84,91 @@ fn fetched(url: &str, selector: &str, range: (&str, &str, &str)) -> BTreeMap<Str
         .collect()
 }
 
+/// Where the archives go: the directory `t/dest`, or a fresh prefix of the test bucket.
+struct Dest {
+    url: String,
+    /// Flags and environment of every command that reads or writes it.
+    flags: Vec<String>,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Dest {
+    fn dir(t: &TestDir) -> Dest {
+        Dest {
+            url: t.path("dest").display().to_string(),
+            flags: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// SeaweedFS as started by scripts/test.sh, or `None` when the run explicitly skips S3.
+    fn s3(t: &TestDir) -> Option<Dest> {
+        let Ok(endpoint) = std::env::var("WARP_OFFLOAD_TEST_S3_ENDPOINT") else {
+            if std::env::var("WARP_OFFLOAD_SKIP_S3").is_ok_and(|v| v == "1") {
+                eprintln!("S3 test skipped (WARP_OFFLOAD_SKIP_S3=1)");
+                return None;
+            }
+            panic!(
+                "WARP_OFFLOAD_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh, or set \
+                 WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
+            );
+        };
+        let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set (scripts/seaweedfs.sh env)"));
+        let unique: String = t
+            .dir
+            .path()
+            .to_string_lossy()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        Some(Dest {
+            url: format!(
+                "s3://{}/restore-{}-{unique}",
+                var("WARP_OFFLOAD_TEST_S3_BUCKET"),
+                std::process::id()
+            ),
+            flags: vec!["--s3-endpoint".into(), endpoint],
+            env: vec![
+                ("AWS_ACCESS_KEY_ID", var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY")),
+                ("AWS_SECRET_ACCESS_KEY", var("WARP_OFFLOAD_TEST_S3_SECRET_KEY")),
+            ],
+        })
+    }
+
+    /// `warp-offload SUB FLAG DEST` with the destination's settings.
+    fn cmd(&self, t: &TestDir, sub: &str, flag: &str) -> Command {
+        let mut c = cmd(t.dir.path());
+        for v in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+        ] {
+            c.env_remove(v);
+        }
+        c.args([sub, flag, &self.url])
+            .args(&self.flags)
+            .envs(self.env.iter().cloned());
+        c
+    }
+}
+
 /// Archives `selector` over `range` from `url` into the directory destination `t/dest`;
 /// returns the upload records.
 fn archive(
     t: &TestDir,
+    url: &str,
+    selector: &str,
+    range: (&str, &str, &str),
+    codec: &str,
+    encrypt: bool,
+) -> Vec<Value> {
+    archive_to(t, &Dest::dir(t), url, selector, range, codec, encrypt)
+}
+
+fn archive_to(
+    t: &TestDir,
+    dest: &Dest,
     url: &str,
     selector: &str,
     range: (&str, &str, &str),
@@ -101,9 +182,9 @@ fn archive(
         compress.extend(["--key-file", key.to_str().unwrap()]);
     }
     let compressed = stage(t, &compress, &fetched);
-    let dest = t.path("dest");
-    let uploaded = stage(t, &["upload", "--dest", dest.to_str().unwrap()], &compressed);
-    let recs: Vec<Value> = uploaded.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let o = run(&mut dest.cmd(t, "upload", "--dest"), &compressed);
+    assert!(o.status.success(), "upload: {}", stderr(&o));
+    let recs = records(&o);
     for r in &recs {
         assert!(r.get("error").is_none(), "{r}");
         assert_eq!(r["archive"]["key_id"].is_string(), encrypt, "{r}");
@@ -113,13 +194,15 @@ fn archive(
 
 /// `restore --from t/dest` with the test tokens (and the archive key, harmless when unused).
 fn restore(t: &TestDir, args: &[&str]) -> Output {
+    restore_from(t, &Dest::dir(t), args)
+}
+
+fn restore_from(t: &TestDir, dest: &Dest, args: &[&str]) -> Output {
     let write = t.secret_file("write.token", WRITE_TOKEN);
     let read = t.secret_file("read.token", READ_TOKEN);
     let key = t.secret_file("archive.key", KEY_HEX);
-    let mut c = cmd(t.dir.path());
-    c.args(["restore", "--from"])
-        .arg(t.path("dest"))
-        .arg("--write-token-file")
+    let mut c = dest.cmd(t, "restore", "--from");
+    c.arg("--write-token-file")
         .arg(write)
         .arg("--read-token-file")
         .arg(read)
@@ -149,16 +232,23 @@ fn total_points(found: &BTreeMap<String, (u64, String)>) -> u64 {
 
 /// Archives, restores every segment into an empty fake, and checks the restore records and an
 /// independent fetch of the restored data against the original fetch.
-fn round_trip(source: &[&str], selector: &str, range: (&str, &str, &str), codec: &str, encrypt: bool, extra: &[&str]) {
-    let original = FakeWarp10::start(source);
+fn round_trip(
+    dest: fn(&TestDir) -> Option<Dest>,
+    source: &[&str],
+    selector: &str,
+    range: (&str, &str, &str),
+    codec: &str,
+    encrypt: bool,
+) {
     let t = TestDir::new();
-    let uploaded = archive(&t, &original.url, selector, range, codec, encrypt);
+    let Some(dest) = dest(&t) else { return };
+    let original = FakeWarp10::start(source);
+    let uploaded = archive_to(&t, &dest, &original.url, selector, range, codec, encrypt);
     let ids = ids(&uploaded);
     let empty = FakeWarp10::start(&[]);
     let mut args = vec!["--to-warp10", empty.url.as_str()];
     args.extend(segment_args(&ids));
-    args.extend(extra);
-    let o = restore(&t, &args);
+    let o = restore_from(&t, &dest, &args);
     assert!(o.status.success(), "{}", stderr(&o));
     let restored = by_id(&records(&o));
     assert_eq!(restored.len(), ids.len());
@@ -183,22 +273,55 @@ fn round_trip(source: &[&str], selector: &str, range: (&str, &str, &str), codec:
 
 #[test]
 fn generated_data_columnar() {
-    round_trip(GENERATED, GEN_SELECTOR, GEN_RANGE, "columnar", false, &[]);
+    round_trip(
+        |t| Some(Dest::dir(t)),
+        GENERATED,
+        GEN_SELECTOR,
+        GEN_RANGE,
+        "columnar",
+        false,
+    );
 }
 
 #[test]
 fn generated_data_gts_zst_encrypted() {
-    round_trip(GENERATED, GEN_SELECTOR, GEN_RANGE, "gts.zst", true, &[]);
+    round_trip(
+        |t| Some(Dest::dir(t)),
+        GENERATED,
+        GEN_SELECTOR,
+        GEN_RANGE,
+        "gts.zst",
+        true,
+    );
 }
 
 #[test]
 fn edge_cases_columnar_encrypted() {
-    round_trip(&["--load", EDGE], EDGE_SELECTOR, EDGE_RANGE, "columnar", true, &[]);
+    round_trip(
+        |t| Some(Dest::dir(t)),
+        &["--load", EDGE],
+        EDGE_SELECTOR,
+        EDGE_RANGE,
+        "columnar",
+        true,
+    );
 }
 
 #[test]
 fn edge_cases_gts_zst() {
-    round_trip(&["--load", EDGE], EDGE_SELECTOR, EDGE_RANGE, "gts.zst", false, &[]);
+    round_trip(
+        |t| Some(Dest::dir(t)),
+        &["--load", EDGE],
+        EDGE_SELECTOR,
+        EDGE_RANGE,
+        "gts.zst",
+        false,
+    );
+}
+
+#[test]
+fn generated_data_from_s3_encrypted() {
+    round_trip(Dest::s3, GENERATED, GEN_SELECTOR, GEN_RANGE, "columnar", true);
 }
 
 #[test]
