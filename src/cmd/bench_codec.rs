@@ -44,7 +44,7 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
     println!(
         "{{\"codec\":\"{}\",\"level\":{},\"points\":{points},\"series\":{},\"text_bytes\":{},\"archive_bytes\":{},\
          \"bytes_per_point\":{:.4},\"encode_cpu_s\":{:.3},\"encode_mpts_per_core\":{:.2},\"decode_cpu_s\":{:.3},\
-         \"decode_mpts_per_core\":{:.2},\"rendered_bytes\":{rendered},\"lossless\":true}}",
+         \"decode_mpts_per_core\":{:.2},\"rendered_bytes\":{rendered},\"digest\":\"{}\",\"lossless\":true}}",
         a.codec.name(),
         a.level,
         sum.series,
@@ -55,6 +55,7 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
         mpts(t1 - t0),
         t2 - t1,
         mpts(t2 - t1),
+        sum.digest,
     );
     Ok(())
 }
