@@ -683,14 +683,12 @@ impl<R: Read> Decoder<R> {
 
     fn check_block_end(&self) -> Result<()> {
         let b = &self.block;
-        for k in 0..SECTIONS {
-            if b.pos[k] != b.ranges[k].len() {
-                bail!(
-                    "block {}: {} section has unread bytes",
-                    self.index.len(),
-                    SECTION_NAMES[k]
-                );
-            }
+        if let Some(k) = (0..SECTIONS).find(|&k| b.pos[k] != b.ranges[k].len()) {
+            bail!(
+                "block {}: {} section has unread bytes",
+                self.index.len(),
+                SECTION_NAMES[k]
+            );
         }
         if b.points_left != 0 {
             bail!(
@@ -903,8 +901,8 @@ impl<R: Read> Decoder<R> {
                 value,
             });
         }
-        for k in 0..SECTIONS {
-            b.pos[k] = rd[k].pos();
+        for (pos, r) in b.pos.iter_mut().zip(&rd) {
+            *pos = r.pos();
         }
         if b.recent.len() == TS_REF_WINDOW {
             b.recent.pop_front();

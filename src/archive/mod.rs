@@ -56,14 +56,14 @@ pub struct SeriesBatch {
 
 /// Writes an archive series by series, point by point.
 pub enum Encoder<W: Write> {
-    Columnar(columnar::Encoder<W>),
+    Columnar(Box<columnar::Encoder<W>>),
     GtsZst(gtszst::Encoder<W>),
 }
 
 impl<W: Write> Encoder<W> {
     pub fn new(codec: Codec, level: i32, out: W) -> Result<Self> {
         Ok(match codec {
-            Codec::Columnar => Encoder::Columnar(columnar::Encoder::new(out, level)?),
+            Codec::Columnar => Encoder::Columnar(Box::new(columnar::Encoder::new(out, level)?)),
             Codec::GtsZst => Encoder::GtsZst(gtszst::Encoder::new(out, level)?),
         })
     }
@@ -107,8 +107,8 @@ impl<W: Write> Encoder<W> {
 
 /// Reads an archive of either codec, decrypting it first when it is encrypted.
 pub enum Decoder<'a> {
-    Columnar(columnar::Decoder<Box<dyn Read + 'a>>),
-    GtsZst(gtszst::Decoder<Box<dyn Read + 'a>>),
+    Columnar(Box<columnar::Decoder<Box<dyn Read + 'a>>>),
+    GtsZst(Box<gtszst::Decoder<Box<dyn Read + 'a>>>),
 }
 
 impl<'a> Decoder<'a> {
@@ -129,9 +129,9 @@ impl<'a> Decoder<'a> {
 
     fn open_plain(head: Vec<u8>, input: Box<dyn Read + 'a>) -> Result<Self> {
         if head.as_slice() == columnar::MAGIC {
-            Ok(Decoder::Columnar(columnar::Decoder::new(input)?))
+            Ok(Decoder::Columnar(Box::new(columnar::Decoder::new(input)?)))
         } else if head == ZSTD_MAGIC {
-            Ok(Decoder::GtsZst(gtszst::Decoder::new(input)?))
+            Ok(Decoder::GtsZst(Box::new(gtszst::Decoder::new(input)?)))
         } else {
             bail!("not a warp-offload archive (unknown magic {head:02x?})")
         }

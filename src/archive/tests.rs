@@ -32,8 +32,10 @@ fn decode(bytes: &[u8]) -> Result<Vec<(SeriesKey, Vec<Point>)>> {
     Ok(out)
 }
 
-/// A point with doubles compared by bits (NaN payloads, -0.0).
-fn bits(p: &Point) -> (i64, Option<(u64, u64)>, Option<i64>, u8, Vec<u8>) {
+/// A point with doubles as bits, so that NaN payloads and -0.0 compare exactly.
+type PointBits = (i64, Option<(u64, u64)>, Option<i64>, u8, Vec<u8>);
+
+fn bits(p: &Point) -> PointBits {
     let v = match &p.value {
         Value::Long(v) => v.to_le_bytes().to_vec(),
         Value::Double(v) => v.to_bits().to_le_bytes().to_vec(),

@@ -12,7 +12,8 @@ use anyhow::{Context, Result, bail};
 pub fn run(a: BenchCodecArgs) -> Result<()> {
     let text = std::fs::read(&a.text).with_context(|| format!("reading {}", a.text.display()))?;
     let id = SegmentId::new("bench")?;
-    let expected = crate::cmd::fetch::check_stream(text.as_slice(), i64::MIN, i64::MAX, &mut std::io::sink(), |_, _| {})?;
+    let expected =
+        crate::cmd::fetch::check_stream(text.as_slice(), i64::MIN, i64::MAX, &mut std::io::sink(), |_, _| {})?;
 
     let t0 = thread_cpu_secs()?;
     let mut enc = Encoder::new(a.codec, a.level, Vec::new())?;
@@ -43,7 +44,7 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
     println!(
         "{{\"codec\":\"{}\",\"level\":{},\"points\":{points},\"series\":{},\"text_bytes\":{},\"archive_bytes\":{},\
          \"bytes_per_point\":{:.4},\"encode_cpu_s\":{:.3},\"encode_mpts_per_core\":{:.2},\"decode_cpu_s\":{:.3},\
-         \"decode_mpts_per_core\":{:.2},\"rendered_bytes\":{rendered},\"lossless\":true}}",
+         \"decode_mpts_per_core\":{:.2},\"rendered_bytes\":{rendered},\"digest\":\"{}\",\"lossless\":true}}",
         a.codec.name(),
         a.level,
         sum.series,
@@ -54,6 +55,7 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
         mpts(t1 - t0),
         t2 - t1,
         mpts(t2 - t1),
+        sum.digest,
     );
     Ok(())
 }

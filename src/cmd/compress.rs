@@ -113,9 +113,7 @@ fn compress_once(seg: &Segment, work: &WorkDir, o: &Options) -> Result<ArchiveIn
         let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id)
             .with_context(|| format!("decoding {} again", path.display()))?;
         summary.check_against(fetch, &format!("the new archive {}", path.display()))?;
-        Ok(written
-            .finish()
-            .with_context(|| format!("reading {}", path.display()))?)
+        written.finish().with_context(|| format!("reading {}", path.display()))
     })?;
     Ok(ArchiveInfo {
         codec: o.codec.name().to_string(),
