@@ -87,12 +87,18 @@ pub struct GlobalOpts {
 pub enum Command {
     Plan(PlanArgs),
     Fetch(FetchArgs),
+    Compress(CompressArgs),
+    Verify(VerifyArgs),
+    Cat(CatArgs),
     Notify(NotifyArgs),
     Upload(UploadArgs),
     Ls(LsArgs),
+    Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
+    #[command(hide = true)]
+    BenchCodec(BenchCodecArgs),
 }
 
 /// Write man pages and shell completions generated from these definitions
@@ -281,6 +287,86 @@ pub struct LsArgs {
     pub s3: S3Opts,
 }
 
+/// Put archived segments back into Warp 10, then check that every point came back
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Prints one record per segment with a `restore` section (points sent, points found by
+the re-fetch, extra points in the window). Missing points fail the segment with exit code 4.
+Restoring into a Warp 10 that still holds the data is safe: equal timestamps overwrite.
+--allow-insecure-http applies to the Warp 10 URL as well as to the S3 endpoint.
+
+Examples:
+  export WARP10_WRITE_TOKEN=... WARP10_READ_TOKEN=...   # or --write-token-file / --read-token-file
+  warp-offload restore --from s3://metrics-archive/warp10 --segment 20261001T000000Z-1d-0123456789ab
+  # the cpu series of two days, out of every archived segment overlapping them, into another Warp 10
+  warp-offload restore --from /srv/warp-archive --selector 'os.cpu{host=web01}' \\
+      --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --to-warp10 http://127.0.0.1:8081
+  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID"
+)]
+pub struct RestoreArgs {
+    /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
+    #[arg(long, value_name = "DEST")]
+    pub from: String,
+    /// Segment to restore, whole (repeatable)
+    #[arg(
+        long = "segment",
+        value_name = "ID",
+        required_unless_present = "selector",
+        conflicts_with = "selector"
+    )]
+    pub segments: Vec<String>,
+    /// Restore only the archived series matching this selector, from every segment overlapping --start/--end
+    #[arg(long, requires_all = ["start", "end"])]
+    pub selector: Option<String>,
+    /// Start of the window to restore (RFC 3339, now or now-30d)
+    #[arg(long, requires = "selector")]
+    pub start: Option<String>,
+    /// End of the window to restore, exclusive
+    #[arg(long, requires = "selector")]
+    pub end: Option<String>,
+    /// Warp 10 to write to [default: the warp10_url recorded in each segment]
+    #[arg(long, value_name = "URL")]
+    pub to_warp10: Option<String>,
+    /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Largest request body sent to /api/v0/update (each starts with a full line)
+    #[arg(long, default_value = "8MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Segments restored concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Decode and count, print what would be sent; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
+    #[arg(long, default_value_t = 4)]
+    pub retries: u32,
+    /// Seconds without progress before a Warp 10 request is abandoned
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+impl RestoreArgs {
+    /// Warp 10 client options; one --allow-insecure-http covers both S3 and Warp 10 (clap
+    /// cannot flatten two option groups that both define it).
+    pub fn http(&self) -> HttpOpts {
+        HttpOpts {
+            retries: self.retries,
+            timeout: self.timeout,
+            allow_insecure_http: self.s3.allow_insecure_http,
+        }
+    }
+}
+
 /// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
 /// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the region from AWS_REGION or
 /// AWS_DEFAULT_REGION (default us-east-1).
@@ -334,6 +420,88 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880"))?;
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// Encode each fetched segment into an archive, decode it again and check it against the fetch
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch | warp-offload compress --jobs 2 | warp-offload verify
+  # encrypted, plain Warp 10 text that zstd -d can read back
+  warp-offload compress --codec gts.zst --key-file /etc/warp-offload/archive.key < fetched.ndjson")]
+pub struct CompressArgs {
+    /// Archive format
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    /// zstd level (1-19; 3 is the sweet spot, higher levels buy ~3 % for many times the CPU)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Segments compressed concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Encrypt archives with the master key in this file (32 bytes, raw or hex)
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Compress again segments that already have an archive
+    #[arg(long)]
+    pub force: bool,
+    /// Delete the spooled fetch once its archive is written and checked
+    #[arg(long)]
+    pub remove_spool: bool,
+}
+
+/// Check archives against what fetch recorded: points, series and digest
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload compress < fetched.ndjson | warp-offload verify > verified.ndjson
+  # exit code 4 and the segment's error name an archive that does not match its fetch")]
+pub struct VerifyArgs {
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments verified concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Verify again segments that were already verified
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)
+    Text,
+    /// Class and labels on every line (Warp 10 `fulltext`)
+    Fulltext,
+}
+
+/// Print an archive as Warp 10 text on stdout
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload cat warp-offload-work/archive/20261001T000000Z-1d-0123456789ab.w10a | head
+  # manual restore
+  warp-offload cat X.w10a | curl -H \"X-Warp10-Token: $(cat write.token)\" --data-binary @- http://127.0.0.1:8080/api/v0/update")]
+pub struct CatArgs {
+    /// Archive file (columnar or gts.zst, encrypted or not)
+    pub archive: PathBuf,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segment id the archive belongs to (default: its file name without extension); encrypted
+    /// archives are bound to it
+    #[arg(long)]
+    pub segment_id: Option<String>,
+}
+
+/// Measure a codec on a file of Warp 10 text: size, encode and decode CPU time
+#[derive(Args, Debug)]
+pub struct BenchCodecArgs {
+    pub text: PathBuf,
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    #[arg(long, default_value_t = 3)]
+    pub level: i32,
 }
 
 /// Serve an in-memory Warp 10 for demos, tests and benchmarks

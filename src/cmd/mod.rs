@@ -2,13 +2,18 @@
 //! on the segments that need it with a bounded number of workers, write records on stdout as
 //! each finishes.
 
+pub mod bench_codec;
+pub mod cat;
+pub mod compress;
 pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
 pub mod ls;
 pub mod notify;
 pub mod plan;
+pub mod restore;
 pub mod upload;
+pub mod verify;
 
 use crate::exit::Tally;
 use crate::manifest::{self, Segment};
@@ -109,9 +114,20 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::Compress(a) => compress::run(&g, a)?,
+        Command::Verify(a) => verify::run(&g, a)?,
+        Command::Cat(a) => {
+            cat::run(a)?;
+            Tally::default()
+        }
+        Command::BenchCodec(a) => {
+            bench_codec::run(a)?;
+            Tally::default()
+        }
         Command::Notify(a) => notify::run(&g, a)?,
         Command::Upload(a) => upload::run(&g, a)?,
         Command::Ls(a) => ls::run(a)?,
+        Command::Restore(a) => restore::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;

@@ -1,0 +1,134 @@
+//! Lossless decimal scaling of doubles (`reference/compression.md` §3.3).
+//!
+//! A series' doubles get one decimal exponent `d`; each value `x` becomes the integer mantissa
+//! `m = round(x·10^d)` plus a correction `c = bits(x) − bits(m / 10^d)` (wrapping, so it is exact
+//! for every bit pattern). Monitoring values are short decimals, so `c` is almost always 0 and
+//! the mantissas delta-code well. Values without a usable mantissa (NaN, ±Inf, -0.0, out of
+//! the exactly representable range) or with a large correction are escaped: correction code 0
+//! and the raw 64 bits in a side stream.
+
+use super::bytes::{Reader, put_uvarint, unzigzag, zigzag};
+use anyhow::{Result, bail};
+
+/// Largest exponent: 10^d must be exact in an f64 (true up to 10^22).
+pub const MAX_EXP: u8 = 18;
+const POW10: [f64; MAX_EXP as usize + 1] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+];
+/// Mantissas stay below 2^53 so that `m as f64` is exact.
+const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
+/// Corrections at or above this (zigzagged) cost more than the raw bits: escape instead.
+const ESCAPE_ABOVE: u64 = 1 << 48;
+/// Values sampled to choose the exponent.
+const SAMPLES: usize = 64;
+
+fn mantissa(x: f64, exp: u8) -> Option<i64> {
+    let scaled = (x * POW10[exp as usize]).round();
+    (scaled.abs() < MAX_MANTISSA).then_some(scaled as i64)
+}
+
+fn rebuild(m: i64, exp: u8) -> f64 {
+    m as f64 / POW10[exp as usize]
+}
+
+/// The smallest exponent that represents most values exactly: the largest of the per-value
+/// minima over a sample (values that need none, like `51.846000000000004`, are left to the
+/// correction stream).
+pub fn choose_exponent(values: &[f64]) -> u8 {
+    let step = values.len().div_ceil(SAMPLES).max(1);
+    values
+        .iter()
+        .step_by(step)
+        .filter_map(|&x| {
+            (0..=MAX_EXP).find(|&d| mantissa(x, d).is_some_and(|m| rebuild(m, d).to_bits() == x.to_bits()))
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Appends the mantissas of `values` to `mantissas` and writes their corrections and escapes.
+pub fn split(values: &[f64], exp: u8, mantissas: &mut Vec<i64>, corr: &mut Vec<u8>, esc: &mut Vec<u8>) {
+    let mut prev = 0i64;
+    for &x in values {
+        let code = match mantissa(x, exp) {
+            Some(m) => {
+                let c = zigzag((x.to_bits() as i64).wrapping_sub(rebuild(m, exp).to_bits() as i64));
+                (c < ESCAPE_ABOVE).then(|| (m, c + 1))
+            }
+            _ => None,
+        };
+        let (m, code) = code.unwrap_or_else(|| {
+            esc.extend_from_slice(&x.to_bits().to_le_bytes());
+            (prev, 0)
+        });
+        mantissas.push(m);
+        put_uvarint(corr, code);
+        prev = m;
+    }
+}
+
+/// Inverse of `split` for one value.
+pub fn join(m: i64, exp: u8, corr: &mut Reader, esc: &mut Reader) -> Result<f64> {
+    if exp > MAX_EXP {
+        bail!("double exponent {exp} is out of range");
+    }
+    match corr.uvarint()? {
+        0 => Ok(f64::from_bits(esc.u64_le()?)),
+        code => {
+            let c = unzigzag(code - 1);
+            Ok(f64::from_bits((rebuild(m, exp).to_bits() as i64).wrapping_add(c) as u64))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(values: &[f64]) -> (u8, usize) {
+        let exp = choose_exponent(values);
+        let (mut ms, mut corr, mut esc) = (Vec::new(), Vec::new(), Vec::new());
+        split(values, exp, &mut ms, &mut corr, &mut esc);
+        let (mut c, mut e) = (Reader::new(&corr, "corr"), Reader::new(&esc, "esc"));
+        for (&x, &m) in values.iter().zip(&ms) {
+            assert_eq!(join(m, exp, &mut c, &mut e).unwrap().to_bits(), x.to_bits(), "{x:?}");
+        }
+        c.finish().unwrap();
+        e.finish().unwrap();
+        (exp, esc.len() / 8)
+    }
+
+    #[test]
+    fn short_decimals_need_no_correction() {
+        assert_eq!(round_trip(&[12.34, 0.5, 100.0, -3.01]), (2, 0));
+        assert_eq!(round_trip(&[1.0, 2.0, 3.0]), (0, 0));
+    }
+
+    #[test]
+    fn float_artefacts_cost_a_small_correction() {
+        let (exp, escapes) = round_trip(&[51.846, 51.846000000000004, 12.5]);
+        assert_eq!((exp, escapes), (3, 0));
+    }
+
+    #[test]
+    fn specials_are_escaped_exactly() {
+        let specials = [
+            f64::NAN,
+            -f64::NAN,
+            f64::from_bits(0x7ff0_0000_0000_0001),
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE / 2.0,
+            5e-324,
+            f64::MAX,
+            f64::MIN,
+            1e300,
+            -1e-300,
+            std::f64::consts::PI,
+        ];
+        let (_, escapes) = round_trip(&specials);
+        assert!(escapes >= 7, "{escapes}");
+    }
+}

@@ -1,0 +1,425 @@
+//! Codec identity on arbitrary data, and decoder robustness on damaged or hostile input.
+
+use super::*;
+use crate::gts::{Geo, Value};
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+fn sid() -> SegmentId {
+    SegmentId::new("test-segment").unwrap()
+}
+
+fn encode(codec: Codec, series: &[(SeriesKey, Vec<Point>)]) -> Vec<u8> {
+    let mut enc = Encoder::new(codec, 3, Vec::new()).unwrap();
+    for (key, points) in series {
+        enc.begin_series(key).unwrap();
+        for p in points {
+            enc.push(p).unwrap();
+        }
+    }
+    enc.finish().unwrap()
+}
+
+fn decode(bytes: &[u8]) -> Result<Vec<(SeriesKey, Vec<Point>)>> {
+    let mut dec = Decoder::open(bytes, None, &sid())?;
+    let mut out: Vec<(SeriesKey, Vec<Point>)> = Vec::new();
+    while let Some(b) = dec.next_batch()? {
+        match out.last_mut() {
+            Some((k, pts)) if *k == b.key => pts.extend(b.points),
+            _ => out.push((b.key, b.points)),
+        }
+    }
+    Ok(out)
+}
+
+/// A point with doubles as bits, so that NaN payloads and -0.0 compare exactly.
+type PointBits = (i64, Option<(u64, u64)>, Option<i64>, u8, Vec<u8>);
+
+fn bits(p: &Point) -> PointBits {
+    let v = match &p.value {
+        Value::Long(v) => v.to_le_bytes().to_vec(),
+        Value::Double(v) => v.to_bits().to_le_bytes().to_vec(),
+        Value::Bool(v) => vec![u8::from(*v)],
+        Value::Str(s) => s.as_bytes().to_vec(),
+        Value::Bin(b) => b.clone(),
+    };
+    (
+        p.ts,
+        p.geo.map(|g| (g.lat.to_bits(), g.lon.to_bits())),
+        p.elev,
+        p.value.type_tag(),
+        v,
+    )
+}
+
+fn assert_identity(codec: Codec, series: &[(SeriesKey, Vec<Point>)]) -> Vec<u8> {
+    let bytes = encode(codec, series);
+    let back = decode(&bytes).unwrap();
+    assert_eq!(back.len(), series.len(), "series count");
+    for ((k1, p1), (k2, p2)) in series.iter().zip(&back) {
+        assert_eq!(k1, k2);
+        assert_eq!(
+            p1.iter().map(bits).collect::<Vec<_>>(),
+            p2.iter().map(bits).collect::<Vec<_>>(),
+            "{k1:?}"
+        );
+    }
+    let mut digest = Digest::default();
+    for (k, pts) in series {
+        let h = SeriesHash::of(k);
+        pts.iter().for_each(|p| digest.add(&h, p));
+    }
+    let sum = summarize(bytes.as_slice(), None, &sid()).unwrap();
+    let points = series.iter().map(|s| s.1.len() as u64).sum();
+    assert_eq!(
+        sum,
+        Summary {
+            points,
+            series: series.len() as u64,
+            digest
+        }
+    );
+    bytes
+}
+
+fn key(class: &str, labels: &[(&str, &str)]) -> SeriesKey {
+    SeriesKey {
+        class: class.into(),
+        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    }
+}
+
+fn pt(ts: i64, value: Value) -> Point {
+    Point {
+        ts,
+        geo: None,
+        elev: None,
+        value,
+    }
+}
+
+/// Doubles that look like metrics (short decimals) half of the time, any bit pattern otherwise.
+fn any_double(text_safe: bool) -> BoxedStrategy<f64> {
+    let decimal = (any::<i32>(), 0..7i32).prop_map(|(m, d)| f64::from(m) / 10f64.powi(d));
+    if text_safe {
+        // Warp 10 text has one NaN: payloads cannot survive a text round trip.
+        prop_oneof![
+            decimal,
+            any::<f64>().prop_map(|x| if x.is_nan() { f64::NAN } else { x })
+        ]
+        .boxed()
+    } else {
+        prop_oneof![decimal, any::<u64>().prop_map(f64::from_bits), any::<f64>()].boxed()
+    }
+}
+
+fn any_value(kind: u8, text_safe: bool) -> BoxedStrategy<Value> {
+    let long = prop_oneof![any::<i64>(), -1000i64..1000, Just(i64::MIN), Just(i64::MAX)].prop_map(Value::Long);
+    let double = any_double(text_safe).prop_map(Value::Double);
+    let boolean = any::<bool>().prop_map(Value::Bool);
+    let string = prop_oneof![any::<String>(), "[a-z ]{0,3}", Just(String::new())].prop_map(Value::Str);
+    let binary = proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Bin);
+    match kind {
+        1 => long.boxed(),
+        2 => double.boxed(),
+        3 => boolean.boxed(),
+        4 => string.boxed(),
+        5 => binary.boxed(),
+        _ => prop_oneof![long, double, boolean, string, binary].boxed(),
+    }
+}
+
+fn any_series(text_safe: bool) -> impl Strategy<Value = (SeriesKey, Vec<Point>)> {
+    let name = "\\PC{1,12}";
+    let labels = proptest::collection::btree_map("\\PC{1,6}", "\\PC{0,6}", 0..4);
+    let geo = (-90.0..90.0f64, -180.0..180.0f64).prop_map(|(lat, lon)| Geo { lat, lon });
+    let presence = prop_oneof![Just(0u8), Just(1), Just(2)];
+    (
+        name,
+        labels,
+        0..6u8,
+        presence.clone(),
+        presence,
+        1..200usize,
+        any::<i64>(),
+    )
+        .prop_flat_map(move |(class, labels, kind, geo_mode, elev_mode, n, start)| {
+            let point = (
+                any_value(kind, text_safe),
+                proptest::option::of(geo.clone()),
+                proptest::option::of(any::<i64>()),
+                geo.clone(),
+                any::<i64>(),
+                1..1_000_000i64,
+            );
+            proptest::collection::vec(point, n).prop_map(move |raw| {
+                let mut ts = start;
+                let points = raw
+                    .into_iter()
+                    .map(|(value, g, e, g_all, e_all, step)| {
+                        ts = ts.saturating_sub(step);
+                        let geo = [None, Some(g_all), g][geo_mode as usize];
+                        let elev = [None, Some(e_all), e][elev_mode as usize];
+                        Point { ts, geo, elev, value }
+                    })
+                    .collect::<Vec<_>>();
+                // Extremes of i64 make saturating_sub repeat: Warp 10 never repeats a timestamp.
+                let mut seen = std::collections::HashSet::new();
+                let points = points.into_iter().filter(|p| seen.insert(p.ts)).collect();
+                (
+                    SeriesKey {
+                        class: class.clone(),
+                        labels: labels.clone(),
+                    },
+                    points,
+                )
+            })
+        })
+}
+
+/// Series with distinct keys (a fetch never prints one series twice).
+fn distinct(series: Vec<(SeriesKey, Vec<Point>)>) -> Vec<(SeriesKey, Vec<Point>)> {
+    let mut seen = std::collections::HashSet::new();
+    series.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn columnar_is_lossless(series in proptest::collection::vec(any_series(false), 1..8)) {
+        assert_identity(Codec::Columnar, &distinct(series));
+    }
+
+    #[test]
+    fn gts_zst_is_lossless(series in proptest::collection::vec(any_series(true), 1..8)) {
+        assert_identity(Codec::GtsZst, &distinct(series));
+    }
+
+    #[test]
+    fn random_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..2000)) {
+        let mut bytes = b"W10A\x01\x01\x00\x00".to_vec();
+        bytes.extend_from_slice(&body);
+        let _ = decode(&bytes);
+        let _ = decode(&body);
+    }
+
+    /// A well-framed, well-compressed block whose content is garbage exercises the section
+    /// parsers rather than the zstd checksum.
+    #[test]
+    fn hostile_block_content_never_panics(raw in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = decode(&framed(&raw));
+    }
+
+    #[test]
+    fn mutated_block_content_never_panics(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let (mut raw, _) = sample_raw_block();
+        let i = pos.index(raw.len());
+        raw[i] = byte;
+        let _ = decode(&framed(&raw));
+    }
+}
+
+/// An archive holding one block with the given raw content.
+fn framed(raw: &[u8]) -> Vec<u8> {
+    let mut out = b"W10A\x01\x01\x00\x00".to_vec();
+    out.push(b'B');
+    let comp = zstd::bulk::compress(raw, 1).unwrap();
+    bytes::put_uvarint(&mut out, raw.len() as u64);
+    bytes::put_uvarint(&mut out, comp.len() as u64);
+    out.extend_from_slice(&comp);
+    out
+}
+
+/// Raw content of the first block of an archive of `sample()`, and the archive.
+fn sample_raw_block() -> (Vec<u8>, Vec<u8>) {
+    let archive = encode(Codec::Columnar, &sample());
+    let mut r = bytes::Reader::new(&archive[9..], "test");
+    let raw_len = r.uvarint().unwrap() as usize;
+    let comp_len = r.uvarint().unwrap() as usize;
+    let comp = r.take(comp_len).unwrap();
+    (zstd::bulk::decompress(comp, raw_len).unwrap(), archive)
+}
+
+/// Every feature once: all value types, mixed series, geo/elevation on some points, shared
+/// timestamps with drops, specials.
+fn sample() -> Vec<(SeriesKey, Vec<Point>)> {
+    let ts: Vec<i64> = (0..500)
+        .map(|i| 1_700_000_000_000_000 - i * 10_000_000 + (i % 7) * 1000)
+        .collect();
+    let host = |m: &str| key(m, &[("host", "h1"), ("dc", "par é")]);
+    let specials = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        5e-324,
+        f64::MAX,
+        1.0E-5,
+        51.846000000000004,
+    ];
+    vec![
+        (
+            host("cpu"),
+            ts.iter()
+                .map(|&t| pt(t, Value::Double((t % 10_000) as f64 / 100.0)))
+                .collect(),
+        ),
+        (
+            host("mem"),
+            ts.iter()
+                .enumerate()
+                .filter(|(i, _)| i % 97 != 5)
+                .map(|(i, &t)| pt(t, Value::Long(4096 * i as i64)))
+                .collect(),
+        ),
+        (
+            host("mixed{},= %"),
+            ts.iter()
+                .enumerate()
+                .map(|(i, &t)| {
+                    let value = match i % 6 {
+                        0 => Value::Long(i64::MIN + i as i64),
+                        1 => Value::Double(specials[i % specials.len()]),
+                        2 => Value::Bool(i % 4 == 2),
+                        3 => Value::Str(if i % 5 == 0 {
+                            "x".repeat(65536)
+                        } else {
+                            format!("s{i} ' é\n")
+                        }),
+                        4 => Value::Bin(vec![0, 255, i as u8]),
+                        _ => Value::Double(i as f64 * 0.25),
+                    };
+                    Point {
+                        ts: t,
+                        geo: (i % 3 == 0).then_some(Geo {
+                            lat: 48.85 + i as f64 * 1e-6,
+                            lon: -2.35,
+                        }),
+                        elev: (i % 4 == 1).then_some(i as i64 * 1000 - 5),
+                        value,
+                    }
+                })
+                .collect(),
+        ),
+        (
+            key("empty.labels", &[]),
+            vec![pt(i64::MAX, Value::Long(i64::MAX)), pt(i64::MIN, Value::Long(i64::MIN))],
+        ),
+    ]
+}
+
+#[test]
+fn sample_is_lossless_in_both_codecs() {
+    assert_identity(Codec::Columnar, &sample());
+    assert_identity(Codec::GtsZst, &sample());
+}
+
+#[test]
+fn shared_timestamps_are_stored_once() {
+    let ts: Vec<i64> = (0..5000)
+        .map(|i| 1_000_000_000 - i * 10_003 + (i * 7919 % 13))
+        .collect();
+    let series: Vec<_> = (0..10)
+        .map(|s| {
+            let pts = ts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i + s * 31) % 1000 != 0)
+                .map(|(_, &t)| pt(t, Value::Long(1)))
+                .collect();
+            (key(&format!("m{s}"), &[]), pts)
+        })
+        .collect();
+    let shared = assert_identity(Codec::Columnar, &series).len();
+    let alone = assert_identity(Codec::Columnar, &series[..1]).len();
+    assert!(
+        shared < alone * 2,
+        "10 series sharing timestamps take {shared} bytes, one alone {alone}"
+    );
+}
+
+#[test]
+fn long_and_many_series_cross_blocks() {
+    let long: Vec<Point> = (0..columnar::BLOCK_POINTS as i64 * 2 + 17)
+        .map(|i| pt(-i, Value::Double(i as f64 / 8.0)))
+        .collect();
+    let many: Vec<_> = (0..20_000)
+        .map(|i| (key("many", &[("i", &i.to_string())]), vec![pt(i, Value::Bool(true))]))
+        .collect();
+    let mut series = vec![(key("long", &[]), long)];
+    series.extend(many);
+    assert_identity(Codec::Columnar, &series);
+}
+
+#[test]
+fn empty_archive_round_trips() {
+    for codec in [Codec::Columnar, Codec::GtsZst] {
+        let bytes = encode(codec, &[]);
+        let sum = summarize(bytes.as_slice(), None, &sid()).unwrap();
+        assert_eq!((sum.points, sum.series), (0, 0));
+    }
+}
+
+#[test]
+fn every_truncation_and_flip_is_an_error_or_harmless() {
+    let (_, archive) = sample_raw_block();
+    let good = summarize(archive.as_slice(), None, &sid()).unwrap();
+    for len in 0..archive.len() {
+        assert!(decode(&archive[..len]).is_err(), "truncated at {len}");
+    }
+    let mut extra = archive.clone();
+    extra.push(0);
+    assert!(decode(&extra).is_err());
+    for i in 0..archive.len() {
+        let mut bad = archive.clone();
+        bad[i] ^= 1 << (i % 8);
+        // A flip zstd ignores (an unused bit of an entropy table) leaves the data intact;
+        // anything else must be an error, never different data.
+        if let Ok(sum) = summarize(bad.as_slice(), None, &sid()) {
+            assert_eq!(sum, good, "flip at {i} changed the data unnoticed");
+        }
+    }
+}
+
+#[test]
+fn oversized_declarations_are_refused_before_allocating() {
+    let mut huge = b"W10A\x01\x01\x00\x00B".to_vec();
+    bytes::put_uvarint(&mut huge, 1 << 40);
+    bytes::put_uvarint(&mut huge, 10);
+    let err = format!("{:#}", decode(&huge).unwrap_err());
+    assert!(err.contains("limits"), "{err}");
+
+    let mut raw = Vec::new();
+    bytes::put_uvarint(&mut raw, 1);
+    bytes::put_uvarint(&mut raw, u64::MAX);
+    assert!(decode(&framed(&raw)).is_err());
+}
+
+#[test]
+fn text_reader_reports_bad_lines() {
+    let mut enc = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+    let err = enc.encode_text("10// a{} 1\n=9// x\n".as_bytes()).unwrap_err();
+    assert!(format!("{err:#}").contains("line 2"), "{err:#}");
+    let err = enc.encode_text("=9// 1\n".as_bytes()).unwrap_err();
+    assert!(format!("{err:#}").contains("before any series"), "{err:#}");
+    let err = enc.encode_text("10// a{} 1".as_bytes()).unwrap_err();
+    assert!(format!("{err:#}").contains("truncated"), "{err:#}");
+}
+
+#[test]
+fn text_in_both_forms_encodes_the_same_points() {
+    let text = "10/48.0:2.5/7 a{x=1} 1\n=9// 2.5\n=8// 'h%C3%A9'\n10// b{} T\n=5// b64:-_8AQQ\n";
+    let full = "10/48.0:2.5/7 a{x=1} 1\n9// a{x=1} 2.5\n8// a{x=1} 'h%C3%A9'\n10// b{} T\n5// b{} b64:-_8AQQ\n";
+    let sums: Vec<Summary> = [text, full]
+        .iter()
+        .map(|t| {
+            let mut enc = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+            assert_eq!(enc.encode_text(t.as_bytes()).unwrap(), 5);
+            summarize(enc.finish().unwrap().as_slice(), None, &sid()).unwrap()
+        })
+        .collect();
+    assert_eq!(sums[0], sums[1]);
+    assert_eq!((sums[0].points, sums[0].series), (5, 2));
+    let _ = BTreeMap::<String, String>::new();
+}

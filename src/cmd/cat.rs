@@ -1,0 +1,71 @@
+//! `cat`: prints an archive as Warp 10 text, streaming, so that `cat | curl .../update` is a
+//! manual restore. Points come out as stored: series by series, newest first.
+
+use crate::archive::crypt::MasterKey;
+use crate::archive::{Codec, Decoder};
+use crate::cli::{CatArgs, TextFormat};
+use crate::gts::SeriesKey;
+use crate::gts::line::{render_cont_line, render_full_line};
+use crate::manifest::SegmentId;
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::io::{BufReader, ErrorKind, Write};
+use std::path::Path;
+
+pub fn run(a: CatArgs) -> Result<()> {
+    let id = match &a.segment_id {
+        Some(s) => SegmentId::new(s)?,
+        None => id_from_path(&a.archive)?,
+    };
+    let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
+    let file = File::open(&a.archive).with_context(|| format!("opening {}", a.archive.display()))?;
+    let what = || format!("reading archive {}", a.archive.display());
+    let mut dec = Decoder::open(BufReader::with_capacity(1 << 20, file), key.as_ref(), &id).with_context(what)?;
+    let mut out = std::io::stdout().lock();
+    let mut buf = Vec::with_capacity(1 << 17);
+    let mut prev: Option<SeriesKey> = None;
+    while let Some(batch) = dec.next_batch().with_context(what)? {
+        let continues = prev.as_ref() == Some(&batch.key);
+        for (i, p) in batch.points.iter().enumerate() {
+            if a.format == TextFormat::Fulltext || (i == 0 && !continues) {
+                render_full_line(&mut buf, &batch.key, p);
+            } else {
+                render_cont_line(&mut buf, p);
+            }
+            if buf.len() >= 1 << 16 {
+                if !write(&mut out, &buf)? {
+                    return Ok(());
+                }
+                buf.clear();
+            }
+        }
+        prev = Some(batch.key);
+    }
+    if write(&mut out, &buf)? {
+        out.flush().context("writing to stdout")?;
+    }
+    Ok(())
+}
+
+/// Writes to stdout; false when the reader went away (`cat X | head`), which is not an error.
+fn write(out: &mut impl Write, buf: &[u8]) -> Result<bool> {
+    match out.write_all(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("writing to stdout"),
+    }
+}
+
+/// `dir/ID.w10a` or `dir/ID.gts.zst` → ID.
+fn id_from_path(path: &Path) -> Result<SegmentId> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    [Codec::Columnar, Codec::GtsZst]
+        .iter()
+        .find_map(|c| name.strip_suffix(c.extension())?.strip_suffix('.'))
+        .and_then(|id| SegmentId::new(id).ok())
+        .with_context(|| {
+            format!(
+                "cannot take a segment id from the file name {name:?} (expected ID.w10a or ID.gts.zst): give --segment-id"
+            )
+        })
+}

@@ -1,0 +1,137 @@
+//! `compress`: encodes each fetched segment's spool into an archive (optionally encrypted),
+//! decodes the written file again and checks points, series and digest against the `fetch`
+//! section before recording the `archive` section. The spool is kept (a failed upload can be
+//! retried from the archive, a failed compress from the spool) unless `--remove-spool`.
+
+use crate::archive::crypt::{EncryptWriter, MasterKey};
+use crate::archive::{self, Codec, Encoder, Hashed};
+use crate::cli::{CompressArgs, GlobalOpts};
+use crate::cmd::{decide_default, run_stage, stdin};
+use crate::exit::Tally;
+use crate::manifest::{ArchiveInfo, Segment};
+use crate::workdir::WorkDir;
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::time::Instant;
+
+pub struct Options {
+    pub codec: Codec,
+    pub level: i32,
+    pub key: Option<MasterKey>,
+    pub remove_spool: bool,
+}
+
+pub fn run(g: &GlobalOpts, a: CompressArgs) -> Result<Tally> {
+    let opts = Options {
+        codec: a.codec,
+        level: a.level,
+        key: a.key_file.as_deref().map(MasterKey::load).transpose()?,
+        remove_spool: a.remove_spool,
+    };
+    let work = WorkDir::new(&g.work_dir);
+    let bar = crate::log::bar(None, "compress");
+    let tally = run_stage(
+        stdin(),
+        a.jobs,
+        |seg| decide_default(seg, seg.archive.is_some(), a.force),
+        |seg| {
+            let seg = compress_segment(seg, &work, &opts);
+            bar.inc(1);
+            seg
+        },
+    );
+    bar.finish_and_clear();
+    tally
+}
+
+/// Compresses one segment; a failure is recorded in the segment, never returned.
+pub fn compress_segment(mut seg: Segment, work: &WorkDir, o: &Options) -> Segment {
+    let started = Instant::now();
+    match compress_once(&seg, work, o) {
+        Ok(info) => {
+            crate::log::info(
+                "compress",
+                Some(seg.id.as_str()),
+                "compressed",
+                &[
+                    ("codec", info.codec.clone().into()),
+                    ("bytes", info.size.into()),
+                    ("bytes_per_point", info.bytes_per_point.into()),
+                    ("duration_ms", (started.elapsed().as_millis() as u64).into()),
+                ],
+            );
+            if o.remove_spool
+                && let Some(f) = &seg.fetch
+                && let Err(e) = std::fs::remove_file(work.path(&f.spool))
+            {
+                crate::log::warn(&format!("segment {}: could not remove spool {}: {e}", seg.id, f.spool));
+            }
+            seg.archive = Some(info);
+            // An upload or verification of an earlier archive does not describe this one.
+            seg.upload = None;
+            seg.verify = None;
+        }
+        Err(e) => {
+            let e = e.context(format!("compressing segment {}", seg.id));
+            crate::log::event(
+                crate::log::Level::Warn,
+                "compress",
+                Some(seg.id.as_str()),
+                &format!("{e:#}"),
+                &[],
+            );
+            seg.fail("compress", &e, false);
+        }
+    }
+    seg
+}
+
+fn compress_once(seg: &Segment, work: &WorkDir, o: &Options) -> Result<ArchiveInfo> {
+    let fetch = seg
+        .fetch
+        .as_ref()
+        .context("the segment has no fetch section: run fetch first")?;
+    let spool_path = work.path(&fetch.spool);
+    let spool = File::open(&spool_path).with_context(|| format!("opening spool {}", spool_path.display()))?;
+    let spool = BufReader::with_capacity(1 << 20, spool);
+    let rel = WorkDir::archive_rel(&seg.id, o.codec.extension());
+    let path = work.path(&rel);
+    let (size, blake3) = WorkDir::write_atomic(&path, |file| {
+        let out = BufWriter::with_capacity(1 << 20, &mut *file);
+        let mut out = match &o.key {
+            Some(key) => {
+                let enc = encode(o, spool, EncryptWriter::new(out, key, seg.id.as_str())?)?;
+                enc.finish().context("finishing encryption")?
+            }
+            None => encode(o, spool, out)?,
+        };
+        out.flush().with_context(|| format!("writing {}", path.display()))?;
+        drop(out);
+        file.seek(SeekFrom::Start(0))?;
+        let mut written = Hashed::new(BufReader::with_capacity(1 << 20, &mut *file));
+        let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id)
+            .with_context(|| format!("decoding {} again", path.display()))?;
+        summary.check_against(fetch, &format!("the new archive {}", path.display()))?;
+        written.finish().with_context(|| format!("reading {}", path.display()))
+    })?;
+    Ok(ArchiveInfo {
+        codec: o.codec.name().to_string(),
+        path: rel,
+        size,
+        blake3,
+        bytes_per_point: if fetch.points == 0 {
+            0.0
+        } else {
+            size as f64 / fetch.points as f64
+        },
+        key_id: o.key.as_ref().map(MasterKey::key_id_hex),
+        at: jiff::Timestamp::now(),
+    })
+}
+
+fn encode<W: Write>(o: &Options, spool: impl std::io::BufRead, out: W) -> Result<W> {
+    let mut enc = Encoder::new(o.codec, o.level, out)?;
+    enc.encode_text(spool).context("encoding the spool")?;
+    enc.finish()
+}
