@@ -101,7 +101,7 @@ _warp__offload() {
 
     case "${cmd}" in
         warp__offload)
-            opts="-q -v -h -V --quiet --verbose --log-format --progress --work-dir --help --version plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help"
+            opts="-q -v -h -V --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,7 +127,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__bench__subcmd__codec)
-            opts="-q -v -h -V --codec --level --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,7 +161,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__cat)
-            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,7 +199,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__compress)
-            opts="-q -v -h -V --codec --level --jobs --key-file --force --remove-spool --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --jobs --key-file --force --remove-spool --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,7 +241,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fake__subcmd__warp10)
-            opts="-q -v -h -V --listen --port-file --read-token-file --write-token-file --app --time-unit --load --generate --seed --hosts --series-per-host --days --interval --start --faults --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --listen --port-file --read-token-file --write-token-file --app --time-unit --load --generate --seed --hosts --series-per-host --days --interval --start --faults --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +327,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fetch)
-            opts="-q -v -h -V --read-token-file --jobs --force --retries --timeout --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --read-token-file --jobs --force --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,7 +369,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__gen__subcmd__docs)
-            opts="-q -v -h -V --man-dir --completions-dir --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --man-dir --completions-dir --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,7 +599,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__ls)
-            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --allow-insecure-http --ca-cert --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,7 +653,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__notify)
-            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,7 +699,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__plan)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --retries --timeout --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,7 +769,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__restore)
-            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --allow-insecure-http --ca-cert --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,7 +871,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__upload)
-            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --allow-insecure-http --ca-cert --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -929,7 +929,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --force --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --force --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

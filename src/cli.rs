@@ -73,6 +73,10 @@ pub struct GlobalOpts {
     /// Progress bars on stderr: auto draws them only on a terminal
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys
+    /// and webhook URLs would travel in clear
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
     /// Work directory for spooled fetches and local archives
     #[arg(
         long,
@@ -225,9 +229,6 @@ pub struct NotifyArgs {
     /// Print the payloads on stderr instead of posting them
     #[arg(long)]
     pub dry_run: bool,
-    /// Allow a plain http:// webhook to a host other than loopback (its URL is a secret)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
 }
 
 /// Timeouts and retries for requests to Warp 10.
@@ -239,9 +240,6 @@ pub struct HttpOpts {
     /// Seconds without progress before a request is abandoned
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
-    /// Allow plain http:// to a host other than loopback (tokens would travel in clear)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
 }
 
 /// Upload archives, then their manifest objects (written last: the commit markers)
@@ -362,7 +360,6 @@ impl RestoreArgs {
         HttpOpts {
             retries: self.retries,
             timeout: self.timeout,
-            allow_insecure_http: self.s3.allow_insecure_http,
         }
     }
 }
@@ -387,9 +384,6 @@ pub struct S3Opts {
     /// Seconds before an S3 request is abandoned
     #[arg(long, default_value_t = 300)]
     pub s3_timeout: u64,
-    /// Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
     /// PEM file of CA certificates to trust for the S3 endpoint, besides the public and system
     /// ones (sets SSL_CERT_FILE for this process)
     #[arg(long, value_name = "FILE")]
