@@ -47,7 +47,10 @@ fn curl(s3: &S3Env, endpoint: &str, requests: &[(&str, &str, Body)]) -> Curl {
             "user = \"{}:{}\"\naws-sigv4 = \"aws:amz:us-east-1:s3\"\nsilent\nshow-error\n",
             s3.access_key, s3.secret_key
         ));
-        config.push_str(&format!("write-out = \"%{{http_code}}\\n\"\noutput = \"{}\"\n", file(format!("{i}"))));
+        config.push_str(&format!(
+            "write-out = \"%{{http_code}}\\n\"\noutput = \"{}\"\n",
+            file(format!("{i}"))
+        ));
         config.push_str(&format!("dump-header = \"{}\"\n", file(format!("{i}.headers"))));
         config.push_str(&match *method {
             "HEAD" => "head\n".to_string(),
@@ -86,7 +89,11 @@ fn curl(s3: &S3Env, endpoint: &str, requests: &[(&str, &str, Body)]) -> Curl {
             body: std::fs::read(file(format!("{i}"))).unwrap_or_default(),
         })
         .collect();
-    Curl { code: out.status.code().unwrap(), replies, stderr: String::from_utf8_lossy(&out.stderr).into() }
+    Curl {
+        code: out.status.code().unwrap(),
+        replies,
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 /// A key no other test (or run) uses.
@@ -135,12 +142,19 @@ fn signed_requests_pass_through_on_one_connection() {
     let got: Vec<u16> = run.replies.iter().map(|r| r.status).collect();
     assert_eq!(got, [200, 200, 200, 200, 200, 204, 204, 404]);
     assert!(run.replies[1].body == big);
-    assert!(run.replies[2].headers.contains("Content-Length: 300000"), "{}", run.replies[2].headers);
+    assert!(
+        run.replies[2].headers.contains("Content-Length: 300000"),
+        "{}",
+        run.replies[2].headers
+    );
     assert_eq!(run.replies[4].body, small);
     assert!(String::from_utf8_lossy(&run.replies[7].body).contains("NoSuchKey"));
 
     let log = proxy.log();
-    let seen: Vec<(&str, &str, Option<u16>)> = log.iter().map(|e| (e.method.as_str(), e.path.as_str(), e.status)).collect();
+    let seen: Vec<(&str, &str, Option<u16>)> = log
+        .iter()
+        .map(|e| (e.method.as_str(), e.path.as_str(), e.status))
+        .collect();
     let (p1, p2) = (format!("/{}/{k1}", s3.bucket), format!("/{}/{k2}", s3.bucket));
     assert_eq!(
         seen,
@@ -155,14 +169,20 @@ fn signed_requests_pass_through_on_one_connection() {
             ("GET", &p1, Some(404)),
         ]
     );
-    assert!(log.iter().all(|e| e.conn == log[0].conn && e.fault.is_none()), "one kept-alive connection: {log:?}");
+    assert!(
+        log.iter().all(|e| e.conn == log[0].conn && e.fault.is_none()),
+        "one kept-alive connection: {log:?}"
+    );
 }
 
 #[test]
 fn a_wrong_signature_is_still_refused() {
     let Some(s3) = S3Env::from_env() else { return };
     let proxy = S3Proxy::start(&s3.endpoint);
-    let wrong = S3Env { secret_key: "not-the-secret".into(), ..s3.clone() };
+    let wrong = S3Env {
+        secret_key: "not-the-secret".into(),
+        ..s3.clone()
+    };
     let run = curl(&wrong, &proxy.endpoint(), &[("GET", &key("refused"), Body::None)]);
     assert_eq!(run.replies[0].status, 403);
     assert!(String::from_utf8_lossy(&run.replies[0].body).contains("SignatureDoesNotMatch"));
@@ -174,8 +194,13 @@ fn respond_rules_match_method_path_and_query_for_their_count() {
     let proxy = S3Proxy::start(&s3.endpoint);
     let k = stored(&s3, "respond", b"data");
     proxy.set(vec![
-        Rule::new(Fault::Respond(403, REQUEST_TIME_TOO_SKEWED)).method("GET").query("partNumber="),
-        Rule::new(Fault::Respond(503, SLOW_DOWN)).method("GET").path("/respond").times(2),
+        Rule::new(Fault::Respond(403, REQUEST_TIME_TOO_SKEWED))
+            .method("GET")
+            .query("partNumber="),
+        Rule::new(Fault::Respond(503, SLOW_DOWN))
+            .method("GET")
+            .path("/respond")
+            .times(2),
         Rule::new(Fault::Respond(500, INTERNAL_ERROR)).method("PUT"),
     ]);
     let run = curl(
@@ -189,8 +214,11 @@ fn respond_rules_match_method_path_and_query_for_their_count() {
             ("GET", &k, Body::None),
         ],
     );
-    let got: Vec<(u16, String)> =
-        run.replies.iter().map(|r| (r.status, String::from_utf8_lossy(&r.body).into_owned())).collect();
+    let got: Vec<(u16, String)> = run
+        .replies
+        .iter()
+        .map(|r| (r.status, String::from_utf8_lossy(&r.body).into_owned()))
+        .collect();
     assert_eq!(got[0], (503, SLOW_DOWN.to_string()));
     assert_eq!(got[1].0, 200);
     assert_eq!(got[2], (403, REQUEST_TIME_TOO_SKEWED.to_string()));
@@ -205,7 +233,18 @@ fn respond_rules_match_method_path_and_query_for_their_count() {
     proxy.set(vec![]);
     let get = curl(&s3, &proxy.endpoint(), &[("GET", &k, Body::None)]);
     assert_eq!(get.replies[0].body, b"data");
-    assert_eq!(statuses(&proxy), [Some(503), Some(200), Some(403), Some(503), Some(200), Some(500), Some(200)]);
+    assert_eq!(
+        statuses(&proxy),
+        [
+            Some(503),
+            Some(200),
+            Some(403),
+            Some(503),
+            Some(200),
+            Some(500),
+            Some(200)
+        ]
+    );
 }
 
 #[test]
@@ -214,12 +253,22 @@ fn reset_after_part_of_a_request_body() {
     let proxy = S3Proxy::start(&s3.endpoint);
     let k = key("reset");
     proxy.set(vec![Rule::new(Fault::ResetAfter(64 * 1024)).method("PUT").times(1)]);
-    let run = curl(&s3, &proxy.endpoint(), &[("PUT", &k, Body::Sized(&vec![b'r'; 1 << 20]))]);
+    let run = curl(
+        &s3,
+        &proxy.endpoint(),
+        &[("PUT", &k, Body::Sized(&vec![b'r'; 1 << 20]))],
+    );
     assert!(matches!(run.code, 55 | 56), "curl exit {}: {}", run.code, run.stderr);
     assert!(run.stderr.contains("reset by peer"), "{}", run.stderr);
     let head = curl(&s3, &proxy.endpoint(), &[("HEAD", &k, Body::None)]);
     assert_eq!(head.replies[0].status, 404, "a cut upload stores nothing");
-    assert_eq!(statuses(&proxy), [None, Some(404)]);
+
+    // Nothing left unread to force an RST: the proxy resets the connection on purpose.
+    proxy.set(vec![Rule::new(Fault::ResetAfter(0)).method("GET")]);
+    let get = curl(&s3, &proxy.endpoint(), &[("GET", &k, Body::None)]);
+    assert_eq!(get.code, 56, "{}", get.stderr);
+    assert!(get.stderr.contains("reset by peer"), "{}", get.stderr);
+    assert_eq!(statuses(&proxy), [None, Some(404), None]);
 }
 
 #[test]
@@ -230,7 +279,11 @@ fn truncate_closes_the_connection_early() {
     proxy.set(vec![Rule::new(Fault::Truncate(100)).method("GET")]);
     let run = curl(&s3, &proxy.endpoint(), &[("GET", &k, Body::None)]);
     assert_eq!(run.code, 18, "curl reports a partial file: {}", run.stderr);
-    assert!(run.replies[0].headers.contains("Content-Length: 1000"), "{}", run.replies[0].headers);
+    assert!(
+        run.replies[0].headers.contains("Content-Length: 1000"),
+        "{}",
+        run.replies[0].headers
+    );
     assert_eq!(run.replies[0].body, pattern()[..100]);
 }
 
@@ -240,9 +293,16 @@ fn shorten_declares_fewer_bytes() {
     let proxy = S3Proxy::start(&s3.endpoint);
     let k = stored(&s3, "shorten", &pattern());
     proxy.set(vec![Rule::new(Fault::Shorten(100)).method("GET").times(1)]);
-    let run = curl(&s3, &proxy.endpoint(), &[("GET", &k, Body::None), ("GET", &k, Body::None)]);
+    let run = curl(
+        &s3,
+        &proxy.endpoint(),
+        &[("GET", &k, Body::None), ("GET", &k, Body::None)],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!((run.replies[0].status, &run.replies[0].body[..]), (200, &pattern()[..100]));
+    assert_eq!(
+        (run.replies[0].status, &run.replies[0].body[..]),
+        (200, &pattern()[..100])
+    );
     assert_eq!(run.replies[1].body, pattern(), "the connection stays usable");
     assert_eq!(proxy.log()[0].conn, proxy.log()[1].conn);
 }
@@ -278,32 +338,53 @@ fn delay_slows_the_store_down() {
 fn rust_s3_sees_retries_and_a_complete_with_an_error_body() {
     let Some(s3) = S3Env::from_env() else { return };
     let proxy = S3Proxy::start(&s3.endpoint);
-    let region = Region::Custom { region: "us-east-1".into(), endpoint: proxy.endpoint() };
+    let region = Region::Custom {
+        region: "us-east-1".into(),
+        endpoint: proxy.endpoint(),
+    };
     let creds = Credentials::new(Some(&s3.access_key), Some(&s3.secret_key), None, None, None).unwrap();
     let bucket = Bucket::new(&s3.bucket, region, creds).unwrap().with_path_style();
     let k = key("rust-s3");
 
     proxy.set(vec![
         Rule::new(Fault::Respond(503, SLOW_DOWN)).method("GET").times(1),
-        Rule::new(Fault::ReplaceBody(INTERNAL_ERROR)).method("POST").query("uploadId="),
+        Rule::new(Fault::ReplaceBody(INTERNAL_ERROR))
+            .method("POST")
+            .query("uploadId="),
     ]);
-    let upload = bucket.initiate_multipart_upload(&k, "application/octet-stream").unwrap();
-    let part = bucket.put_multipart_chunk(&pattern(), &k, 1, &upload.upload_id, "application/octet-stream").unwrap();
-    let err = bucket.complete_multipart_upload(&k, &upload.upload_id, vec![part]).unwrap_err();
+    let upload = bucket
+        .initiate_multipart_upload(&k, "application/octet-stream")
+        .unwrap();
+    let part = bucket
+        .put_multipart_chunk(&pattern(), &k, 1, &upload.upload_id, "application/octet-stream")
+        .unwrap();
+    let err = bucket
+        .complete_multipart_upload(&k, &upload.upload_id, vec![part])
+        .unwrap_err();
     assert!(err.to_string().contains("InternalError"), "{err}");
     let got = bucket.get_object(&k).unwrap();
     assert_eq!(got.as_slice(), pattern(), "the store did complete the upload");
     bucket.delete_object(&k).unwrap();
 
     let log = proxy.log();
-    let seen: Vec<(&str, &str, Option<u16>)> = log.iter().map(|e| (e.method.as_str(), e.query.as_str(), e.status)).collect();
+    let seen: Vec<(&str, &str, Option<u16>)> = log
+        .iter()
+        .map(|e| (e.method.as_str(), e.query.as_str(), e.status))
+        .collect();
     let (uploads, id) = ("uploads", format!("uploadId={}", upload.upload_id));
     assert_eq!(seen.len(), 6, "{log:?}");
     assert_eq!(seen[0], ("POST", uploads, Some(200)));
     assert!(seen[1].0 == "PUT" && seen[1].1.contains("partNumber=1") && seen[1].1.contains(&id));
     assert_eq!(seen[2], ("POST", id.as_str(), Some(200)));
     assert_eq!(log[2].fault, Some(Fault::ReplaceBody(INTERNAL_ERROR)));
-    assert_eq!(&seen[3..], [("GET", "", Some(503)), ("GET", "", Some(200)), ("DELETE", "", Some(204))]);
+    assert_eq!(
+        &seen[3..],
+        [
+            ("GET", "", Some(503)),
+            ("GET", "", Some(200)),
+            ("DELETE", "", Some(204))
+        ]
+    );
 }
 
 /// Chunked responses (SeaweedFS sends none) from a one-line fake upstream: forwarded as they
@@ -328,7 +409,9 @@ fn chunked_responses_are_forwarded_and_rewritten() {
     let proxy = S3Proxy::start(&addr.to_string());
     proxy.set(vec![Rule::new(Fault::FlipBit(0)).path("/flip")]);
     let mut client = std::net::TcpStream::connect(proxy.addr()).unwrap();
-    client.write_all(b"GET /plain HTTP/1.1\r\nHost: x\r\n\r\nGET /flip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    client
+        .write_all(b"GET /plain HTTP/1.1\r\nHost: x\r\n\r\nGET /flip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut got = String::new();
     client.read_to_string(&mut got).unwrap();
     assert_eq!(

@@ -15,16 +15,21 @@
 //!
 //! - Requests are forwarded byte for byte (the `Host` header as the client sent it), so SigV4
 //!   signatures made for the proxy's address stay valid upstream. Responses are forwarded unchanged
-//!   unless a fault rewrites their body; rewritten ones are re-framed with a `Content-Length`.
+//!   except under a body fault (`ReplaceBody`, `Truncate`, `Shorten`, `FlipBit`), which re-frames
+//!   them with a `Content-Length`.
 //! - Keep-alive works: each client connection has its own upstream connection and thread.
 //!   `Expect: 100-continue` is answered by the proxy itself (the store's own `100` is dropped).
-//! - Rules are tried in order; the first one that matches the method (exact), path (substring,
-//!   as sent, percent-encoded) and query (substring) and is not used up applies to the request.
+//! - Rules are tried in order; the first one that matches the method (exact), path (substring of
+//!   `/bucket/key` as sent, percent-encoded) and query (substring) and is not used up applies.
 //!   `times(n)` limits a rule to its first `n` matches; without it a rule applies forever.
 //!   `set` replaces all rules (and their counts) at any time; `set(vec![])` turns faults off.
-//! - The log has one `LogEntry` per request, in arrival order, pushed before the client sees the
-//!   response: connection number, method, path, query, the status the client was sent (`None` when
-//!   the connection was reset before a response), and the fault applied. `take_log` clears it.
+//!   The faults are the variants of `Fault`; `SLOW_DOWN`, `INTERNAL_ERROR` and
+//!   `REQUEST_TIME_TOO_SKEWED` are S3 error bodies for them.
+//! - The log has one `LogEntry` per request, in the order they were answered, pushed before the
+//!   client sees the response: connection number, method, path, query, the status the client was
+//!   sent (`None` when the connection was reset instead), and the fault applied. `take_log` clears it.
+//! - `S3Env::from_env()` reads the store from `scripts/seaweedfs.sh`'s variables (endpoint, bucket,
+//!   keys); tests that need the store start with it.
 //! - Dropping the proxy stops it accepting connections; open ones are served until they close.
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -73,19 +78,34 @@ pub struct Rule {
 impl Rule {
     /// A rule applying `fault` to every request, forever; narrow it with the methods below.
     pub fn new(fault: Fault) -> Rule {
-        Rule { fault, method: None, path: None, query: None, times: None }
+        Rule {
+            fault,
+            method: None,
+            path: None,
+            query: None,
+            times: None,
+        }
     }
 
     pub fn method(self, method: &str) -> Rule {
-        Rule { method: Some(method.to_string()), ..self }
+        Rule {
+            method: Some(method.to_string()),
+            ..self
+        }
     }
 
     pub fn path(self, contains: &str) -> Rule {
-        Rule { path: Some(contains.to_string()), ..self }
+        Rule {
+            path: Some(contains.to_string()),
+            ..self
+        }
     }
 
     pub fn query(self, contains: &str) -> Rule {
-        Rule { query: Some(contains.to_string()), ..self }
+        Rule {
+            query: Some(contains.to_string()),
+            ..self
+        }
     }
 
     pub fn times(self, n: usize) -> Rule {
@@ -128,7 +148,10 @@ impl S3Proxy {
     pub fn start(upstream: &str) -> S3Proxy {
         let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
         let addrs: Vec<_> = upstream.to_socket_addrs().expect("upstream host:port").collect();
-        assert!(addrs.iter().all(|a| a.ip().is_loopback()), "upstream {upstream} is not loopback");
+        assert!(
+            addrs.iter().all(|a| a.ip().is_loopback()),
+            "upstream {upstream} is not loopback"
+        );
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the S3 proxy");
         let addr = listener.local_addr().expect("proxy address");
         let shared = Arc::new(Shared {
@@ -209,7 +232,8 @@ impl S3Env {
                  SeaweedFS with scripts/seaweedfs.sh), or set WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
             );
         };
-        let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set (scripts/seaweedfs.sh env)"));
+        let var =
+            |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set (scripts/seaweedfs.sh env)"));
         Some(S3Env {
             endpoint,
             bucket: var("WARP_OFFLOAD_TEST_S3_BUCKET"),
@@ -232,7 +256,13 @@ impl Conn {
     fn new(id: usize, client: TcpStream, shared: Arc<Shared>) -> io::Result<Conn> {
         client.set_nodelay(true)?;
         let from_client = BufReader::new(client.try_clone()?);
-        Ok(Conn { id, shared, client, from_client, upstream: None })
+        Ok(Conn {
+            id,
+            shared,
+            client,
+            from_client,
+            upstream: None,
+        })
     }
 
     fn serve(mut self) {
@@ -265,7 +295,10 @@ impl Conn {
         if let Some(Fault::Delay(pause)) = fault {
             thread::sleep(pause);
         }
-        if request.header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
+        if request
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        {
             self.client.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
         }
         let request_body = request.framing(false, Framing::None)?;
@@ -274,7 +307,9 @@ impl Conn {
             entry.status = Some(status);
             self.shared.log.lock().unwrap().push(entry);
             let length = body.len();
-            let head = format!("HTTP/1.1 {status} Injected\r\nContent-Type: application/xml\r\nContent-Length: {length}\r\n\r\n");
+            let head = format!(
+                "HTTP/1.1 {status} Injected\r\nContent-Type: application/xml\r\nContent-Length: {length}\r\n\r\n"
+            );
             self.client.write_all(head.as_bytes())?;
             if method != "HEAD" {
                 self.client.write_all(body.as_bytes())?;
@@ -290,7 +325,12 @@ impl Conn {
         to_store.write_all(&request.raw)?;
         if let Some(Fault::ResetAfter(n)) = fault {
             // Cut off when the limit is reached: the error is the point.
-            let _ = copy_body(&mut self.from_client, &mut Cutoff { to: to_store, left: n }, request_body, false);
+            let _ = copy_body(
+                &mut self.from_client,
+                &mut Cutoff { to: to_store, left: n },
+                request_body,
+                false,
+            );
             self.shared.log.lock().unwrap().push(entry);
             reset_on_close(&self.client);
             reset_on_close(to_store);
@@ -310,7 +350,7 @@ impl Conn {
         entry.status = Some(status);
         self.shared.log.lock().unwrap().push(entry);
         match fault {
-            Some(fault) if response_body != Framing::None => {
+            Some(fault) if response_body != Framing::None && !matches!(fault, Fault::Delay(_)) => {
                 let mut body = Vec::new();
                 copy_body(from_store, &mut body, response_body, true)?;
                 let length = rewrite(fault, status, &mut body);
@@ -371,7 +411,10 @@ struct Head {
 
 impl Head {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn status(&self) -> io::Result<u16> {
@@ -380,7 +423,8 @@ impl Head {
     }
 
     fn closes(&self) -> bool {
-        self.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        self.header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
     }
 
     /// How the body after this head is delimited; `otherwise` when neither header says.
@@ -388,11 +432,17 @@ impl Head {
         if no_body {
             return Ok(Framing::None);
         }
-        if self.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+        if self
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+        {
             return Ok(Framing::Chunked);
         }
         match self.header("content-length") {
-            Some(v) => v.parse().map(Framing::Length).map_err(|_| invalid(format!("bad Content-Length {v:?}"))),
+            Some(v) => v
+                .parse()
+                .map(Framing::Length)
+                .map_err(|_| invalid(format!("bad Content-Length {v:?}"))),
             None => Ok(otherwise),
         }
     }
@@ -417,7 +467,11 @@ fn read_head(r: &mut impl BufRead) -> io::Result<Option<Head>> {
     loop {
         let start = raw.len();
         if r.read_until(b'\n', &mut raw)? == 0 {
-            return if raw.is_empty() { Ok(None) } else { Err(io::ErrorKind::UnexpectedEof.into()) };
+            return if raw.is_empty() {
+                Ok(None)
+            } else {
+                Err(io::ErrorKind::UnexpectedEof.into())
+            };
         }
         let line = String::from_utf8_lossy(&raw[start..]).trim_end().to_string();
         if line.is_empty() {
@@ -431,7 +485,10 @@ fn read_head(r: &mut impl BufRead) -> io::Result<Option<Head>> {
     let mut lines = lines.into_iter();
     let start = lines.next().ok_or_else(|| invalid("empty head".to_string()))?;
     let headers = lines
-        .map(|l| l.split_once(':').map(|(n, v)| (n.trim().to_string(), v.trim().to_string())))
+        .map(|l| {
+            l.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        })
         .collect::<Option<_>>()
         .ok_or_else(|| invalid(format!("bad header in {start:?}")))?;
     Ok(Some(Head { raw, start, headers }))
@@ -506,7 +563,9 @@ impl Write for Cutoff<'_> {
         if self.left == 0 {
             return Err(io::Error::other("cut off"));
         }
-        let n = self.to.write(&buf[..buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX))])?;
+        let n = self
+            .to
+            .write(&buf[..buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX))])?;
         self.left -= n as u64;
         Ok(n)
     }
@@ -532,7 +591,15 @@ fn reset_on_close(s: &TcpStream) {
     const SO_LINGER: i32 = 13;
     let linger = Linger { onoff: 1, linger: 0 };
     // SAFETY: the descriptor is open (owned by `s`) and the option value is a live `struct linger`.
-    let rc = unsafe { setsockopt(s.as_raw_fd(), SOL_SOCKET, SO_LINGER, &linger, size_of::<Linger>() as u32) };
+    let rc = unsafe {
+        setsockopt(
+            s.as_raw_fd(),
+            SOL_SOCKET,
+            SO_LINGER,
+            &linger,
+            size_of::<Linger>() as u32,
+        )
+    };
     assert_eq!(rc, 0, "setsockopt(SO_LINGER): {}", io::Error::last_os_error());
 }
 
