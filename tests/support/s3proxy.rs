@@ -28,6 +28,8 @@
 //! - The log has one `LogEntry` per request, in the order they were answered, pushed before the
 //!   client sees the response: connection number, method, path, query, the status the client was
 //!   sent (`None` when the connection was reset instead), and the fault applied. `take_log` clears it.
+//!   A request the proxy itself fails on (store unreachable, malformed HTTP) is not logged; the
+//!   proxy prints why on stderr and closes the client connection.
 //! - `S3Env::from_env()` reads the store from `scripts/seaweedfs.sh`'s variables (endpoint, bucket,
 //!   keys); tests that need the store start with it.
 //! - Dropping the proxy stops it accepting connections; open ones are served until they close.
