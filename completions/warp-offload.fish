@@ -36,6 +36,10 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -s h -l help -d 
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
@@ -80,6 +84,96 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s q -l
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l webhook-file -d 'File holding the URL of a webhook that receives the summary as JSON; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l on -d 'When to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
+always\t'After every run'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l manifest-hint -d 'The file this run\'s records are saved to, as named in the retry commands' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l timeout -d 'Seconds allowed per webhook request (a failed request is retried once)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l dry-run -d 'Print the payloads on stderr instead of posting them'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l allow-insecure-http -d 'Allow a plain http:// webhook to a host other than loopback (its URL is a secret)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory path' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l jobs -d 'Segments uploaded concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l force -d 'Upload again, and replace an object whose content differs from the archive'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l dry-run -d 'Print what would be uploaded; write nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l allow-insecure-http -d 'Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory path' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l all -d 'Also list incomplete uploads (objects without a manifest object)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l allow-insecure-http -d 'Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l port-file -d 'Write the port to this file (atomically) once listening' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l read-token-file -d 'File holding the read token; or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l write-token-file -d 'File holding the write token; or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l app -d 'Application name of the write token (the .app label of everything written)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l time-unit -d 'Platform time unit (warp.timeunits)' -r -f -a "ms\t''
+us\t''
+ns\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l load -d 'Load GTS input lines (the /api/v0/update format) from this file (repeatable)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l generate -d 'Generate a synthetic data set' -r -f -a "infra\t'Realistic infrastructure metrics (data profile D1)'
+tsbs-cpu\t'TSBS devops cpu-only'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l seed -d 'Seed of the generator (same seed, same data)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l hosts -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l series-per-host -d 'Series per host: the first N of the profile\'s 10' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l days -d 'Days of data per series (fractions allowed)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l interval -d 'Sampling interval: 10s, 1m, ...' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l start -d 'First sample time (RFC 3339)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l faults -d 'Faults to inject from the start, as JSON (see below)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l man-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l completions-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
@@ -92,7 +186,11 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s q
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch gen-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch notify upload ls fake-warp10 gen-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -87,6 +87,10 @@ pub struct GlobalOpts {
 pub enum Command {
     Plan(PlanArgs),
     Fetch(FetchArgs),
+    Notify(NotifyArgs),
+    Upload(UploadArgs),
+    Ls(LsArgs),
+    FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
 }
@@ -169,6 +173,57 @@ pub struct FetchArgs {
     pub http: HttpOpts,
 }
 
+/// When `notify` posts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NotifyOn {
+    /// Only when a segment failed or the records could not all be read
+    Failure,
+    /// After every run
+    Always,
+}
+
+/// Post a run summary to Slack and/or a JSON webhook; records pass through unchanged
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch | ... | warp-offload purge \\
+      | warp-offload notify --slack-webhook-file /etc/warp-offload/slack.url > run.ndjson
+  # see what would be posted, without posting
+  warp-offload notify --dry-run --on always < run.ndjson > /dev/null
+
+Segments: failed = the record carries an error (mismatch: an integrity mismatch); skipped = no error
+but the record stopped before the furthest stage another successful record reached; ok = the rest.
+Bytes in are the Warp 10 text fetched, bytes out the archive sizes. The wall time runs from the
+earliest to the latest time recorded in the records.
+
+Each failed segment comes with a command that runs it again, from the failed stage to the run's
+last, on the records saved in --manifest-hint; add the options the stages need (token files,
+--s3-endpoint) or set their environment variables. Use `set -o pipefail` in scripts: notify's exit
+code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
+failure, which is only a warning.")]
+pub struct NotifyArgs {
+    /// File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
+    #[arg(long)]
+    pub slack_webhook_file: Option<PathBuf>,
+    /// File holding the URL of a webhook that receives the summary as JSON; or set WARP_OFFLOAD_WEBHOOK_URL
+    #[arg(long)]
+    pub webhook_file: Option<PathBuf>,
+    /// When to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub on: NotifyOn,
+    /// The file this run's records are saved to, as named in the retry commands
+    #[arg(long, default_value = "run.ndjson")]
+    pub manifest_hint: String,
+    /// Seconds allowed per webhook request (a failed request is retried once)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Print the payloads on stderr instead of posting them
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a plain http:// webhook to a host other than loopback (its URL is a secret)
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+}
+
 /// Timeouts and retries for requests to Warp 10.
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
@@ -181,4 +236,178 @@ pub struct HttpOpts {
     /// Allow plain http:// to a host other than loopback (tokens would travel in clear)
     #[arg(long)]
     pub allow_insecure_http: bool,
+}
+
+/// Upload archives, then their manifest objects (written last: the commit markers)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # or from your secret store
+  warp-offload upload --dest s3://metrics-archive/warp10 --s3-endpoint https://cellar-c2.services.clever-cloud.com \\
+      < compressed.ndjson > uploaded.ndjson
+  # a local directory (demos, single machine)
+  warp-offload upload --dest /srv/warp-archive < compressed.ndjson
+  warp-offload upload --dry-run --dest s3://metrics-archive/warp10 < compressed.ndjson")]
+pub struct UploadArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
+    #[arg(long)]
+    pub dest: String,
+    /// Segments uploaded concurrently
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Upload again, and replace an object whose content differs from the archive
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be uploaded; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// List the segments archived in a destination (NDJSON, read from the manifest objects)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload ls --dest s3://metrics-archive/warp10 | jq -r 'select(.points > 0) | .id'
+  # also data objects whose upload never wrote its manifest object
+  warp-offload ls --all --dest /srv/warp-archive")]
+pub struct LsArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
+    #[arg(long)]
+    pub dest: String,
+    /// Also list incomplete uploads (objects without a manifest object)
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
+/// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the region from AWS_REGION or
+/// AWS_DEFAULT_REGION (default us-east-1).
+#[derive(Args, Debug, Clone)]
+pub struct S3Opts {
+    /// S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere
+    #[arg(long, value_enum, default_value_t = Addressing::Auto)]
+    pub s3_addressing: Addressing,
+    /// Multipart part size (at least 5MiB); smaller objects go in one PUT
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub part_size: u64,
+    /// Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)
+    #[arg(long, default_value_t = 5)]
+    pub s3_retries: u32,
+    /// Seconds before an S3 request is abandoned
+    #[arg(long, default_value_t = 300)]
+    pub s3_timeout: u64,
+    /// Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// PEM file of CA certificates to trust for the S3 endpoint, besides the public and system
+    /// ones (sets SSL_CERT_FILE for this process)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Addressing {
+    Auto,
+    Path,
+    Virtual,
+}
+
+/// A byte size: a number with an optional KiB/MiB/GiB (or K/M/G) suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return Err(format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880")),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size {s:?} is too large"))
+}
+
+/// Serve an in-memory Warp 10 for demos, tests and benchmarks
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Tokens: the read token (find, fetch) and write token (update, delete) come from files or
+WARP10_READ_TOKEN / WARP10_WRITE_TOKEN. Data written gets .app=<--app> and hidden .owner/.producer labels.
+
+Faults (--faults JSON at start, or at run time: curl -X POST --data JSON http://ADDR/admin/faults;
+GET /admin/faults shows them; {} clears them). Fields, all optional:
+  fetch_cut: {\"after_points\": N, \"mode\": \"error\"|\"mid_line\"|\"boundary\"|\"reset\"}
+      end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
+      '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
+      boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
+  fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
+  latency_ms: MS                  wait before the response headers
+  chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
+  delete_abort_after: K           delete K series, list them, then reset the connection
+  delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
+Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
+  -> {\"series\": N, \"points\": M}.
+
+Not emulated (400 or ignored): fetch formats other than text/fulltext, dedup, step, timestep,
+sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
+skipped (Warp 10's default); labels always come out sorted.
+
+Examples:
+  WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
+      --generate infra --hosts 100 --days 1      # D1: 1000 series, ~8.64 M points
+  warp-offload fake-warp10 --read-token-file r.tok --write-token-file w.tok --load tests/data/edge-cases.gts"
+)]
+pub struct FakeWarp10Args {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Write the port to this file (atomically) once listening
+    #[arg(long)]
+    pub port_file: Option<PathBuf>,
+    /// File holding the read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Application name of the write token (the .app label of everything written)
+    #[arg(long, default_value = "warp-offload-fake")]
+    pub app: String,
+    /// Platform time unit (warp.timeunits)
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// Load GTS input lines (the /api/v0/update format) from this file (repeatable)
+    #[arg(long)]
+    pub load: Vec<PathBuf>,
+    /// Generate a synthetic data set
+    #[arg(long, value_enum)]
+    pub generate: Option<crate::fake::generate::Profile>,
+    /// Seed of the generator (same seed, same data)
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 100)]
+    pub hosts: usize,
+    /// Series per host: the first N of the profile's 10
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub series_per_host: u8,
+    /// Days of data per series (fractions allowed)
+    #[arg(long, default_value_t = 1.0)]
+    pub days: f64,
+    /// Sampling interval: 10s, 1m, ...
+    #[arg(long, default_value = "10s")]
+    pub interval: String,
+    /// First sample time (RFC 3339)
+    #[arg(long, default_value = "2024-01-15T00:00:00Z")]
+    pub start: String,
+    /// Faults to inject from the start, as JSON (see below)
+    #[arg(long)]
+    pub faults: Option<String>,
 }

@@ -1,12 +1,16 @@
+mod archive;
 mod cli;
 mod cmd;
 mod digest;
 mod exit;
+mod fake;
 mod gts;
 mod journal;
 mod log;
 mod manifest;
+mod notify;
 mod secret;
+mod store;
 mod time;
 mod warp10;
 mod workdir;

@@ -93,7 +93,7 @@ impl TimeUnit {
 
     /// Converts a UTC instant to platform units. Errors if it is not a whole number of units or
     /// does not fit in an i64.
-    pub fn from_timestamp(self, t: Timestamp) -> Result<i64> {
+    pub fn units_of(self, t: Timestamp) -> Result<i64> {
         let ns = t.as_nanosecond();
         let per = i128::from(1_000_000_000 / self.per_second());
         if ns % per != 0 {
@@ -242,8 +242,8 @@ impl Segment {
 
     /// The inclusive Warp 10 range `[start, end - 1 unit]` in platform units.
     pub fn warp10_range(&self) -> Result<(i64, i64)> {
-        let s = self.time_unit.from_timestamp(self.start)?;
-        let e = self.time_unit.from_timestamp(self.end)?;
+        let s = self.time_unit.units_of(self.start)?;
+        let e = self.time_unit.units_of(self.end)?;
         if e <= s {
             bail!(
                 "segment {} has an empty or reversed range {} .. {}",
@@ -315,30 +315,28 @@ impl<R: BufRead> Reader<R> {
     }
 
     fn read_one(&mut self) -> Result<Option<Segment>> {
-        loop {
-            self.buf.clear();
-            let n = self
-                .input
-                .read_line(&mut self.buf)
-                .with_context(|| format!("reading manifest line {}", self.line_no + 1))?;
-            if n == 0 {
-                return Ok(None);
-            }
-            self.line_no += 1;
-            let line_no = self.line_no;
-            if !self.buf.ends_with('\n') {
-                bail!("manifest line {line_no}: truncated (no end of line)");
-            }
-            let text = self.buf.trim_end_matches(['\n', '\r']);
-            if text.trim().is_empty() {
-                bail!("manifest line {line_no}: empty line");
-            }
-            let seg = parse_line(text).with_context(|| format!("manifest line {line_no}"))?;
-            if !self.seen.insert(seg.id.clone()) {
-                bail!("manifest line {line_no}: duplicate segment id {}", seg.id);
-            }
-            return Ok(Some(seg));
+        self.buf.clear();
+        let n = self
+            .input
+            .read_line(&mut self.buf)
+            .with_context(|| format!("reading manifest line {}", self.line_no + 1))?;
+        if n == 0 {
+            return Ok(None);
         }
+        self.line_no += 1;
+        let line_no = self.line_no;
+        if !self.buf.ends_with('\n') {
+            bail!("manifest line {line_no}: truncated (no end of line)");
+        }
+        let text = self.buf.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            bail!("manifest line {line_no}: empty line");
+        }
+        let seg = parse_line(text).with_context(|| format!("manifest line {line_no}"))?;
+        if !self.seen.insert(seg.id.clone()) {
+            bail!("manifest line {line_no}: duplicate segment id {}", seg.id);
+        }
+        Ok(Some(seg))
     }
 }
 

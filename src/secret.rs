@@ -48,7 +48,7 @@ impl Secret {
 }
 
 #[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path, what: &str) {
+pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
@@ -61,7 +61,7 @@ fn warn_if_readable_by_others(path: &Path, what: &str) {
 }
 
 #[cfg(not(unix))]
-fn warn_if_readable_by_others(_: &Path, _: &str) {}
+pub(crate) fn warn_if_readable_by_others(_: &Path, _: &str) {}
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

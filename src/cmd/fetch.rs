@@ -8,12 +8,11 @@ use crate::exit::Tally;
 use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
 use crate::manifest::{FetchInfo, Segment};
 use crate::secret::Secret;
-use crate::warp10::{Client, Transient, is_transient, with_retries};
+use crate::warp10::{Client, Clients, Transient, is_transient, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, BufWriter, Read, Write};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Longest line accepted: a 64 KiB string percent-encodes to 192 KiB, labels add a few KiB.
@@ -27,14 +26,14 @@ pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
         "Warp 10 read token",
     )?;
     let work = WorkDir::new(&g.work_dir);
-    let clients = Clients::default();
+    let clients = Clients::new(&a.http);
     let bar = crate::log::bar(None, "fetch");
     let tally = run_stage(
         crate::cmd::stdin(),
         a.jobs,
         |seg| decide_default(seg, seg.fetch.is_some(), a.force),
         |seg| {
-            let seg = fetch_segment(seg, &clients, &a, &token, &work);
+            let seg = fetch_segment(seg, &clients, &token, &work);
             bar.inc(1);
             seg
         },
@@ -43,23 +42,7 @@ pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
     tally
 }
 
-/// One client per Warp 10 URL found in the records.
-#[derive(Default)]
-struct Clients(Mutex<HashMap<String, Arc<Client>>>);
-
-impl Clients {
-    fn get(&self, url: &str, a: &FetchArgs) -> Result<Arc<Client>> {
-        let mut map = self.0.lock().expect("client cache lock");
-        if let Some(c) = map.get(url) {
-            return Ok(Arc::clone(c));
-        }
-        let c = Arc::new(Client::new(url, &a.http)?);
-        map.insert(url.to_string(), Arc::clone(&c));
-        Ok(c)
-    }
-}
-
-fn fetch_segment(mut seg: Segment, clients: &Clients, a: &FetchArgs, token: &Secret, work: &WorkDir) -> Segment {
+pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: &WorkDir) -> Segment {
     if seg.purge.as_ref().is_some_and(|p| p.state != "dry-run") {
         let e = anyhow::anyhow!(
             "segment {} was already purged; fetching it again would replace its record",
@@ -70,7 +53,7 @@ fn fetch_segment(mut seg: Segment, clients: &Clients, a: &FetchArgs, token: &Sec
     }
     let started = Instant::now();
     let result = clients
-        .get(&seg.warp10_url, a)
+        .get(&seg.warp10_url)
         .and_then(|client| with_retries(client.retries(), "fetch", || fetch_once(&client, token, &seg, work)));
     match result {
         Ok(mut info) => {

@@ -2,9 +2,13 @@
 //! on the segments that need it with a bounded number of workers, write records on stdout as
 //! each finishes.
 
+pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
+pub mod ls;
+pub mod notify;
 pub mod plan;
+pub mod upload;
 
 use crate::exit::Tally;
 use crate::manifest::{self, Segment};
@@ -105,6 +109,10 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,
         Command::Fetch(a) => fetch::run(&g, a)?,
+        Command::Notify(a) => notify::run(&g, a)?,
+        Command::Upload(a) => upload::run(&g, a)?,
+        Command::Ls(a) => ls::run(a)?,
+        Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;
             Tally::default()

@@ -49,6 +49,7 @@ impl Value {
     }
 }
 
+pub mod input;
 pub mod line;
 pub mod percent;
 pub mod selector;

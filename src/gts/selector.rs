@@ -41,7 +41,7 @@ impl Selector {
         if open == 0 || !text.ends_with('}') {
             bail!("selector {text:?} must look like class{{labels}}");
         }
-        let class = percent::decode_str(text[..open].as_bytes()).context("selector class")?;
+        let class = percent::decode_str(&text.as_bytes()[..open]).context("selector class")?;
         let class = if let Some(exact) = class.strip_prefix('=') {
             Matcher::Exact(exact.to_string())
         } else if let Some(re) = class.strip_prefix('~') {

@@ -102,7 +102,7 @@ impl FakeWarp10 {
         let port_file = dir.path("port");
         let read = dir.secret_file("read", READ_TOKEN);
         let write = dir.secret_file("write", WRITE_TOKEN);
-        let child = Command::new(bin())
+        let mut child = Command::new(bin())
             .args(["fake-warp10", "--listen", "127.0.0.1:0", "--port-file"])
             .arg(&port_file)
             .arg("--read-token-file")
@@ -120,6 +120,9 @@ impl FakeWarp10 {
                 && let Ok(p) = p.trim().parse::<u16>()
             {
                 break p;
+            }
+            if let Some(status) = child.try_wait().expect("poll fake-warp10") {
+                panic!("fake-warp10 exited with {status} before listening");
             }
             assert!(Instant::now() < deadline, "fake-warp10 did not start");
             std::thread::sleep(Duration::from_millis(20));

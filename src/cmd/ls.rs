@@ -1,0 +1,75 @@
+//! `ls`: the segments archived in a destination, one NDJSON line each, read from the manifest
+//! objects (the commit markers). With `--all`, data objects whose upload never committed are
+//! listed too, as `incomplete`.
+
+use crate::cli::LsArgs;
+use crate::exit::Tally;
+use crate::manifest::Reader;
+use crate::store::{self, Store};
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{BufReader, Write};
+
+pub fn run(a: LsArgs) -> Result<Tally> {
+    store::init_tls(&a.s3)?;
+    let store = store::open(&a.dest, &a.s3)?;
+    let mut by_segment: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    for (key, size) in store.list("segments/")? {
+        if let Some(id) = key.split('/').nth(1) {
+            by_segment.entry(id.to_string()).or_default().push((key, size));
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut tally = Tally::default();
+    for (id, objects) in &by_segment {
+        let mkey = format!("segments/{id}/manifest.json");
+        let line = if objects.iter().any(|(k, _)| *k == mkey) {
+            describe(store.as_ref(), &mkey, objects)?
+        } else if a.all {
+            let keys: Vec<_> = objects
+                .iter()
+                .map(|(k, size)| json!({"key": k, "bytes": size}))
+                .collect();
+            json!({"id": id, "state": "incomplete", "objects": keys})
+        } else {
+            continue;
+        };
+        tally.ok += 1;
+        writeln!(out, "{line}").context("writing to stdout")?;
+    }
+    Ok(tally)
+}
+
+/// One line for a committed segment; `missing-data` when its archive object is gone.
+fn describe(store: &dyn Store, mkey: &str, objects: &[(String, u64)]) -> Result<serde_json::Value> {
+    let url = store.url(mkey);
+    let mut records = Reader::new(BufReader::new(store.get(mkey)?));
+    let seg = records
+        .next()
+        .with_context(|| format!("manifest object {url} is empty"))?
+        .with_context(|| format!("reading manifest object {url}"))?;
+    if records.next().is_some() {
+        bail!("manifest object {url} holds more than one record");
+    }
+    let (Some(up), Some(archive), Some(fetch)) = (&seg.upload, &seg.archive, &seg.fetch) else {
+        bail!("manifest object {url} lacks its fetch, archive or upload section");
+    };
+    let present = objects.iter().any(|(k, size)| *k == up.key && *size == up.size);
+    Ok(json!({
+        "id": seg.id,
+        "state": if present { "complete" } else { "missing-data" },
+        "selector": seg.selector,
+        "start": seg.start,
+        "end": seg.end,
+        "points": fetch.points,
+        "series": fetch.series,
+        "bytes": up.size,
+        "codec": archive.codec,
+        "encrypted": archive.key_id.is_some(),
+        "uploaded_at": up.at,
+        "key": up.key,
+        "blake3": up.blake3,
+    }))
+}
