@@ -929,7 +929,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --force --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --force --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --allow-insecure-http --ca-cert --quiet --verbose --log-format --progress --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,6 +940,30 @@ _warp__offload() {
                     return 0
                     ;;
                 --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,7 +37,7 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -s V -l version 
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
-complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "verify" -d 'Check archives against what fetch recorded: points, series and digest'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
@@ -108,6 +108,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s h
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l key-file -d 'Master key file for encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l jobs -d 'Segments verified concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -115,6 +123,7 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l force -d 'Verify again segments that were already verified'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l allow-insecure-http -d 'Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s h -l help -d 'Print help'
@@ -284,7 +293,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives against what fetch recorded: points, series and digest'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload ls restore fake-warp10 gen-docs bench-codec help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
