@@ -444,10 +444,12 @@ pub struct CompressArgs {
     pub remove_spool: bool,
 }
 
-/// Check archives against what fetch recorded: points, series and digest
+/// Check archives (local, or uploaded: read back) against what fetch recorded
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   warp-offload compress < fetched.ndjson | warp-offload verify > verified.ndjson
+  # uploaded segments are read back from their destination, every byte
+  warp-offload upload --dest s3://metrics-archive/warp10 < verified.ndjson | warp-offload verify
   # exit code 4 and the segment's error name an archive that does not match its fetch")]
 pub struct VerifyArgs {
     /// Master key file for encrypted archives
@@ -459,6 +461,9 @@ pub struct VerifyArgs {
     /// Verify again segments that were already verified
     #[arg(long)]
     pub force: bool,
+    /// How to reach S3 for uploaded segments (their destination is in the record)
+    #[command(flatten)]
+    pub s3: S3Opts,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

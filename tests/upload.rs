@@ -6,7 +6,7 @@ mod support;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Output};
-use support::TestDir;
+use support::{FakeWarp10, READ_TOKEN, TestDir};
 
 /// Where the tests upload to.
 enum Dest {
@@ -67,6 +67,14 @@ impl Dest {
 
     /// `warp-offload SUBCOMMAND --dest D` with the S3 settings in its environment.
     fn cmd(&self, work: &Path, sub: &str) -> Command {
+        let mut c = self.cmd_no_dest(work, sub);
+        c.args(["--dest", self.url()]);
+        c
+    }
+
+    /// `warp-offload SUBCOMMAND` with the S3 settings, for stages that take the destination
+    /// from the records.
+    fn cmd_no_dest(&self, work: &Path, sub: &str) -> Command {
         let mut c = support::cmd(work);
         for v in [
             "AWS_ENDPOINT_URL",
@@ -77,7 +85,7 @@ impl Dest {
         ] {
             c.env_remove(v);
         }
-        c.args([sub, "--dest", self.url()]);
+        c.arg(sub);
         if let Dest::S3 {
             endpoint,
             access,
@@ -126,6 +134,19 @@ impl Dest {
                 .get_object(format!("{prefix}/{key}"))
                 .unwrap()
                 .to_vec(),
+        }
+    }
+
+    /// Replaces an object behind the tool's back.
+    fn overwrite(&self, key: &str, data: &[u8]) {
+        match self {
+            Dest::Dir(p) => std::fs::write(Path::new(p).join(key), data).unwrap(),
+            Dest::S3 { prefix, .. } => {
+                self.bucket()
+                    .unwrap()
+                    .put_object(format!("{prefix}/{key}"), data)
+                    .unwrap();
+            }
         }
     }
 
@@ -521,4 +542,106 @@ fn https_endpoints_are_verified_and_ca_cert_adds_a_private_ca() {
     let o = support::run(dest.cmd(&work, "ls").args(["--ca-cert", &ca]), "");
     ok(&o);
     assert_eq!(support::records(&o).len(), 1);
+}
+
+/// Real archives: plan → fetch → compress against fake-warp10, 4 segments of 6 h.
+fn compressed(t: &TestDir, work: &Path, extra: &[&str]) -> String {
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "2",
+        "--days",
+        "1",
+        "--interval",
+        "300s",
+        "--seed",
+        "5",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ]);
+    let o = support::run(
+        support::cmd(work).args([
+            "plan",
+            "--warp10-url",
+            &fake.url,
+            "--selector",
+            "~os\\..*{}",
+            "--start",
+            "2024-01-15T00:00:00Z",
+            "--end",
+            "2024-01-16T00:00:00Z",
+            "--segment",
+            "6h",
+        ]),
+        "",
+    );
+    ok(&o);
+    let token = t.secret_file("read.token", READ_TOKEN);
+    let o = support::run(
+        support::cmd(work).arg("fetch").arg("--read-token-file").arg(token),
+        &support::stdout(&o),
+    );
+    ok(&o);
+    let o = support::run(support::cmd(work).arg("compress").args(extra), &support::stdout(&o));
+    ok(&o);
+    support::stdout(&o)
+}
+
+/// upload → verify (remote) → ls; then an object replaced in the store fails verify with exit 4.
+fn remote_verify(dest: Dest, t: &TestDir, key: &[&str]) {
+    let work = t.path("work");
+    let archived = compressed(t, &work, key);
+    let o = support::run(&mut dest.cmd(&work, "upload"), &archived);
+    ok(&o);
+    let o = support::run(dest.cmd_no_dest(&work, "verify").args(key), &support::stdout(&o));
+    ok(&o);
+    let verified = support::records(&o);
+    assert_eq!(verified.len(), 4);
+    for r in &verified {
+        assert_eq!(r["verify"]["scope"], "remote", "{r}");
+        assert_eq!(r["verify"]["points"], r["fetch"]["points"]);
+        assert_eq!(r["verify"]["digest"], r["fetch"]["digest"]);
+        assert!(r["fetch"]["points"].as_u64().unwrap() > 0);
+    }
+    let listed = ls(&dest, &work, false);
+    assert_eq!(listed.len(), 4);
+    assert_eq!(listed[0]["encrypted"], !key.is_empty());
+
+    // Already verified remotely: passes through; --force reads everything back again.
+    let again = support::run(dest.cmd_no_dest(&work, "verify").args(key), &support::stdout(&o));
+    ok(&again);
+    let mut victim = verified[0].clone();
+    let object = victim["upload"]["key"].as_str().unwrap().to_string();
+    let mut bytes = dest.read(&object);
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    dest.overwrite(&object, &bytes);
+    victim.as_object_mut().unwrap().remove("verify");
+    let o = support::run(dest.cmd_no_dest(&work, "verify").args(key), &ndjson(&[victim]));
+    assert_eq!(o.status.code(), Some(4), "{}", support::stderr(&o));
+    let err = &support::records(&o)[0]["error"];
+    assert_eq!(err["mismatch"], true, "{err}");
+    assert!(err["message"].as_str().unwrap().contains("BLAKE3"), "{err}");
+}
+
+#[test]
+fn upload_verify_ls_through_a_directory() {
+    let t = TestDir::new();
+    remote_verify(Dest::dir(&t), &t, &[]);
+}
+
+#[test]
+fn upload_verify_ls_through_s3() {
+    let t = TestDir::new();
+    let Some(dest) = Dest::s3(&t) else { return };
+    remote_verify(dest, &t, &[]);
+}
+
+#[test]
+fn encrypted_archives_verify_remotely_with_the_key() {
+    let t = TestDir::new();
+    let Some(dest) = Dest::s3(&t) else { return };
+    let key = t.secret_file("archive.key", &"ab".repeat(32));
+    remote_verify(dest, &t, &["--key-file", key.to_str().unwrap()]);
 }

@@ -9,6 +9,7 @@
 //! 3. a `dryrun` delete with the same selector and range may list only archived series, or
 //!    series that have no point in the range;
 //! 4. `--max-delete-points` / `--max-delete-series` for the run are not exceeded.
+//!
 //! Then the delete, its listing read to the end (a cut response leaves `purge-unknown`), and a
 //! fetch of the range that must come back empty (polled, for asynchronous deployments).
 
@@ -46,7 +47,12 @@ pub const UNKNOWN: &str = "purge-unknown";
 
 pub fn run(_g: &GlobalOpts, a: PurgeArgs) -> Result<Tally> {
     let purger = Purger::new(&a)?;
-    run_stage(crate::cmd::stdin(), a.jobs, |seg| purger.decide(seg), |seg| purger.purge_segment(seg))
+    run_stage(
+        crate::cmd::stdin(),
+        a.jobs,
+        |seg| purger.decide(seg),
+        |seg| purger.purge_segment(seg),
+    )
 }
 
 /// What the archive holds, read back from the destination just now.
@@ -81,7 +87,11 @@ impl<'a> Purger<'a> {
         Ok(Purger {
             a,
             store: crate::store::open(&a.dest, &a.s3)?,
-            key: a.key_file.as_deref().map(crate::archive::crypt::MasterKey::load).transpose()?,
+            key: a
+                .key_file
+                .as_deref()
+                .map(crate::archive::crypt::MasterKey::load)
+                .transpose()?,
             read_token: Secret::require(
                 a.read_token_file.as_deref(),
                 "WARP10_READ_TOKEN",
@@ -102,7 +112,11 @@ impl<'a> Purger<'a> {
     /// Failed segments pass through; purged ones too. Dry-run and purge-unknown ones are redone.
     pub fn decide(&self, seg: &Segment) -> Action {
         let done = seg.purge.as_ref().is_some_and(|p| p.state == PURGED);
-        if seg.error.is_some() || done { Action::Pass } else { Action::Work }
+        if seg.error.is_some() || done {
+            Action::Pass
+        } else {
+            Action::Work
+        }
     }
 
     pub fn purge_segment(&self, mut seg: Segment) -> Segment {
@@ -131,7 +145,13 @@ impl<'a> Purger<'a> {
                         at: jiff::Timestamp::now(),
                     });
                 }
-                crate::log::event(crate::log::Level::Warn, "purge", Some(seg.id.as_str()), &format!("{e:#}"), &[]);
+                crate::log::event(
+                    crate::log::Level::Warn,
+                    "purge",
+                    Some(seg.id.as_str()),
+                    &format!("{e:#}"),
+                    &[],
+                );
                 seg.fail("purge", &e, crate::warp10::is_transient(&e));
             }
         }
@@ -186,16 +206,25 @@ impl<'a> Purger<'a> {
         // Gate 4: the run's budget.
         self.reserve(now.points, listing.series.len() as u64)?;
         if self.a.dry_run {
-            return Ok(PurgeInfo { state: DRY_RUN.to_string(), series: names, points: now.points, at: jiff::Timestamp::now() });
+            return Ok(PurgeInfo {
+                state: DRY_RUN.to_string(),
+                series: names,
+                points: now.points,
+                at: jiff::Timestamp::now(),
+            });
         }
         crate::store::failpoint("purge-before-delete");
-        let deleted = client.delete(&self.write_token, &seg.selector, start, end, false).map_err(|e| {
-            if e.chain().any(|c| c.downcast_ref::<DeleteCut>().is_some()) {
-                e.context(Unknown("the delete response was cut: some series may be deleted".into()))
-            } else {
-                e
-            }
-        })?;
+        let deleted = client
+            .delete(&self.write_token, &seg.selector, start, end, false)
+            .map_err(|e| {
+                if e.chain().any(|c| c.downcast_ref::<DeleteCut>().is_some()) {
+                    e.context(Unknown(
+                        "the delete response was cut: some series may be deleted".into(),
+                    ))
+                } else {
+                    e
+                }
+            })?;
         let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
         let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
         if listed != touched {
@@ -207,10 +236,20 @@ impl<'a> Purger<'a> {
             .into());
         }
         self.wait_until_empty(&client, seg)?;
-        Ok(PurgeInfo { state: PURGED.to_string(), series: names, points: now.points, at: jiff::Timestamp::now() })
+        Ok(PurgeInfo {
+            state: PURGED.to_string(),
+            series: names,
+            points: now.points,
+            at: jiff::Timestamp::now(),
+        })
     }
 
-    fn refetch(&self, client: &Client, seg: &Segment, on_point: impl FnMut(&SeriesHash, &crate::gts::Point)) -> Result<StreamStats> {
+    fn refetch(
+        &self,
+        client: &Client,
+        seg: &Segment,
+        on_point: impl FnMut(&SeriesHash, &crate::gts::Point),
+    ) -> Result<StreamStats> {
         let (start, end) = seg.warp10_range()?;
         let mut on_point = on_point;
         with_retries(client.retries(), "purge", || {
@@ -225,12 +264,18 @@ impl<'a> Purger<'a> {
         if let Some(max) = self.a.max_delete_points
             && used.points + points > max
         {
-            bail!("deleting {points} more points would exceed --max-delete-points {max} ({} already this run)", used.points);
+            bail!(
+                "deleting {points} more points would exceed --max-delete-points {max} ({} already this run)",
+                used.points
+            );
         }
         if let Some(max) = self.a.max_delete_series
             && used.series + series > max
         {
-            bail!("deleting {series} more series would exceed --max-delete-series {max} ({} already this run)", used.series);
+            bail!(
+                "deleting {series} more series would exceed --max-delete-series {max} ({} already this run)",
+                used.series
+            );
         }
         used.points += points;
         used.series += series;
@@ -267,38 +312,44 @@ impl Purger<'_> {
     fn read_back(&self, seg: &Segment, exact: bool) -> Result<Archived> {
         let verified = seg.verify.as_ref().is_some_and(|v| v.scope == "remote");
         let (Some(upload), Some(archive), true) = (&seg.upload, &seg.archive, verified) else {
-            bail!("segment {} is not verified in the destination (upload, then verify, first): not purging", seg.id);
+            bail!(
+                "segment {} is not verified in the destination (upload, then verify, first): not purging",
+                seg.id
+            );
         };
         let dest = self.store.url("");
         if upload.dest != dest {
-            bail!("segment {} was uploaded to {}, not to --dest {dest}: not purging", seg.id, upload.dest);
+            bail!(
+                "segment {} was uploaded to {}, not to --dest {dest}: not purging",
+                seg.id,
+                upload.dest
+            );
         }
         let key = crate::cmd::upload::data_key(&seg.id, archive)?;
         if upload.key != key {
-            bail!("segment {}: upload.key {:?} is not the key derived from its id ({key})", seg.id, upload.key);
+            bail!(
+                "segment {}: upload.key {:?} is not the key derived from its id ({key})",
+                seg.id,
+                upload.key
+            );
         }
         let mut series = HashSet::new();
         let mut set = exact.then(PointSet::default);
-        crate::cmd::upload::verify_remote(self.store.as_ref(), seg, |reader| {
-            let mut dec = crate::archive::Decoder::open(reader, self.key.as_ref(), &seg.id)?;
-            let (mut points, mut digest) = (0u64, Digest::default());
-            while let Some(batch) = dec.next_batch()? {
-                let h = SeriesHash::of(&batch.key);
-                series.insert(h);
-                for p in &batch.points {
-                    digest.add(&h, p);
-                    if let Some(set) = set.as_mut() {
-                        set.insert(&h, p);
-                    }
-                }
-                points += batch.points.len() as u64;
+        crate::cmd::verify::verify_remote(seg, self.store.as_ref(), self.key.as_ref(), |h, p| {
+            series.insert(*h);
+            if let Some(set) = set.as_mut() {
+                set.insert(h, p);
             }
-            Ok((points, series.len() as u64, digest))
         })?;
         if let Some(set) = set.as_mut() {
             set.seal();
         }
         let fetch = seg.fetch.as_ref().expect("verify_remote checked the fetch section");
-        Ok(Archived { points: fetch.points, digest: fetch.digest, series, exact: set })
+        Ok(Archived {
+            points: fetch.points,
+            digest: fetch.digest,
+            series,
+            exact: set,
+        })
     }
 }

@@ -7,6 +7,7 @@
 //! full line, and keeps the set of points sent. Last, the window is fetched back and every point
 //! sent must be there: Warp 10 may drop points silently (`reference/warp10-api.md` §5.2).
 
+use crate::archive::Hashed;
 use crate::archive::crypt::MasterKey;
 use crate::archive::{self, Decoder};
 use crate::cli::{GlobalOpts, RestoreArgs};
@@ -19,7 +20,7 @@ use crate::gts::line::{render_cont_line, render_full_line};
 use crate::gts::selector::Selector;
 use crate::manifest::{self, RestoreInfo, Segment, SegmentId, UploadInfo};
 use crate::secret::Secret;
-use crate::store::{self, HashingReader, Store};
+use crate::store::{self, Store};
 use crate::warp10::{Client, Clients, is_transient, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
@@ -345,7 +346,7 @@ fn download(upload: &UploadInfo, ctx: &Ctx) -> Result<File> {
     let dir = ctx.work.path("restore");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut file = tempfile::tempfile_in(&dir).with_context(|| format!("creating a temp file in {}", dir.display()))?;
-    let mut object = HashingReader::new(ctx.store.get(&upload.key)?);
+    let mut object = Hashed::new(ctx.store.get(&upload.key)?);
     std::io::copy(&mut object, &mut file).with_context(|| format!("downloading {url}"))?;
     let (size, blake3) = object.finish().with_context(|| format!("downloading {url}"))?;
     if size != upload.size || blake3 != upload.blake3 {

@@ -3,16 +3,15 @@
 //! is the commit marker `ls` and `restore` trust. Re-running is a no-op for objects already
 //! there with the same BLAKE3; an object with other content is only replaced with `--force`.
 
+use crate::archive::Hashed;
 use crate::cli::{GlobalOpts, UploadArgs};
 use crate::cmd::{decide_default, run_stage};
-use crate::digest::Digest;
 use crate::exit::{Mismatch, Tally};
-use crate::manifest::{self, ArchiveInfo, Segment, SegmentId, UploadInfo, VerifyInfo};
-use crate::store::{self, HashingReader, META_BLAKE3, Meta, Store};
+use crate::manifest::{self, ArchiveInfo, Segment, SegmentId, UploadInfo};
+use crate::store::{self, META_BLAKE3, Meta, Store};
 use crate::warp10::is_transient;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
-use std::io::Read;
 use std::time::Instant;
 
 pub fn run(g: &GlobalOpts, a: UploadArgs) -> Result<Tally> {
@@ -105,7 +104,7 @@ fn upload_one(seg: &Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) 
         );
         return Ok(None);
     }
-    let (size, blake3) = store::hash_file(&path)?;
+    let (size, blake3) = hash_file(&path)?;
     if size != archive.size || blake3 != archive.blake3 {
         return Err(Mismatch(format!(
             "archive {} is {size} bytes with BLAKE3 {blake3}, the record says {} bytes with BLAKE3 {}",
@@ -180,141 +179,16 @@ fn same_content(store: &dyn Store, key: &str, have: Option<&String>, blake3: &st
     if let Some(h) = have {
         return Ok(h == blake3);
     }
-    let (_, hash) = HashingReader::new(store.get(key)?)
+    let (_, hash) = Hashed::new(store.get(key)?)
         .finish()
         .with_context(|| format!("reading {}", store.url(key)))?;
     Ok(hash == blake3)
 }
 
-/// Remote verification of an uploaded segment: HEAD size, the whole object read back and its
-/// BLAKE3 compared with the record, the stream decoded by `decode` (points, series, digest) and
-/// compared with what `fetch` recorded. Never trusts an ETag. Mismatches are `exit::Mismatch`.
-pub fn verify_remote(
-    store: &dyn Store,
-    seg: &Segment,
-    decode: impl FnOnce(&mut dyn Read) -> Result<(u64, u64, Digest)>,
-) -> Result<VerifyInfo> {
-    let up = seg.upload.as_ref().context("the segment was not uploaded")?;
-    let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
-    let url = store.url(&up.key);
-    let head = store
-        .head(&up.key)?
-        .ok_or_else(|| Mismatch(format!("{url} is missing")))?;
-    if head.size != up.size {
-        return Err(Mismatch(format!("{url} is {} bytes, uploaded {}", head.size, up.size)).into());
-    }
-    let mut reader = HashingReader::new(store.get(&up.key)?);
-    let decoded = decode(&mut reader);
-    let (size, blake3) = reader.finish().with_context(|| format!("reading {url}"))?;
-    // A corrupted object usually fails to decode too: report the BLAKE3 mismatch, the cause.
-    if size != up.size || blake3 != up.blake3 {
-        return Err(Mismatch(format!(
-            "{url} reads back as {size} bytes with BLAKE3 {blake3}, uploaded {} bytes with BLAKE3 {}",
-            up.size, up.blake3
-        ))
-        .into());
-    }
-    let (points, series, digest) = decoded.with_context(|| format!("decoding {url}"))?;
-    if (points, series, &digest) != (fetch.points, fetch.series, &fetch.digest) {
-        return Err(Mismatch(format!(
-            "{url} decodes to {points} points, {series} series, digest {digest}; fetch recorded {} points, {} series, digest {}",
-            fetch.points, fetch.series, fetch.digest
-        ))
-        .into());
-    }
-    Ok(VerifyInfo {
-        scope: "remote".to_string(),
-        points,
-        series,
-        digest,
-        at: jiff::Timestamp::now(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::exit::Mismatch;
-    use crate::manifest::{FetchInfo, TimeUnit};
-
-    fn segment(data: &[u8]) -> Segment {
-        let mut seg = Segment::new(
-            "a{}",
-            "2026-10-01T00:00:00Z".parse().unwrap(),
-            "2026-10-02T00:00:00Z".parse().unwrap(),
-            "http://127.0.0.1:1",
-            TimeUnit::Us,
-        );
-        let at = jiff::Timestamp::now();
-        seg.fetch = Some(FetchInfo {
-            points: 7,
-            series: 2,
-            bytes: 100,
-            digest: Digest::default(),
-            spool: "spool/x".into(),
-            at,
-            duration_ms: 0,
-        });
-        seg.upload = Some(UploadInfo {
-            dest: String::new(),
-            key: "segments/x/x.wo".into(),
-            manifest_key: "segments/x/manifest.json".into(),
-            size: data.len() as u64,
-            blake3: blake3::hash(data).to_hex().to_string(),
-            etag: None,
-            at,
-        });
-        seg
-    }
-
-    /// A stand-in decoder: reads half the stream (verify must hash the rest itself).
-    fn decoder(points: u64) -> impl FnOnce(&mut dyn Read) -> Result<(u64, u64, Digest)> {
-        move |r| {
-            let mut half = vec![0; 4];
-            r.read_exact(&mut half)?;
-            Ok((points, 2, Digest::default()))
-        }
-    }
-
-    fn is_mismatch(r: Result<VerifyInfo>) -> bool {
-        r.unwrap_err().downcast_ref::<Mismatch>().is_some()
-    }
-
-    fn checks(store: &dyn Store) {
-        let data = b"archive-bytes";
-        let seg = segment(data);
-        let key = &seg.upload.as_ref().unwrap().key;
-        assert!(is_mismatch(verify_remote(store, &seg, decoder(7))), "missing object");
-        store.put_bytes(key, data, &Meta::new()).unwrap();
-        let info = verify_remote(store, &seg, decoder(7)).unwrap();
-        assert_eq!((info.scope.as_str(), info.points, info.series), ("remote", 7, 2));
-        assert!(
-            is_mismatch(verify_remote(store, &seg, decoder(8))),
-            "decoded count differs"
-        );
-        // Same size, other bytes: only a full read-back notices.
-        store.put_bytes(key, b"archive-bytez", &Meta::new()).unwrap();
-        assert!(is_mismatch(verify_remote(store, &seg, decoder(7))), "content differs");
-        store.put_bytes(key, b"short", &Meta::new()).unwrap();
-        assert!(is_mismatch(verify_remote(store, &seg, decoder(7))), "size differs");
-    }
-
-    #[test]
-    fn remote_verification_reads_everything_back_in_a_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        checks(&store::fs::FsStore::new(dir.path()).unwrap());
-    }
-
-    #[test]
-    fn remote_verification_reads_everything_back_from_s3() {
-        let Some((bucket, opts, env)) = store::contract::test_s3() else {
-            return;
-        };
-        let prefix = format!(
-            "verify-{}-{}",
-            std::process::id(),
-            jiff::Timestamp::now().as_nanosecond()
-        );
-        checks(&store::s3::S3Store::new(&bucket, &prefix, &opts, &env).unwrap());
-    }
+/// BLAKE3 (hex) and size of a local file.
+fn hash_file(path: &std::path::Path) -> Result<(u64, String)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Hashed::new(std::io::BufReader::with_capacity(1 << 20, file))
+        .finish()
+        .with_context(|| format!("reading {}", path.display()))
 }

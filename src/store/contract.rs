@@ -64,7 +64,7 @@ fn contract(store: &dyn Store, scratch: &Path) {
     let head = store.head("a/b/big.bin").unwrap().unwrap();
     assert_eq!(head.size, big.len() as u64);
     assert_eq!(head.meta.get(META_BLAKE3), Some(&hash));
-    let back = super::HashingReader::new(store.get("a/b/big.bin").unwrap())
+    let back = crate::archive::Hashed::new(store.get("a/b/big.bin").unwrap())
         .finish()
         .unwrap();
     assert_eq!(back, (big.len() as u64, hash));

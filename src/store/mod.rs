@@ -10,9 +10,10 @@ pub mod s3;
 
 use crate::cli::S3Opts;
 use anyhow::{Context, Result, bail};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// User metadata of an object (`x-amz-meta-*` on S3): lower-case names, ASCII values, never a
 /// secret.
@@ -99,44 +100,29 @@ pub fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-/// A reader that hashes (BLAKE3) and counts what passes through it.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: blake3::Hasher,
-    len: u64,
+/// Stores opened on demand, one per destination named in the records.
+pub struct Stores<'a> {
+    s3: &'a S3Opts,
+    open: Mutex<HashMap<String, Arc<dyn Store>>>,
 }
 
-impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: blake3::Hasher::new(),
-            len: 0,
+impl<'a> Stores<'a> {
+    pub fn new(s3: &'a S3Opts) -> Stores<'a> {
+        Stores {
+            s3,
+            open: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Reads what is left (a decoder may stop before the end), then returns (size, BLAKE3 hex).
-    pub fn finish(mut self) -> std::io::Result<(u64, String)> {
-        std::io::copy(&mut self, &mut std::io::sink())?;
-        Ok((self.len, self.hasher.finalize().to_hex().to_string()))
+    pub fn get(&self, dest: &str) -> Result<Arc<dyn Store>> {
+        let mut open = self.open.lock().expect("store cache lock");
+        if let Some(store) = open.get(dest) {
+            return Ok(Arc::clone(store));
+        }
+        let store: Arc<dyn Store> = Arc::from(self::open(dest, self.s3)?);
+        open.insert(dest.to_string(), Arc::clone(&store));
+        Ok(store)
     }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.len += n as u64;
-        Ok(n)
-    }
-}
-
-/// BLAKE3 (hex) and size of a local file.
-pub fn hash_file(path: &Path) -> Result<(u64, String)> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    HashingReader::new(std::io::BufReader::with_capacity(1 << 20, file))
-        .finish()
-        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// Test hook: `WARP_OFFLOAD_FAILPOINT=NAME` makes the process die at the point named `NAME`, as
