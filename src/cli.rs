@@ -160,6 +160,9 @@ pub struct PlanArgs {
     /// File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN
     #[arg(long)]
     pub read_token_file: Option<PathBuf>,
+    /// Stop if the local clock and Warp 10's (its Date header) differ by more than this
+    #[arg(long, default_value = "5m")]
+    pub max_clock_skew: String,
     #[command(flatten)]
     pub http: HttpOpts,
 }
@@ -522,6 +525,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
   delete_abort_after: K           delete K series, list them, then reset the connection
   delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
+  clock_skew_s: S                 shift the Date header of every response by S seconds
 Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
   -> {\"series\": N, \"points\": M}.
 
@@ -624,6 +628,9 @@ pub struct PurgeArgs {
     /// Segments purged concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
+    /// Stop if the local clock and Warp 10's (its Date header) differ by more than this
+    #[arg(long, default_value = "5m")]
+    pub max_clock_skew: String,
     #[command(flatten)]
     pub http: HttpOpts,
     #[command(flatten)]

@@ -54,7 +54,21 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     retries: u32,
+    /// Seconds the server's clock is ahead of ours, from the `Date` header of its latest response.
+    server_ahead_s: std::sync::Mutex<Option<i64>>,
 }
+
+/// The local clock and Warp 10's differ by more than `--max-clock-skew`.
+#[derive(Debug)]
+pub struct ClockSkew(pub String);
+
+impl fmt::Display for ClockSkew {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ClockSkew {}
 
 /// A fetch response whose status and time unit were checked; the body is still to be read.
 pub struct FetchBody {
@@ -83,7 +97,59 @@ impl Client {
             agent,
             base: base.trim_end_matches('/').to_string(),
             retries: http.retries.max(1),
+            server_ahead_s: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Notes the server's clock from a response's `Date` header (HTTP-date, 1 s resolution).
+    fn record_date<B>(&self, resp: &http::Response<B>) {
+        let date = resp
+            .headers()
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| jiff::fmt::rfc2822::parse(v).ok());
+        if let Some(date) = date {
+            let ahead = date.timestamp().as_second() - jiff::Timestamp::now().as_second();
+            *self.server_ahead_s.lock().expect("clock lock") = Some(ahead);
+        }
+    }
+
+    /// Stops when the local clock and Warp 10's differ by more than `max_s` seconds: windows,
+    /// the settle horizon and relative times (`now-30d`) all come from the local clock. Uses the
+    /// `Date` of the latest response, or asks for one with a token-less request (any answer
+    /// carries a `Date`). A server that sends no `Date` cannot be checked: a warning, not an error.
+    pub fn check_clock(&self, max_s: i64) -> Result<()> {
+        if self.server_ahead_s.lock().expect("clock lock").is_none() {
+            let resp = self
+                .agent
+                .get(&self.url("find"))
+                .call()
+                .map_err(|e| transport_error("find", &self.base, e))?;
+            self.record_date(&resp);
+        }
+        let Some(ahead) = *self.server_ahead_s.lock().expect("clock lock") else {
+            crate::log::warn(&format!(
+                "Warp 10 at {} sends no Date header: the local clock was not checked",
+                self.base
+            ));
+            return Ok(());
+        };
+        if ahead.abs() > max_s {
+            let (dir, by) = if ahead > 0 {
+                ("behind", ahead)
+            } else {
+                ("ahead of", -ahead)
+            };
+            return Err(ClockSkew(format!(
+                "the local clock is {} {dir} Warp 10 at {} (its Date header), more than --max-clock-skew {}: \
+                 fix the clock (NTP) before planning or purging",
+                crate::time::format_duration_secs(by),
+                self.base,
+                crate::time::format_duration_secs(max_s)
+            ))
+            .into());
+        }
+        Ok(())
     }
 
     pub fn base(&self) -> &str {
@@ -128,6 +194,7 @@ impl Client {
             .header("Accept-Encoding", "identity")
             .call()
             .map_err(|e| transport_error(endpoint, &self.base, e))?;
+        self.record_date(&resp);
         check_status(endpoint, &self.base, resp)
     }
 
@@ -274,6 +341,7 @@ impl Client {
             .header("Accept", "text/plain")
             .send(body)
             .map_err(|e| transport_error("update", &self.base, e))?;
+        self.record_date(&resp);
         check_status("update", &self.base, resp).map(drop)
     }
 }

@@ -11,9 +11,18 @@ use anyhow::{Context, Result};
 use jiff::{SignedDuration, Timestamp};
 
 pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
+    let max_skew = parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?;
+    let client = Client::new(&a.warp10_url, &a.http)?;
+    // Planning works offline (the URL is only recorded), so an unreachable Warp 10 leaves the
+    // clock unchecked with a warning; a reachable one with a skewed clock stops the plan.
+    match client.check_clock(max_skew) {
+        Err(e) if crate::warp10::is_transient(&e) => {
+            crate::log::warn(&format!("the local clock was not checked against Warp 10: {e:#}"))
+        }
+        r => r?,
+    }
     let now = Timestamp::now();
     let windows = windows(&a, now)?;
-    crate::warp10::check_base_url(&a.warp10_url)?;
     let selectors = match a.split_by {
         SplitBy::None => a.selectors.clone(),
         split => {
@@ -23,8 +32,9 @@ pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
                 "--read-token-file",
                 "Warp 10 read token",
             )?;
-            let client = Client::new(&a.warp10_url, &a.http)?;
-            split_selectors(&client, &token, &a.selectors, split)?
+            let selectors = split_selectors(&client, &token, &a.selectors, split)?;
+            client.check_clock(max_skew)?;
+            selectors
         }
     };
     let stdout = std::io::stdout();
@@ -116,6 +126,7 @@ mod tests {
             min_age: "1d".into(),
             time_unit: manifest::TimeUnit::Us,
             read_token_file: None,
+            max_clock_skew: "5m".into(),
             http: crate::cli::HttpOpts { retries: 1, timeout: 1 },
         }
     }

@@ -79,6 +79,7 @@ pub struct Purger<'a> {
     write_token: Secret,
     clients: Clients,
     used: Mutex<Budget>,
+    max_clock_skew_s: i64,
 }
 
 impl<'a> Purger<'a> {
@@ -106,6 +107,7 @@ impl<'a> Purger<'a> {
             )?,
             clients: Clients::new(&a.http),
             used: Mutex::new(Budget::default()),
+            max_clock_skew_s: crate::time::parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?,
         })
     }
 
@@ -163,6 +165,7 @@ impl<'a> Purger<'a> {
         // Gate 1: the archive, read back now.
         let archived = self.read_back(seg, after_cut)?;
         let client = self.clients.get(&seg.warp10_url)?;
+        client.check_clock(self.max_clock_skew_s)?;
         let (start, end) = seg.warp10_range()?;
         // Gate 2: the source still equals the archive.
         let mut not_archived = 0u64;

@@ -30,6 +30,14 @@ pub struct Faults {
     /// Refuse deletes: 400 (`standalone.delete.disable`) or 403 (`warp.delete.disabled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_disabled: Option<DeleteDisabled>,
+    /// Seconds added to the clock of the `Date` header of every response (a server whose clock,
+    /// or ours, is off).
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub clock_skew_s: i64,
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -72,6 +72,7 @@ where
             stream: &stream,
             state: State::Idle,
             close,
+            clock_skew_s: 0,
         };
         let mut body: Box<dyn BufRead + '_> = match body_len {
             BodyLen::Fixed(n) => Box::new((&mut reader).take(n)),
@@ -207,9 +208,11 @@ pub struct Responder<'a> {
     stream: &'a TcpStream,
     state: State,
     close: bool,
+    /// Seconds added to the clock in the `Date` header (the `clock_skew_s` fault).
+    clock_skew_s: i64,
 }
 
-fn head(status: u16, headers: &[(&str, &str)], extra: &str) -> Vec<u8> {
+fn head(status: u16, headers: &[(&str, &str)], extra: &str, clock_skew_s: i64) -> Vec<u8> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -219,6 +222,12 @@ fn head(status: u16, headers: &[(&str, &str)], extra: &str) -> Vec<u8> {
         _ => "Internal Server Error",
     };
     let mut out = format!("HTTP/1.1 {status} {reason}\r\n");
+    let date = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(clock_skew_s))
+        .and_then(|t| jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&t));
+    if let Ok(date) = date {
+        out.push_str(&format!("Date: {date}\r\n"));
+    }
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -228,9 +237,18 @@ fn head(status: u16, headers: &[(&str, &str)], extra: &str) -> Vec<u8> {
 }
 
 impl Responder<'_> {
+    pub fn set_clock_skew(&mut self, seconds: i64) {
+        self.clock_skew_s = seconds;
+    }
+
     /// A whole response with a Content-Length.
     pub fn send(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> io::Result<()> {
-        let mut out = head(status, headers, &format!("Content-Length: {}\r\n", body.len()));
+        let mut out = head(
+            status,
+            headers,
+            &format!("Content-Length: {}\r\n", body.len()),
+            self.clock_skew_s,
+        );
         out.extend_from_slice(body);
         self.stream.write_all(&out)?;
         self.state = State::Done;
@@ -239,8 +257,12 @@ impl Responder<'_> {
 
     /// Starts a chunked response; then `chunk` for each piece and `finish` (or `abort`).
     pub fn start(&mut self, status: u16, headers: &[(&str, &str)], pause: Duration) -> io::Result<()> {
-        self.stream
-            .write_all(&head(status, headers, "Transfer-Encoding: chunked\r\n"))?;
+        self.stream.write_all(&head(
+            status,
+            headers,
+            "Transfer-Encoding: chunked\r\n",
+            self.clock_skew_s,
+        ))?;
         self.state = State::Chunked(pause);
         Ok(())
     }

@@ -82,6 +82,7 @@ impl Fake {
     }
 
     fn route(&self, req: &Request, body: &mut dyn BufRead, resp: &mut Responder) -> Reply {
+        resp.set_clock_skew(self.faults().clock_skew_s);
         let path = req.path.as_str();
         if let Some(admin) = path.strip_prefix("/admin/") {
             return self.admin(admin, req, body, resp);
