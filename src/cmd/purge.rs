@@ -162,10 +162,10 @@ impl<'a> Purger<'a> {
 
     fn purge(&self, seg: &Segment) -> Result<PurgeInfo> {
         let after_cut = seg.purge.as_ref().is_some_and(|p| p.state == UNKNOWN);
-        // Gate 1: the archive, read back now.
-        let archived = self.read_back(seg, after_cut)?;
         let client = self.clients.get(&seg.warp10_url)?;
         client.check_clock(self.max_clock_skew_s)?;
+        // Gate 1: the archive, read back now.
+        let archived = self.read_back(seg, after_cut)?;
         let (start, end) = seg.warp10_range()?;
         // Gate 2: the source still equals the archive.
         let mut not_archived = 0u64;
