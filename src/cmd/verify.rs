@@ -122,6 +122,14 @@ pub fn verify_remote(
     check(seg, store.get(&up.key)?, &url, expected, key, "remote", visit)
 }
 
+/// An I/O error, or the `Mismatch` inside it (a store whose answer contradicts itself).
+fn read_error(e: std::io::Error) -> anyhow::Error {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Mismatch>()) {
+        Some(m) => Mismatch(m.0.clone()).into(),
+        None => e.into(),
+    }
+}
+
 /// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
 /// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`.
 fn check(
@@ -136,7 +144,10 @@ fn check(
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let mut reader = Hashed::new(reader);
     let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, visit);
-    let (size, blake3) = reader.finish().with_context(|| format!("reading {what}"))?;
+    let (size, blake3) = reader
+        .finish()
+        .map_err(read_error)
+        .with_context(|| format!("reading {what}"))?;
     let (want_size, want_blake3, recorder) = expected;
     if (size, blake3.as_str()) != (want_size, want_blake3) {
         let mut msg = format!("{what} has size {size} and BLAKE3 {blake3}, {recorder} {want_size} and {want_blake3}");

@@ -431,13 +431,15 @@ impl Read for RangeReader<'_> {
                 .call("GET", &self.key, |b| b.get_object_range(&full, self.pos, Some(last)))
                 .map_err(|e| std::io::Error::other(format!("{e:#}")))?
                 .to_vec();
+            // The store answered, with other bytes than it said it holds: what was read back
+            // does not match, like a flipped bit would not.
             if data.len() as u64 != last - self.pos + 1 {
-                return Err(std::io::Error::other(format!(
+                return Err(std::io::Error::other(crate::exit::Mismatch(format!(
                     "S3 GET {}: range {}-{last} returned {} bytes (object changed while being read?)",
                     self.store.url(&self.key),
                     self.pos,
                     data.len()
-                )));
+                ))));
             }
             self.pos = last + 1;
             self.buf = data;
