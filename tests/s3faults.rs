@@ -1,0 +1,346 @@
+//! S3 faults (reference/reliability.md §3.3, rows 13–20): `upload`, `verify` and `ls` talk to
+//! SeaweedFS through the fault proxy of tests/support/s3proxy.rs; the outcome is checked in the
+//! records, the proxy's request log and the bucket itself (behind the proxy's back).
+
+mod support;
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::s3proxy::{Fault, INTERNAL_ERROR, REQUEST_TIME_TOO_SKEWED, Rule, S3Env, S3Proxy, SLOW_DOWN};
+use support::{FakeWarp10, READ_TOKEN, TestDir, records, run, stderr, stdout};
+
+/// A fresh prefix of the test bucket, reached through a proxy.
+struct Bucket {
+    s3: S3Env,
+    proxy: S3Proxy,
+    prefix: String,
+    t: TestDir,
+}
+
+impl Bucket {
+    fn new() -> Option<Bucket> {
+        let s3 = S3Env::from_env()?;
+        let proxy = S3Proxy::start(&s3.endpoint);
+        let t = TestDir::new();
+        let unique = t
+            .dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let prefix = format!("faults-{}-{unique}", std::process::id());
+        Some(Bucket { s3, proxy, prefix, t })
+    }
+
+    fn work(&self) -> PathBuf {
+        self.t.path("work")
+    }
+
+    fn dest(&self) -> String {
+        format!("s3://{}/{}", self.s3.bucket, self.prefix)
+    }
+
+    /// `warp-offload SUB` through the proxy, with few, quick retries.
+    fn cmd(&self, sub: &str) -> Command {
+        let mut c = support::cmd(&self.work());
+        for v in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_SESSION_TOKEN",
+            "AWS_REGION",
+            "AWS_PROFILE",
+        ] {
+            c.env_remove(v);
+        }
+        c.arg(sub)
+            .args([
+                "--s3-endpoint",
+                &self.proxy.endpoint(),
+                "--s3-retries",
+                "3",
+                "--s3-timeout",
+                "10",
+            ])
+            .env("AWS_ACCESS_KEY_ID", &self.s3.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.s3.secret_key);
+        c
+    }
+
+    fn upload(&self, input: &str, extra: &[&str]) -> Output {
+        run(self.cmd("upload").args(["--dest", &self.dest()]).args(extra), input)
+    }
+
+    /// The committed segments (`ls`, faults off).
+    fn listed(&self, all: bool) -> Vec<Value> {
+        let saved = self.proxy.take_log();
+        self.proxy.set(vec![]);
+        let mut c = self.cmd("ls");
+        c.args(["--dest", &self.dest()]);
+        if all {
+            c.arg("--all");
+        }
+        let o = run(&mut c, "");
+        assert!(o.status.success(), "ls: {}", stderr(&o));
+        drop(saved);
+        records(&o)
+    }
+
+    /// Multipart uploads in progress under the prefix, asked of the store directly.
+    fn pending_multipart(&self) -> usize {
+        let region = s3::Region::Custom {
+            region: "us-east-1".into(),
+            endpoint: self.s3.endpoint.clone(),
+        };
+        let creds = s3::creds::Credentials::new(Some(&self.s3.access_key), Some(&self.s3.secret_key), None, None, None)
+            .unwrap();
+        let b = s3::bucket::Bucket::new(&self.s3.bucket, region, creds)
+            .unwrap()
+            .with_path_style();
+        let query = [("uploads", ""), ("prefix", self.prefix.as_str())].map(|(k, v)| (k.to_string(), v.to_string()));
+        let url = b.presign_get("/", 60, Some(query.into_iter().collect())).unwrap();
+        let body = ureq::get(&url).call().unwrap().body_mut().read_to_string().unwrap();
+        body.matches("<Upload>").count()
+    }
+
+    /// (method, query, status) of each request the proxy saw.
+    fn seen(&self) -> Vec<(String, String, Option<u16>)> {
+        self.proxy
+            .log()
+            .into_iter()
+            .map(|e| (e.method, e.query, e.status))
+            .collect()
+    }
+}
+
+/// Deterministic incompressible bytes.
+fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut h = blake3::Hasher::new();
+    h.update(&seed.to_le_bytes());
+    let mut out = vec![0; len];
+    h.finalize_xof().fill(&mut out);
+    out
+}
+
+/// An archive file of `size` random bytes in the work dir and a record for it (upload does not
+/// look inside archives): enough to drive single PUTs and multipart uploads.
+fn archived(work: &Path, size: usize) -> String {
+    let id = "20261001T000000Z-1d-faults";
+    let rel = format!("archive/{id}.wo");
+    let data = bytes(size, size as u64);
+    std::fs::create_dir_all(work.join("archive")).unwrap();
+    std::fs::write(work.join(&rel), &data).unwrap();
+    let r = json!({
+        "v": 1, "id": id, "selector": "test{}", "start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z",
+        "warp10_url": "http://127.0.0.1:1", "time_unit": "us",
+        "fetch": {"points": 1000, "series": 3, "bytes": 50_000, "digest": format!("x3s1:{:032x}", 7),
+                  "spool": format!("spool/{id}.gts"), "at": "2026-11-27T00:00:00Z", "duration_ms": 1},
+        "archive": {"codec": "wo1", "path": rel, "size": data.len(), "blake3": blake3::hash(&data).to_hex().to_string(),
+                    "bytes_per_point": 1.5, "at": "2026-11-27T00:00:00Z"}
+    });
+    format!("{r}\n")
+}
+
+fn failed_record(o: &Output) -> Value {
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(o));
+    let r = records(o).remove(0);
+    assert!(r.get("upload").is_none(), "no upload section on a failure: {r}");
+    r
+}
+
+#[test]
+fn slow_down_is_retried_then_committed() {
+    let Some(b) = Bucket::new() else { return };
+    let input = archived(&b.work(), 1000);
+    b.proxy
+        .set(vec![Rule::new(Fault::Respond(503, SLOW_DOWN)).method("PUT").times(2)]);
+    let o = b.upload(&input, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let puts: Vec<_> = b
+        .seen()
+        .into_iter()
+        .filter(|(m, _, _)| m == "PUT")
+        .map(|(_, _, s)| s)
+        .collect();
+    assert_eq!(&puts[..3], [Some(503), Some(503), Some(200)], "{puts:?}");
+    assert_eq!(b.listed(false).len(), 1);
+}
+
+#[test]
+fn slow_down_forever_gives_up_within_the_budget_and_commits_nothing() {
+    let Some(b) = Bucket::new() else { return };
+    let input = archived(&b.work(), 1000);
+    b.proxy
+        .set(vec![Rule::new(Fault::Respond(503, SLOW_DOWN)).method("PUT")]);
+    let started = std::time::Instant::now();
+    let r = failed_record(&b.upload(&input, &[]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("SlowDown"), "{msg}");
+    assert_eq!(r["error"]["retryable"], true);
+    let puts = b.seen().iter().filter(|(m, _, _)| m == "PUT").count();
+    assert_eq!(puts, 3, "--s3-retries 3 attempts, then no manifest object is tried");
+    assert!(b.listed(true).is_empty(), "no object at all");
+}
+
+#[test]
+fn request_time_too_skewed_is_not_retried_and_commits_nothing() {
+    let Some(b) = Bucket::new() else { return };
+    let input = archived(&b.work(), 1000);
+    b.proxy.set(vec![
+        Rule::new(Fault::Respond(403, REQUEST_TIME_TOO_SKEWED)).method("PUT"),
+    ]);
+    let r = failed_record(&b.upload(&input, &[]));
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("RequestTimeTooSkewed"), "{msg}");
+    assert_eq!(r["error"]["retryable"], false);
+    assert_eq!(b.seen().iter().filter(|(m, _, _)| m == "PUT").count(), 1, "not retried");
+    assert!(b.listed(true).is_empty());
+}
+
+const PART: &[&str] = &["--part-size", "5MiB"];
+const BIG: usize = 11 << 20;
+
+#[test]
+fn a_part_reset_once_is_retried_and_the_upload_completes() {
+    let Some(b) = Bucket::new() else { return };
+    let input = archived(&b.work(), BIG);
+    b.proxy.set(vec![
+        Rule::new(Fault::ResetAfter(1 << 20))
+            .method("PUT")
+            .query("partNumber=2")
+            .times(1),
+    ]);
+    let o = b.upload(&input, PART);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let part2: Vec<_> = b
+        .seen()
+        .into_iter()
+        .filter(|(m, q, _)| m == "PUT" && q.contains("partNumber=2"))
+        .map(|(_, _, s)| s)
+        .collect();
+    assert_eq!(part2, [None, Some(200)], "reset, then retried");
+    assert_eq!(b.listed(false)[0]["bytes"], BIG);
+    assert_eq!(b.pending_multipart(), 0);
+}
+
+#[test]
+fn a_part_reset_every_time_aborts_the_upload_without_orphans() {
+    let Some(b) = Bucket::new() else { return };
+    let input = archived(&b.work(), BIG);
+    b.proxy.set(vec![
+        Rule::new(Fault::ResetAfter(1 << 20))
+            .method("PUT")
+            .query("partNumber=2"),
+    ]);
+    let r = failed_record(&b.upload(&input, PART));
+    assert_eq!(r["error"]["retryable"], true);
+    assert!(
+        b.seen()
+            .iter()
+            .any(|(m, q, s)| m == "DELETE" && q.contains("uploadId=") && *s == Some(204)),
+        "AbortMultipartUpload sent: {:?}",
+        b.seen()
+    );
+    assert_eq!(b.pending_multipart(), 0, "no orphan multipart upload");
+    assert!(b.listed(true).is_empty());
+}
+
+#[test]
+fn a_complete_answered_200_with_an_error_body_is_not_a_commit() {
+    let Some(b) = Bucket::new() else { return };
+    let input = archived(&b.work(), BIG);
+    // Answered by the proxy, never forwarded: the store never completes the upload.
+    b.proxy.set(vec![
+        Rule::new(Fault::Respond(200, INTERNAL_ERROR))
+            .method("POST")
+            .query("uploadId="),
+    ]);
+    let r = failed_record(&b.upload(&input, PART));
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("complete multipart upload") && msg.contains("InternalError"),
+        "{msg}"
+    );
+    assert_eq!(b.pending_multipart(), 0);
+    assert!(b.listed(true).is_empty());
+
+    // Once only: the retried completion goes through.
+    b.proxy.set(vec![
+        Rule::new(Fault::Respond(200, INTERNAL_ERROR))
+            .method("POST")
+            .query("uploadId=")
+            .times(1),
+    ]);
+    let o = b.upload(&input, PART);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(b.listed(false).len(), 1);
+    assert_eq!(b.pending_multipart(), 0);
+}
+
+/// Real archives (fake Warp 10 → plan → fetch → compress), uploaded without faults.
+fn uploaded(b: &Bucket) -> String {
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "1",
+        "--series-per-host",
+        "3",
+        "--interval",
+        "60s",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ]);
+    let work = b.work();
+    let token = b.t.secret_file("read.token", READ_TOKEN);
+    let token = token.to_str().unwrap();
+    let plan = [
+        "--warp10-url",
+        &fake.url,
+        "--selector",
+        "~os\\..*{}",
+        "--start",
+        "2024-01-15T00:00:00Z",
+        "--end",
+        "2024-01-16T00:00:00Z",
+    ];
+    let mut input = String::new();
+    for (sub, args) in [
+        ("plan", &plan[..]),
+        ("fetch", &["--read-token-file", token][..]),
+        ("compress", &[][..]),
+    ] {
+        let o = run(support::cmd(&work).arg(sub).args(args), &input);
+        assert!(o.status.success(), "{sub}: {}", stderr(&o));
+        input = stdout(&o);
+    }
+    let o = b.upload(&input, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn a_read_back_with_a_flipped_bit_or_short_fails_verify_with_exit_4() {
+    let Some(b) = Bucket::new() else { return };
+    let input = uploaded(&b);
+    let key = records_key(&input);
+    for fault in [Fault::FlipBit(100), Fault::Shorten(100)] {
+        b.proxy.set(vec![Rule::new(fault).method("GET").path(&key)]);
+        let o = run(&mut b.cmd("verify"), &input);
+        assert_eq!(o.status.code(), Some(4), "{fault:?}: {}", stderr(&o));
+        let r = &records(&o)[0];
+        assert_eq!(r["error"]["mismatch"], true, "{fault:?}: {r}");
+        assert!(r.get("verify").is_none());
+    }
+    b.proxy.set(vec![]);
+    let o = run(&mut b.cmd("verify"), &input);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// The data object's key of the (single) uploaded record.
+fn records_key(ndjson: &str) -> String {
+    let r: Value = serde_json::from_str(ndjson.lines().next().unwrap()).unwrap();
+    r["upload"]["key"].as_str().unwrap().to_string()
+}
