@@ -166,6 +166,7 @@ pub fn check_stream(
         if line.is_empty() || line == b"\r" || line[0] == b'#' {
             return Err(in_band_error(&mut input, line, line_no, stats.points));
         }
+        check_raw_bytes(line, line_no)?;
         let parsed = parse_fetch_line(line).with_context(|| format!("fetch output line {line_no}"))?;
         let point = match parsed {
             FetchLine::Full { header: h, point, .. } => {
@@ -207,6 +208,23 @@ pub fn check_stream(
         out.write_all(&buf).context("writing spool")?;
     }
     Ok(stats)
+}
+
+/// Warp 10 percent-encodes control characters and non-ASCII in everything it prints, so a raw
+/// control byte or invalid UTF-8 in its output is corruption, not data (the parser itself is
+/// lenient with raw characters, as Warp 10's decoder is).
+fn check_raw_bytes(line: &[u8], line_no: u64) -> Result<()> {
+    if let Some(at) = line.iter().position(|&b| b < 0x20 || b == 0x7f) {
+        bail!(
+            "line {line_no}: raw control byte 0x{:02x} at byte {} (Warp 10 would have percent-encoded it)",
+            line[at],
+            at + 1
+        );
+    }
+    if let Err(e) = std::str::from_utf8(line) {
+        bail!("line {line_no}: invalid UTF-8 at byte {}", e.valid_up_to() + 1);
+    }
+    Ok(())
 }
 
 /// Enforces strictly decreasing timestamps within the current series.
@@ -284,12 +302,20 @@ mod tests {
             ("-1// a{} 1\n", "outside"),
             ("10// a{} 1\n10// b{} 1\n9// a{} 1\n", "appears twice"),
             ("10// a{} x\n", "line 1"),
+            ("10// a{} 'a\u{0}b'\n", "raw control byte 0x00"),
+            ("10// a{} 1\n=9// 'x\ty'\n", "line 2: raw control byte 0x09"),
         ] {
             let err = format!("{:#}", check(text).unwrap_err());
             assert!(err.contains(what), "{text:?}: {err}");
         }
         assert!(is_transient(&check("10// a{} 1\n=9// 2").unwrap_err()));
         assert!(!is_transient(&check("1001// a{} 1\n").unwrap_err()));
+        let bad_utf8 = format!("{:#}", check_raw_bytes(b"10// a{} '\xc3('", 7).unwrap_err());
+        assert!(bad_utf8.contains("line 7: invalid UTF-8 at byte 11"), "{bad_utf8}");
+        assert!(
+            check_raw_bytes("10// caf\u{e9}{} 1".as_bytes(), 1).is_ok(),
+            "raw UTF-8 stays accepted"
+        );
         let long = format!("10// a{{}} '{}'\n", "x".repeat(MAX_LINE as usize));
         assert!(format!("{:#}", check(&long).unwrap_err()).contains("longer than"));
     }
