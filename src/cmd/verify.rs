@@ -131,7 +131,9 @@ fn read_error(e: std::io::Error) -> anyhow::Error {
 }
 
 /// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
-/// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`.
+/// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`,
+/// every point inside the segment's range (a record whose range was edited would otherwise
+/// vouch for an archive of other data).
 fn check(
     seg: &Segment,
     reader: impl Read,
@@ -139,11 +141,18 @@ fn check(
     expected: (u64, &str, &str),
     key: Option<&MasterKey>,
     scope: &str,
-    visit: impl FnMut(&SeriesHash, &Point),
+    mut visit: impl FnMut(&SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
+    let (start, end) = seg.warp10_range()?;
+    let mut outside = 0u64;
     let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, visit);
+    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |h, p| {
+        if p.ts < start || p.ts > end {
+            outside += 1;
+        }
+        visit(h, p)
+    });
     let (size, blake3) = reader
         .finish()
         .map_err(read_error)
@@ -158,6 +167,13 @@ fn check(
         return Err(Mismatch(msg).into());
     }
     let summary = decoded.with_context(|| format!("decoding {what}"))?;
+    if outside > 0 {
+        return Err(Mismatch(format!(
+            "{what} holds {outside} points outside the segment's range [{}, {})",
+            seg.start, seg.end
+        ))
+        .into());
+    }
     summary.check_against(fetch, what)?;
     Ok(VerifyInfo {
         scope: scope.to_string(),
