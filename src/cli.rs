@@ -22,8 +22,13 @@ const SECRET_FLAGS: &[(&str, &str)] = &[
     ("--write-token", "--write-token-file FILE or WARP10_WRITE_TOKEN"),
     ("--key", "--key-file FILE or WARP_OFFLOAD_KEY_FILE"),
     ("--secret-key", "AWS_SECRET_ACCESS_KEY"),
+    ("--s3-secret-key", "AWS_SECRET_ACCESS_KEY"),
+    ("--secret-access-key", "AWS_SECRET_ACCESS_KEY"),
     ("--aws-secret-access-key", "AWS_SECRET_ACCESS_KEY"),
     ("--access-key", "AWS_ACCESS_KEY_ID"),
+    ("--s3-access-key", "AWS_ACCESS_KEY_ID"),
+    ("--access-key-id", "AWS_ACCESS_KEY_ID"),
+    ("--aws-access-key-id", "AWS_ACCESS_KEY_ID"),
     ("--slack-webhook", "--slack-webhook-file FILE or SLACK_WEBHOOK_URL"),
     ("--webhook", "--webhook-file FILE or WARP_OFFLOAD_WEBHOOK_URL"),
 ];
