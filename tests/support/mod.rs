@@ -35,12 +35,10 @@ pub fn run(c: &mut Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+    // A command may fail, and exit, before reading its input.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+    }
     child.wait_with_output().expect("wait")
 }
 
@@ -98,10 +96,15 @@ pub struct FakeWarp10 {
 impl FakeWarp10 {
     /// Starts the fake with the test tokens and extra `args` (`--load F`, `--generate ...`).
     pub fn start(args: &[&str]) -> FakeWarp10 {
+        FakeWarp10::start_with_tokens(READ_TOKEN, WRITE_TOKEN, args)
+    }
+
+    /// Starts the fake accepting these tokens.
+    pub fn start_with_tokens(read_token: &str, write_token: &str, args: &[&str]) -> FakeWarp10 {
         let dir = TestDir::new();
         let port_file = dir.path("port");
-        let read = dir.secret_file("read", READ_TOKEN);
-        let write = dir.secret_file("write", WRITE_TOKEN);
+        let read = dir.secret_file("read", read_token);
+        let write = dir.secret_file("write", write_token);
         let mut child = Command::new(bin())
             .args(["fake-warp10", "--listen", "127.0.0.1:0", "--port-file"])
             .arg(&port_file)
