@@ -62,6 +62,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l time-
 us\t''
 ns\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
@@ -195,6 +196,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-delete-series -d 'Most series this run may delete from, over all segments' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l settle-timeout -d 'Seconds to wait for the range to read back empty after the delete' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l jobs -d 'Segments purged concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
