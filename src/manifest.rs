@@ -471,21 +471,60 @@ mod tests {
         assert!(err.contains("not the path derived"), "{err}");
     }
 
-    #[test]
-    fn readme_example_parses() {
+    /// The README's record example: every section filled in.
+    fn readme_example() -> &'static str {
         let readme = include_str!("../README.md");
         let block = readme
             .split("<!-- record-example -->")
             .nth(1)
             .expect("README has the record example");
-        let json = block
+        block
             .split("```json\n")
             .nth(1)
             .and_then(|b| b.split("```").next())
-            .expect("json block");
-        let segs = read_all(json).expect("README example is a valid record");
+            .expect("json block")
+    }
+
+    #[test]
+    fn readme_example_parses() {
+        let segs = read_all(readme_example()).expect("README example is a valid record");
         assert_eq!(segs.len(), 1);
         assert!(segs[0].fetch.is_some());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = Reader::new(&bytes[..]).collect::<Result<Vec<_>>>();
+        }
+
+        /// A full record with one byte changed: refused, or a record that writes back and
+        /// reads again as itself (nothing accepted half-way).
+        #[test]
+        fn mutated_records_are_refused_or_whole(
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let mut text = readme_example().as_bytes().to_vec();
+            let i = at.index(text.len() - 1);
+            text[i] = byte;
+            if let Ok(segs) = Reader::new(&text[..]).collect::<Result<Vec<_>>>() {
+                let mut out = Vec::new();
+                for s in &segs {
+                    write_record(&mut out, s).unwrap();
+                }
+                proptest::prop_assert_eq!(read_all(std::str::from_utf8(&out).unwrap()).unwrap(), segs);
+            }
+        }
+
+        #[test]
+        fn every_truncation_is_refused(at in proptest::prelude::any::<proptest::sample::Index>()) {
+            let text = readme_example();
+            let cut = &text.as_bytes()[..1 + at.index(text.len() - 1)];
+            proptest::prop_assert!(Reader::new(cut).collect::<Result<Vec<_>>>().is_err());
+        }
     }
 
     #[test]

@@ -211,6 +211,23 @@ proptest! {
         let _ = decode(&framed(&raw));
     }
 
+    /// Whole archives of both codecs with one byte changed anywhere (header, framing,
+    /// compressed data, end): an error or a decode, never a panic. Cut anywhere: always an error.
+    #[test]
+    fn damaged_archives_never_panic_and_truncation_is_always_seen(
+        gts_zst in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+    ) {
+        let codec = if gts_zst { Codec::GtsZst } else { Codec::Columnar };
+        let archive = encode(codec, &sample());
+        let i = at.index(archive.len());
+        prop_assert!(decode(&archive[..i]).is_err(), "{:?} cut at {} of {} decodes", codec, i, archive.len());
+        let mut changed = archive;
+        changed[i] = byte;
+        let _ = decode(&changed);
+    }
+
     #[test]
     fn mutated_block_content_never_panics(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let (mut raw, _) = sample_raw_block();

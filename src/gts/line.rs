@@ -382,6 +382,31 @@ mod tests {
                     let _ = parse_header(header);
                 }
             }
+
+            /// Valid lines with one byte replaced, inserted or removed anywhere: the structure
+            /// is right up to the damage, so the parser goes deep before it fails (or accepts).
+            #[test]
+            fn mutated_lines_never_panic(
+                class in name(),
+                labels in proptest::collection::btree_map(name(), name(), 0..3),
+                p in point(),
+                at in any::<prop::sample::Index>(),
+                byte in any::<u8>(),
+                edit in 0..3u8,
+            ) {
+                let mut line = Vec::new();
+                render_full_line(&mut line, &SeriesKey { class, labels }, &p);
+                line.pop();
+                let i = at.index(line.len());
+                match edit {
+                    0 => line[i] = byte,
+                    1 => line.insert(i, byte),
+                    _ => { line.remove(i); }
+                }
+                if let Ok(FetchLine::Full { header, .. }) = parse_fetch_line(&line) {
+                    let _ = parse_header(header);
+                }
+            }
         }
     }
 }
