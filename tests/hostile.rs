@@ -71,6 +71,11 @@ fn hostile_manifests_are_refused_naming_the_line() {
         ("unknown field".into(), with("evil", json!(true))),
         ("reversed range".into(), with("end", json!("2024-01-14T00:00:00Z"))),
         ("huge number".into(), with("v", json!(1e30))),
+        (
+            "huge count".into(),
+            good.to_string()
+                .replace(r#""v":1"#, r#""v":1,"fetch":{"points":18446744073709551616}"#),
+        ),
         ("not json".into(), "\u{1}\u{2}garbage".into()),
         ("id ../x".into(), with("id", json!("../x"))),
         ("id a/b".into(), with("id", json!("a/b"))),
