@@ -1,0 +1,156 @@
+//! Per-segment lock objects in the destination (`locks/<id>.lock`), so that two runs — on one
+//! machine or several — never work on the same segment at once, and a purge never runs
+//! without a fresh lock.
+//!
+//! S3-compatible stores do not all offer conditional writes, so taking a lock is the
+//! write-wait-check protocol restic and borg use: read the lock (refuse a live one held by
+//! someone else), write ours, wait, read it back; whoever's write landed last holds it. A lock
+//! whose expiry has passed (its owner died) is taken over the same way.
+
+use crate::manifest::SegmentId;
+use crate::store::{Meta, Store};
+use anyhow::{Context, Result, bail};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct LockFile {
+    owner: String,
+    expires: Timestamp,
+}
+
+/// This process, as a lock owner: host, pid and a random part (pids are reused).
+fn me() -> &'static str {
+    static ME: OnceLock<String> = OnceLock::new();
+    ME.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let mut nonce = [0u8; 6];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).expect("system random");
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}:{}:{nonce}", host.trim(), std::process::id())
+    })
+}
+
+pub fn key(id: &SegmentId) -> String {
+    format!("locks/{id}.lock")
+}
+
+/// A held lock; released (deleted, if still ours) on drop.
+pub struct Lock<'a> {
+    store: &'a dyn Store,
+    id: SegmentId,
+    ttl: Duration,
+}
+
+/// Lock settings: how long a lock lives without renewal, how long to wait before reading our
+/// write back.
+#[derive(Clone, Copy, Debug)]
+pub struct LockOpts {
+    pub ttl: Duration,
+    pub settle: Duration,
+}
+
+impl<'a> Lock<'a> {
+    pub fn acquire(store: &'a dyn Store, id: &SegmentId, o: LockOpts) -> Result<Lock<'a>> {
+        let k = key(id);
+        if let Some(held) = read(store, &k)?
+            && held.owner != me()
+            && held.expires > Timestamp::now()
+        {
+            bail!("segment {id} is locked by {} until {} ({})", held.owner, held.expires, store.url(&k));
+        }
+        write(store, &k, o.ttl)?;
+        std::thread::sleep(o.settle);
+        let lock = Lock { store, id: id.clone(), ttl: o.ttl };
+        lock.check()?;
+        Ok(lock)
+    }
+
+    /// Fails unless the lock is still ours and alive; extends it. Called before anything
+    /// destructive.
+    pub fn refresh(&self) -> Result<()> {
+        self.check()?;
+        write(self.store, &key(&self.id), self.ttl)
+    }
+
+    fn check(&self) -> Result<()> {
+        let k = key(&self.id);
+        match read(self.store, &k)? {
+            Some(l) if l.owner == me() && l.expires > Timestamp::now() => Ok(()),
+            Some(l) if l.owner == me() => bail!("the lock of segment {} expired at {}", self.id, l.expires),
+            Some(l) => bail!("segment {} was locked by {} meanwhile ({})", self.id, l.owner, self.store.url(&k)),
+            None => bail!("the lock of segment {} disappeared ({})", self.id, self.store.url(&k)),
+        }
+    }
+}
+
+impl Drop for Lock<'_> {
+    fn drop(&mut self) {
+        let k = key(&self.id);
+        let ours = matches!(read(self.store, &k), Ok(Some(l)) if l.owner == me());
+        if ours && let Err(e) = self.store.delete(&k) {
+            crate::log::warn(&format!("could not release the lock of segment {}: {e:#}", self.id));
+        }
+    }
+}
+
+fn read(store: &dyn Store, k: &str) -> Result<Option<LockFile>> {
+    if store.head(k)?.is_none() {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    match store.get(k).and_then(|mut r| Ok(std::io::Read::read_to_string(&mut r, &mut text)?)) {
+        Ok(_) => {}
+        // Released between the HEAD and the GET.
+        Err(_) if store.head(k)?.is_none() => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading lock {}", store.url(k))),
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("lock object {} is not a warp-offload lock", store.url(k)))
+}
+
+fn write(store: &dyn Store, k: &str, ttl: Duration) -> Result<()> {
+    let lock = LockFile {
+        owner: me().to_string(),
+        expires: Timestamp::now() + SignedDuration::try_from(ttl).context("lock TTL out of range")?,
+    };
+    store
+        .put_bytes(k, serde_json::to_string(&lock)?.as_bytes(), &Meta::new())
+        .with_context(|| format!("writing lock {}", store.url(k)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> LockOpts {
+        LockOpts { ttl: Duration::from_secs(60), settle: Duration::from_millis(1) }
+    }
+
+    #[test]
+    fn exclusive_reentrant_released_and_stale_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::fs::FsStore::new(dir.path()).unwrap();
+        let id = SegmentId::new("seg-1").unwrap();
+        let lock = Lock::acquire(&store, &id, opts()).unwrap();
+        lock.refresh().unwrap();
+        assert!(Lock::acquire(&store, &id, opts()).is_ok(), "re-entrant for the same process");
+        drop(lock);
+
+        let other = LockFile { owner: "elsewhere:1:abc".into(), expires: Timestamp::now() + SignedDuration::from_secs(60) };
+        store.put_bytes(&key(&id), serde_json::to_string(&other).unwrap().as_bytes(), &Meta::new()).unwrap();
+        let err = format!("{:#}", Lock::acquire(&store, &id, opts()).err().unwrap());
+        assert!(err.contains("locked by elsewhere:1:abc"), "{err}");
+
+        let stale = LockFile { owner: "dead:2:def".into(), expires: Timestamp::now() - SignedDuration::from_secs(1) };
+        store.put_bytes(&key(&id), serde_json::to_string(&stale).unwrap().as_bytes(), &Meta::new()).unwrap();
+        let lock = Lock::acquire(&store, &id, opts()).expect("a stale lock is taken over");
+        store.put_bytes(&key(&id), serde_json::to_string(&other).unwrap().as_bytes(), &Meta::new()).unwrap();
+        assert!(lock.refresh().is_err(), "a lock taken by someone else is no longer fresh");
+        drop(lock);
+        assert!(store.head(&key(&id)).unwrap().is_some(), "someone else's lock is not released by us");
+    }
+}
