@@ -73,6 +73,10 @@ pub struct GlobalOpts {
     /// Progress bars on stderr: auto draws them only on a terminal
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys
+    /// and webhook URLs would travel in clear
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
     /// Work directory for spooled fetches and local archives
     #[arg(
         long,
@@ -92,6 +96,7 @@ pub enum Command {
     Cat(CatArgs),
     Notify(NotifyArgs),
     Upload(UploadArgs),
+    Purge(PurgeArgs),
     Ls(LsArgs),
     Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
@@ -225,9 +230,6 @@ pub struct NotifyArgs {
     /// Print the payloads on stderr instead of posting them
     #[arg(long)]
     pub dry_run: bool,
-    /// Allow a plain http:// webhook to a host other than loopback (its URL is a secret)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
 }
 
 /// Timeouts and retries for requests to Warp 10.
@@ -239,9 +241,6 @@ pub struct HttpOpts {
     /// Seconds without progress before a request is abandoned
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
-    /// Allow plain http:// to a host other than loopback (tokens would travel in clear)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
 }
 
 /// Upload archives, then their manifest objects (written last: the commit markers)
@@ -362,7 +361,6 @@ impl RestoreArgs {
         HttpOpts {
             retries: self.retries,
             timeout: self.timeout,
-            allow_insecure_http: self.s3.allow_insecure_http,
         }
     }
 }
@@ -387,9 +385,6 @@ pub struct S3Opts {
     /// Seconds before an S3 request is abandoned
     #[arg(long, default_value_t = 300)]
     pub s3_timeout: u64,
-    /// Allow a plain http:// S3 endpoint that is not loopback (keys and data would travel in clear)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
     /// PEM file of CA certificates to trust for the S3 endpoint, besides the public and system
     /// ones (sets SSL_CERT_FILE for this process)
     #[arg(long, value_name = "FILE")]
@@ -584,4 +579,53 @@ pub struct FakeWarp10Args {
     /// Faults to inject from the start, as JSON (see below)
     #[arg(long)]
     pub faults: Option<String>,
+}
+
+/// Delete archived segments from Warp 10, after proving the archive equals the source
+#[derive(Args, Debug)]
+#[command(after_help = "Every gate must pass, per segment, right before its delete:
+  1. the archive object is read back from --dest and verified (size, BLAKE3, decoded points and digest);
+  2. the source range is fetched again and still equals the archive (a late write stops the purge);
+  3. a dryrun delete lists only archived series (or series without points in the range);
+  4. --max-delete-points / --max-delete-series are not exceeded for the run.
+Then the delete, its listing read to the end (a cut response leaves the segment purge-unknown; a
+re-run completes it once every point left is shown to be archived), and a fetch of the range that
+must come back empty (polled up to --settle-timeout, for asynchronous deletes).
+
+Examples:
+  warp-offload purge --dest s3://metrics-archive/warp10 --dry-run < verified.ndjson
+  warp-offload purge --dest s3://metrics-archive/warp10 --write-token-file /etc/warp-offload/write.token \\
+      --read-token-file /etc/warp-offload/read.token --max-delete-points 50000000 < verified.ndjson")]
+pub struct PurgeArgs {
+    /// Destination the segments were uploaded to (the archives are read back from it)
+    #[arg(long)]
+    pub dest: String,
+    /// File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Key file of encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Most points this run may delete, over all segments
+    #[arg(long)]
+    pub max_delete_points: Option<u64>,
+    /// Most series this run may delete from, over all segments
+    #[arg(long)]
+    pub max_delete_series: Option<u64>,
+    /// Seconds to wait for the range to read back empty after the delete
+    #[arg(long, default_value_t = 60)]
+    pub settle_timeout: u64,
+    /// Check every gate and show what would be deleted; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Segments purged concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
 }

@@ -8,6 +8,7 @@ mod gts;
 mod journal;
 mod log;
 mod manifest;
+mod net;
 mod notify;
 mod secret;
 mod store;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let g = &cli.global;
     let verbosity = if g.quiet { -1 } else { g.verbose as i8 };
     log::init(verbosity, g.log_format, g.progress);
+    net::set_allow_insecure_http(g.allow_insecure_http);
     // ureq brings rustls with ring, rust-s3 (attohttpc) with aws-lc-rs: with both compiled in,
     // rustls cannot pick a provider by itself and would panic on the first https request.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -55,7 +55,7 @@ fn webhooks(a: &NotifyArgs) -> Result<Vec<Webhook>> {
     )?;
     [(Kind::Slack, slack), (Kind::Json, json)]
         .into_iter()
-        .filter_map(|(kind, url)| url.map(|u| Webhook::new(kind, u, a.allow_insecure_http)))
+        .filter_map(|(kind, url)| url.map(|u| Webhook::new(kind, u)))
         .collect()
 }
 

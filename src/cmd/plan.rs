@@ -116,11 +116,7 @@ mod tests {
             min_age: "1d".into(),
             time_unit: manifest::TimeUnit::Us,
             read_token_file: None,
-            http: crate::cli::HttpOpts {
-                retries: 1,
-                timeout: 1,
-                allow_insecure_http: false,
-            },
+            http: crate::cli::HttpOpts { retries: 1, timeout: 1 },
         }
     }
 

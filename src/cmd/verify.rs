@@ -89,12 +89,23 @@ pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> R
     let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     let expected = (archive.size, archive.blake3.as_str(), "compress recorded");
-    check(seg, reader, &path.display().to_string(), expected, key, "local")
+    let decode = |r: &mut dyn Read| summarize(r, key, &seg.id);
+    check(seg, reader, &path.display().to_string(), expected, decode, "local")
 }
 
 /// Reads an uploaded object back from its destination and checks it against the `upload` and
 /// `fetch` sections.
 pub fn verify_remote(seg: &Segment, store: &dyn Store, key: Option<&MasterKey>) -> Result<VerifyInfo> {
+    verify_remote_with(seg, store, |r| summarize(r, key, &seg.id))
+}
+
+/// [`verify_remote`] with the caller's decoder, for callers that collect more than the
+/// summary while the object streams by (`purge` collects the archived series).
+pub fn verify_remote_with(
+    seg: &Segment,
+    store: &dyn Store,
+    decode: impl FnOnce(&mut dyn Read) -> Result<Summary>,
+) -> Result<VerifyInfo> {
     let up = seg.upload.as_ref().context("the segment has no upload section")?;
     let url = store.url(&up.key);
     let head = store
@@ -104,22 +115,22 @@ pub fn verify_remote(seg: &Segment, store: &dyn Store, key: Option<&MasterKey>) 
         return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
     }
     let expected = (up.size, up.blake3.as_str(), "upload recorded");
-    check(seg, store.get(&up.key)?, &url, expected, key, "remote")
+    check(seg, store.get(&up.key)?, &url, expected, decode, "remote")
 }
 
-/// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
+/// Hashes every byte of `reader` while `decode` reads it: size and BLAKE3 must be `expected`
 /// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`.
 fn check(
     seg: &Segment,
     reader: impl Read,
     what: &str,
     expected: (u64, &str, &str),
-    key: Option<&MasterKey>,
+    decode: impl FnOnce(&mut dyn Read) -> Result<Summary>,
     scope: &str,
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = summarize(&mut reader, key, &seg.id);
+    let decoded = decode(&mut reader);
     let (size, blake3) = reader.finish().with_context(|| format!("reading {what}"))?;
     let (want_size, want_blake3, recorder) = expected;
     if (size, blake3.as_str()) != (want_size, want_blake3) {

@@ -146,7 +146,6 @@ pub fn test_s3() -> Option<(String, S3Opts, impl Fn(&str) -> Option<String>)> {
         part_size: MIN_PART_SIZE,
         s3_retries: 3,
         s3_timeout: 60,
-        allow_insecure_http: false,
         ca_cert: None,
     };
     let env = move |name: &str| match name {

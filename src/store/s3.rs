@@ -102,7 +102,7 @@ impl S3Store {
         }
         match uri.scheme_str() {
             Some("https") => {}
-            Some("http") if crate::warp10::is_loopback(&endpoint) || opts.allow_insecure_http => {}
+            Some("http") if crate::net::plain_http_allowed(&endpoint) => {}
             Some("http") => bail!(
                 "refusing plain http:// S3 endpoint {endpoint}: keys and data would travel in clear; \
                  use https:// or --allow-insecure-http"
@@ -533,7 +533,6 @@ mod tests {
             part_size: 16 << 20,
             s3_retries: 1,
             s3_timeout: 1,
-            allow_insecure_http: false,
             ca_cert: None,
         }
     }

@@ -1,6 +1,8 @@
 //! Shared test support: run the binary, start `fake-warp10` (and read its URL), temp dirs.
 #![allow(dead_code)]
 
+pub mod s3proxy;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
