@@ -101,12 +101,6 @@ impl TimeUnit {
         }
         i64::try_from(ns / per).with_context(|| format!("{t} overflows the platform time range"))
     }
-
-    pub fn to_timestamp(self, units: i64) -> Result<Timestamp> {
-        let per = i128::from(1_000_000_000 / self.per_second());
-        Timestamp::from_nanosecond(i128::from(units) * per)
-            .with_context(|| format!("timestamp {units} is outside the supported range"))
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 //! 3. a `dryrun` delete with the same selector and range may list only archived series, or
 //!    series that have no point in the range;
 //! 4. `--max-delete-points` / `--max-delete-series` for the run are not exceeded.
+//!
 //! Then the delete, its listing read to the end (a cut response leaves `purge-unknown`), and a
 //! fetch of the range that must come back empty (polled, for asynchronous deployments).
 
@@ -334,25 +335,11 @@ impl Purger<'_> {
         }
         let mut series = HashSet::new();
         let mut set = exact.then(PointSet::default);
-        crate::cmd::verify::verify_remote_with(seg, self.store.as_ref(), |reader| {
-            let mut dec = crate::archive::Decoder::open(reader, self.key.as_ref(), &seg.id)?;
-            let (mut points, mut digest) = (0u64, Digest::default());
-            while let Some(batch) = dec.next_batch()? {
-                let h = SeriesHash::of(&batch.key);
-                series.insert(h);
-                for p in &batch.points {
-                    digest.add(&h, p);
-                    if let Some(set) = set.as_mut() {
-                        set.insert(&h, p);
-                    }
-                }
-                points += batch.points.len() as u64;
+        crate::cmd::verify::verify_remote(seg, self.store.as_ref(), self.key.as_ref(), |h, p| {
+            series.insert(*h);
+            if let Some(set) = set.as_mut() {
+                set.insert(h, p);
             }
-            Ok(crate::archive::Summary {
-                points,
-                series: series.len() as u64,
-                digest,
-            })
         })?;
         if let Some(set) = set.as_mut() {
             set.seal();

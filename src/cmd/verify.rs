@@ -5,10 +5,12 @@
 //! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
 
 use crate::archive::crypt::MasterKey;
-use crate::archive::{Hashed, Summary, summarize};
+use crate::archive::{Hashed, Summary, summarize_with};
 use crate::cli::{GlobalOpts, VerifyArgs};
 use crate::cmd::{decide_default, run_stage, stdin};
+use crate::digest::SeriesHash;
 use crate::exit::{Mismatch, Tally};
+use crate::gts::Point;
 use crate::manifest::{Segment, VerifyInfo};
 use crate::store::{Store, Stores};
 use crate::warp10::is_transient;
@@ -50,7 +52,7 @@ fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option
     let result = match &seg.upload {
         Some(up) => stores
             .get(&up.dest)
-            .and_then(|store| verify_remote(&seg, store.as_ref(), key)),
+            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _| {})),
         None => verify_local(&seg, work, key),
     };
     match result {
@@ -89,22 +91,24 @@ pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> R
     let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let reader = BufReader::with_capacity(1 << 20, file);
     let expected = (archive.size, archive.blake3.as_str(), "compress recorded");
-    let decode = |r: &mut dyn Read| summarize(r, key, &seg.id);
-    check(seg, reader, &path.display().to_string(), expected, decode, "local")
+    check(
+        seg,
+        reader,
+        &path.display().to_string(),
+        expected,
+        key,
+        "local",
+        |_, _| {},
+    )
 }
 
 /// Reads an uploaded object back from its destination and checks it against the `upload` and
 /// `fetch` sections.
-pub fn verify_remote(seg: &Segment, store: &dyn Store, key: Option<&MasterKey>) -> Result<VerifyInfo> {
-    verify_remote_with(seg, store, |r| summarize(r, key, &seg.id))
-}
-
-/// [`verify_remote`] with the caller's decoder, for callers that collect more than the
-/// summary while the object streams by (`purge` collects the archived series).
-pub fn verify_remote_with(
+pub fn verify_remote(
     seg: &Segment,
     store: &dyn Store,
-    decode: impl FnOnce(&mut dyn Read) -> Result<Summary>,
+    key: Option<&MasterKey>,
+    visit: impl FnMut(&SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let up = seg.upload.as_ref().context("the segment has no upload section")?;
     let url = store.url(&up.key);
@@ -115,22 +119,23 @@ pub fn verify_remote_with(
         return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
     }
     let expected = (up.size, up.blake3.as_str(), "upload recorded");
-    check(seg, store.get(&up.key)?, &url, expected, decode, "remote")
+    check(seg, store.get(&up.key)?, &url, expected, key, "remote", visit)
 }
 
-/// Hashes every byte of `reader` while `decode` reads it: size and BLAKE3 must be `expected`
+/// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
 /// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`.
 fn check(
     seg: &Segment,
     reader: impl Read,
     what: &str,
     expected: (u64, &str, &str),
-    decode: impl FnOnce(&mut dyn Read) -> Result<Summary>,
+    key: Option<&MasterKey>,
     scope: &str,
+    visit: impl FnMut(&SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let mut reader = Hashed::new(reader);
-    let decoded = decode(&mut reader);
+    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, visit);
     let (size, blake3) = reader.finish().with_context(|| format!("reading {what}"))?;
     let (want_size, want_blake3, recorder) = expected;
     if (size, blake3.as_str()) != (want_size, want_blake3) {
