@@ -3,8 +3,9 @@
 //! listed too, as `incomplete`.
 
 use crate::cli::LsArgs;
+use crate::cmd::upload::manifest_key;
 use crate::exit::Tally;
-use crate::manifest::Reader;
+use crate::manifest::{Reader, SegmentId};
 use crate::store::{self, Store};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
@@ -24,8 +25,8 @@ pub fn run(a: LsArgs) -> Result<Tally> {
     let mut out = stdout.lock();
     let mut tally = Tally::default();
     for (id, objects) in &by_segment {
-        let mkey = format!("segments/{id}/manifest.json");
-        let line = if objects.iter().any(|(k, _)| *k == mkey) {
+        let mkey = SegmentId::new(id).map(|id| manifest_key(&id)).ok();
+        let line = if let Some(mkey) = mkey.filter(|m| objects.iter().any(|(k, _)| k == m)) {
             describe(store.as_ref(), &mkey, objects)?
         } else if a.all {
             let keys: Vec<_> = objects
