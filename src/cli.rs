@@ -621,6 +621,8 @@ pub struct PurgeArgs {
     /// Check every gate and show what would be deleted; delete nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Segments purged concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
@@ -628,4 +630,27 @@ pub struct PurgeArgs {
     pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
+}
+
+/// Per-segment lock objects in the destination (`locks/<id>.lock`).
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// How long a segment lock lives without renewal (a crashed run's lock expires after it)
+    #[arg(long, default_value = "30m")]
+    pub lock_ttl: String,
+    /// Milliseconds to wait after writing a lock before reading it back (the store has no
+    /// conditional writes; whoever wrote last holds the lock)
+    #[arg(long, default_value_t = 2000)]
+    pub lock_settle_ms: u64,
+}
+
+impl LockArgs {
+    pub fn opts(&self) -> anyhow::Result<crate::lock::LockOpts> {
+        use anyhow::Context;
+        let ttl = crate::time::parse_duration_secs(&self.lock_ttl).context("--lock-ttl")?;
+        Ok(crate::lock::LockOpts {
+            ttl: std::time::Duration::from_secs(ttl as u64),
+            settle: std::time::Duration::from_millis(self.lock_settle_ms),
+        })
+    }
 }
