@@ -37,11 +37,13 @@ pub fn key(id: &SegmentId) -> String {
     format!("locks/{id}.lock")
 }
 
-/// A held lock; released (deleted, if still ours) on drop.
+/// A held lock; released (deleted, if still ours) on drop, unless it was taken inside a lock
+/// this process already held (`all` holds the segment's lock while `purge` takes it again).
 pub struct Lock<'a> {
     store: &'a dyn Store,
     id: SegmentId,
     ttl: Duration,
+    nested: bool,
 }
 
 /// Lock settings: how long a lock lives without renewal, how long to wait before reading our
@@ -55,16 +57,31 @@ pub struct LockOpts {
 impl<'a> Lock<'a> {
     pub fn acquire(store: &'a dyn Store, id: &SegmentId, o: LockOpts) -> Result<Lock<'a>> {
         let k = key(id);
-        if let Some(held) = read(store, &k)?
-            && held.owner != me()
-            && held.expires > Timestamp::now()
+        let held = read(store, &k)?;
+        let live = held.as_ref().filter(|l| l.expires > Timestamp::now());
+        if let Some(l) = live
+            && l.owner != me()
         {
-            bail!("segment {id} is locked by {} until {} ({})", held.owner, held.expires, store.url(&k));
+            bail!(
+                "segment {id} is locked by {} until {} ({})",
+                l.owner,
+                l.expires,
+                store.url(&k)
+            );
         }
-        write(store, &k, o.ttl)?;
-        std::thread::sleep(o.settle);
-        let lock = Lock { store, id: id.clone(), ttl: o.ttl };
-        lock.check()?;
+        let lock = Lock {
+            store,
+            id: id.clone(),
+            ttl: o.ttl,
+            nested: live.is_some(),
+        };
+        if lock.nested {
+            lock.refresh()?;
+        } else {
+            write(store, &k, o.ttl)?;
+            std::thread::sleep(o.settle);
+            lock.check()?;
+        }
         Ok(lock)
     }
 
@@ -80,7 +97,12 @@ impl<'a> Lock<'a> {
         match read(self.store, &k)? {
             Some(l) if l.owner == me() && l.expires > Timestamp::now() => Ok(()),
             Some(l) if l.owner == me() => bail!("the lock of segment {} expired at {}", self.id, l.expires),
-            Some(l) => bail!("segment {} was locked by {} meanwhile ({})", self.id, l.owner, self.store.url(&k)),
+            Some(l) => bail!(
+                "segment {} was locked by {} meanwhile ({})",
+                self.id,
+                l.owner,
+                self.store.url(&k)
+            ),
             None => bail!("the lock of segment {} disappeared ({})", self.id, self.store.url(&k)),
         }
     }
@@ -88,6 +110,9 @@ impl<'a> Lock<'a> {
 
 impl Drop for Lock<'_> {
     fn drop(&mut self) {
+        if self.nested {
+            return;
+        }
         let k = key(&self.id);
         let ours = matches!(read(self.store, &k), Ok(Some(l)) if l.owner == me());
         if ours && let Err(e) = self.store.delete(&k) {
@@ -101,7 +126,10 @@ fn read(store: &dyn Store, k: &str) -> Result<Option<LockFile>> {
         return Ok(None);
     }
     let mut text = String::new();
-    match store.get(k).and_then(|mut r| Ok(std::io::Read::read_to_string(&mut r, &mut text)?)) {
+    match store
+        .get(k)
+        .and_then(|mut r| Ok(std::io::Read::read_to_string(&mut r, &mut text)?))
+    {
         Ok(_) => {}
         // Released between the HEAD and the GET.
         Err(_) if store.head(k)?.is_none() => return Ok(None),
@@ -127,7 +155,10 @@ mod tests {
     use super::*;
 
     fn opts() -> LockOpts {
-        LockOpts { ttl: Duration::from_secs(60), settle: Duration::from_millis(1) }
+        LockOpts {
+            ttl: Duration::from_secs(60),
+            settle: Duration::from_millis(1),
+        }
     }
 
     #[test]
@@ -137,20 +168,52 @@ mod tests {
         let id = SegmentId::new("seg-1").unwrap();
         let lock = Lock::acquire(&store, &id, opts()).unwrap();
         lock.refresh().unwrap();
-        assert!(Lock::acquire(&store, &id, opts()).is_ok(), "re-entrant for the same process");
+        drop(Lock::acquire(&store, &id, opts()).expect("re-entrant for the same process"));
+        lock.refresh().expect("the inner lock did not release the outer one");
         drop(lock);
+        assert!(store.head(&key(&id)).unwrap().is_none(), "released");
 
-        let other = LockFile { owner: "elsewhere:1:abc".into(), expires: Timestamp::now() + SignedDuration::from_secs(60) };
-        store.put_bytes(&key(&id), serde_json::to_string(&other).unwrap().as_bytes(), &Meta::new()).unwrap();
+        let other = LockFile {
+            owner: "elsewhere:1:abc".into(),
+            expires: Timestamp::now() + SignedDuration::from_secs(60),
+        };
+        store
+            .put_bytes(
+                &key(&id),
+                serde_json::to_string(&other).unwrap().as_bytes(),
+                &Meta::new(),
+            )
+            .unwrap();
         let err = format!("{:#}", Lock::acquire(&store, &id, opts()).err().unwrap());
         assert!(err.contains("locked by elsewhere:1:abc"), "{err}");
 
-        let stale = LockFile { owner: "dead:2:def".into(), expires: Timestamp::now() - SignedDuration::from_secs(1) };
-        store.put_bytes(&key(&id), serde_json::to_string(&stale).unwrap().as_bytes(), &Meta::new()).unwrap();
+        let stale = LockFile {
+            owner: "dead:2:def".into(),
+            expires: Timestamp::now() - SignedDuration::from_secs(1),
+        };
+        store
+            .put_bytes(
+                &key(&id),
+                serde_json::to_string(&stale).unwrap().as_bytes(),
+                &Meta::new(),
+            )
+            .unwrap();
         let lock = Lock::acquire(&store, &id, opts()).expect("a stale lock is taken over");
-        store.put_bytes(&key(&id), serde_json::to_string(&other).unwrap().as_bytes(), &Meta::new()).unwrap();
-        assert!(lock.refresh().is_err(), "a lock taken by someone else is no longer fresh");
+        store
+            .put_bytes(
+                &key(&id),
+                serde_json::to_string(&other).unwrap().as_bytes(),
+                &Meta::new(),
+            )
+            .unwrap();
+        assert!(
+            lock.refresh().is_err(),
+            "a lock taken by someone else is no longer fresh"
+        );
         drop(lock);
-        assert!(store.head(&key(&id)).unwrap().is_some(), "someone else's lock is not released by us");
+        assert!(
+            store.head(&key(&id)).unwrap().is_some(),
+            "someone else's lock is not released by us"
+        );
     }
 }

@@ -59,7 +59,12 @@ impl Delivery {
                 &[],
             );
         }
-        Ok(Delivery { hooks, always: a.on == NotifyOn::Always, dry_run: a.dry_run, timeout: Duration::from_secs(a.timeout) })
+        Ok(Delivery {
+            hooks,
+            always: a.on == NotifyOn::Always,
+            dry_run: a.dry_run,
+            timeout: Duration::from_secs(a.timeout),
+        })
     }
 
     /// Logs the report and posts it when wanted; a webhook failure is only a warning.

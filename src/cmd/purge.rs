@@ -176,9 +176,19 @@ impl<'a> Purger<'a> {
             }
         })?;
         if now.points == 0 && archived.points > 0 {
-            crate::log::info("purge", Some(seg.id.as_str()), "the range is already empty; nothing to delete", &[]);
+            crate::log::info(
+                "purge",
+                Some(seg.id.as_str()),
+                "the range is already empty; nothing to delete",
+                &[],
+            );
             let state = if self.a.dry_run { DRY_RUN } else { PURGED };
-            return Ok(PurgeInfo { state: state.to_string(), series: Vec::new(), points: 0, at: jiff::Timestamp::now() });
+            return Ok(PurgeInfo {
+                state: state.to_string(),
+                series: Vec::new(),
+                points: 0,
+                at: jiff::Timestamp::now(),
+            });
         }
         if after_cut {
             if not_archived > 0 {
@@ -222,7 +232,8 @@ impl<'a> Purger<'a> {
                 at: jiff::Timestamp::now(),
             });
         }
-        lock.refresh().context("the segment lock is no longer fresh: not deleting")?;
+        lock.refresh()
+            .context("the segment lock is no longer fresh: not deleting")?;
         crate::store::failpoint("purge-before-delete");
         let deleted = client
             .delete(&self.write_token, &seg.selector, start, end, false)

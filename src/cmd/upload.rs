@@ -51,7 +51,7 @@ pub fn manifest_key(id: &SegmentId) -> String {
     format!("segments/{id}/manifest.json")
 }
 
-fn upload_segment(mut seg: Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) -> Segment {
+pub fn upload_segment(mut seg: Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) -> Segment {
     let started = Instant::now();
     match upload_one(&seg, store, a, work) {
         Ok(Some(info)) => {

@@ -87,7 +87,9 @@ fn contract(store: &dyn Store, scratch: &Path) {
 
     store.delete("a/small").unwrap();
     assert_eq!(store.head("a/small").unwrap(), None);
-    store.delete("a/small").expect("deleting a missing object is not an error");
+    store
+        .delete("a/small")
+        .expect("deleting a missing object is not an error");
     assert_eq!(store.list("a/").unwrap().len(), 2);
 
     for bad in ["", "../x", "a/../../x", "a//b", "/a", "a/.hidden", "a b", "a/é"] {
