@@ -124,9 +124,15 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         Ok(lock) => lock,
         Err(e) => return failed(planned, "lock", e, true),
     };
+    // Where the segment stands: this work directory's journal, else the destination's
+    // manifest object (committed by an earlier run, maybe on another machine), else nowhere.
     let mut seg = match ctx.journal.load(&id) {
         Ok(Some(saved)) => saved,
-        Ok(None) => planned,
+        Ok(None) => match upload::read_manifest(ctx.store.as_ref(), &id) {
+            Ok(Some(committed)) => committed,
+            Ok(None) => planned,
+            Err(e) => return failed(planned, "resume", e, true),
+        },
         Err(e) => return failed(planned, "resume", e, false),
     };
     if let Some(err) = seg.error.take() {
