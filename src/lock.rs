@@ -4,8 +4,9 @@
 //!
 //! S3-compatible stores do not all offer conditional writes, so taking a lock is the
 //! write-wait-check protocol restic and borg use: read the lock (refuse a live one held by
-//! someone else), write ours, wait, read it back; whoever's write landed last holds it. A lock
-//! whose expiry has passed (its owner died) is taken over the same way.
+//! someone else), write ours, wait, read it back; whoever's write landed last holds it. A stale
+//! lock — expired, or left on this host by a process that no longer exists (a crash, a
+//! `kill -9`) — is taken over the same way.
 
 use crate::manifest::SegmentId;
 use crate::store::{Meta, Store};
@@ -21,16 +22,36 @@ struct LockFile {
     expires: Timestamp,
 }
 
-/// This process, as a lock owner: host, pid and a random part (pids are reused).
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// This process, as a lock owner: `host:pid:random` (pids are reused).
 fn me() -> &'static str {
     static ME: OnceLock<String> = OnceLock::new();
     ME.get_or_init(|| {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let mut nonce = [0u8; 6];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).expect("system random");
         let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}:{}:{nonce}", host.trim(), std::process::id())
+        format!("{}:{}:{nonce}", host(), std::process::id())
     })
+}
+
+impl LockFile {
+    /// Alive: not expired, and not left by a dead process of this host.
+    fn alive(&self) -> bool {
+        if self.expires <= Timestamp::now() {
+            return false;
+        }
+        let mut parts = self.owner.split(':');
+        match (parts.next(), parts.next().and_then(|p| p.parse::<u32>().ok())) {
+            (Some(h), Some(pid)) if h == host() => std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            _ => true,
+        }
+    }
 }
 
 pub fn key(id: &SegmentId) -> String {
@@ -58,7 +79,7 @@ impl<'a> Lock<'a> {
     pub fn acquire(store: &'a dyn Store, id: &SegmentId, o: LockOpts) -> Result<Lock<'a>> {
         let k = key(id);
         let held = read(store, &k)?;
-        let live = held.as_ref().filter(|l| l.expires > Timestamp::now());
+        let live = held.as_ref().filter(|l| l.alive());
         if let Some(l) = live
             && l.owner != me()
         {
@@ -187,18 +208,24 @@ mod tests {
         let err = format!("{:#}", Lock::acquire(&store, &id, opts()).err().unwrap());
         assert!(err.contains("locked by elsewhere:1:abc"), "{err}");
 
-        let stale = LockFile {
+        let put = |l: &LockFile| {
+            let text = serde_json::to_string(l).unwrap();
+            store.put_bytes(&key(&id), text.as_bytes(), &Meta::new()).unwrap();
+        };
+        put(&LockFile {
             owner: "dead:2:def".into(),
             expires: Timestamp::now() - SignedDuration::from_secs(1),
-        };
-        store
-            .put_bytes(
-                &key(&id),
-                serde_json::to_string(&stale).unwrap().as_bytes(),
-                &Meta::new(),
-            )
-            .unwrap();
-        let lock = Lock::acquire(&store, &id, opts()).expect("a stale lock is taken over");
+        });
+        drop(Lock::acquire(&store, &id, opts()).expect("an expired lock is taken over"));
+
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        put(&LockFile {
+            owner: format!("{}:{dead_pid}:0", host()),
+            expires: Timestamp::now() + SignedDuration::from_secs(60),
+        });
+        let lock = Lock::acquire(&store, &id, opts()).expect("a lock left by a dead local process is taken over");
         store
             .put_bytes(
                 &key(&id),
