@@ -140,7 +140,7 @@ impl<'a> Purger<'a> {
             }
             Err(e) => {
                 let e = e.context(format!("purging segment {}", seg.id));
-                if e.chain().any(|c| c.downcast_ref::<Unknown>().is_some()) {
+                if e.downcast_ref::<Unknown>().is_some() {
                     seg.purge = Some(PurgeInfo {
                         state: UNKNOWN.to_string(),
                         series: Vec::new(),
