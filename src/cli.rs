@@ -642,8 +642,7 @@ impl LockArgs {
     }
 }
 
-/// Run the whole chain in one process: plan, fetch, compress, verify, upload, verify again from
-/// the destination, and optionally purge and notify
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
 #[derive(Args, Debug)]
 #[command(
     after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread
