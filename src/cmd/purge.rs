@@ -95,18 +95,8 @@ impl<'a> Purger<'a> {
                 .as_deref()
                 .map(crate::archive::crypt::MasterKey::load)
                 .transpose()?,
-            read_token: Secret::require(
-                a.read_token_file.as_deref(),
-                "WARP10_READ_TOKEN",
-                "--read-token-file",
-                "Warp 10 read token",
-            )?,
-            write_token: Secret::require(
-                a.write_token_file.as_deref(),
-                "WARP10_WRITE_TOKEN",
-                "--write-token-file",
-                "Warp 10 write token",
-            )?,
+            read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
+            write_token: crate::secret::write_token(a.write_token_file.as_deref())?,
             clients: Clients::new(&a.http),
             used: Mutex::new(Budget::default()),
         })
@@ -148,14 +138,7 @@ impl<'a> Purger<'a> {
                         at: jiff::Timestamp::now(),
                     });
                 }
-                crate::log::event(
-                    crate::log::Level::Warn,
-                    "purge",
-                    Some(seg.id.as_str()),
-                    &format!("{e:#}"),
-                    &[],
-                );
-                seg.fail("purge", &e, crate::warp10::is_transient(&e));
+                crate::cmd::record_failure(&mut seg, "purge", &e);
             }
         }
         seg
