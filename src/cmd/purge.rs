@@ -137,7 +137,9 @@ impl<'a> Purger<'a> {
             }
             Err(e) => {
                 let e = e.context(format!("purging segment {}", seg.id));
-                if e.chain().any(|c| c.downcast_ref::<Unknown>().is_some()) {
+                // `downcast_ref`, not `chain()`: the cut is a context layer, which `chain()`
+                // shows only as its message.
+                if e.downcast_ref::<Unknown>().is_some() {
                     seg.purge = Some(PurgeInfo {
                         state: UNKNOWN.to_string(),
                         series: Vec::new(),
