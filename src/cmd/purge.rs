@@ -193,7 +193,8 @@ impl<'a> Purger<'a> {
         // Gate 3: the delete would touch only archived series (or series empty in the range).
         let listing = with_retries(client.retries(), "purge", || {
             client.delete(&self.write_token, &seg.selector, start, end, true)
-        })?;
+        })
+        .context("listing what the delete would touch (dry-run delete)")?;
         let mut names = Vec::with_capacity(listing.series.len());
         for key in &listing.series {
             let h = SeriesHash::of(key);
