@@ -89,7 +89,9 @@ fn purge(t: &TestDir, dest: &Dest, recs: &[Value], extra: &[&str]) -> Output {
 }
 
 fn error_of(r: &Value) -> &str {
-    r["error"]["message"].as_str().unwrap_or_else(|| panic!("no error in {r}"))
+    r["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error in {r}"))
 }
 
 /// What `jq 'del(.error)'` does, as notify's retry command.
@@ -128,7 +130,11 @@ fn purges_exactly_the_archived_range(dest: fn(&TestDir) -> Option<Dest>) {
     let boundary = "edge.boundary{}";
     assert_eq!(count(&fake, boundary, D16 - 1, D16 - 1), 1, "start - 1 µs survives");
     assert_eq!(count(&fake, boundary, D17, D17), 1, "end survives");
-    assert_eq!(total(&fake, ALL), before - archived, "nothing outside the range is touched");
+    assert_eq!(
+        total(&fake, ALL),
+        before - archived,
+        "nothing outside the range is touched"
+    );
     let fetched = support::fetch(&TestDir::new(), &support::plan(&t, &fake.url, ALL, DAY16));
     assert_eq!(
         serde_json::from_str::<Value>(fetched.trim()).unwrap()["fetch"]["points"],
@@ -176,7 +182,10 @@ fn a_late_write_stops_its_segment_and_not_the_others() {
     assert_eq!(r15["purge"]["state"], "purged", "{r15}");
     assert!(r16.get("purge").is_none(), "{r16}");
     let msg = error_of(r16);
-    assert!(msg.contains("source changed") && msg.contains(r16["id"].as_str().unwrap()), "{msg}");
+    assert!(
+        msg.contains("source changed") && msg.contains(r16["id"].as_str().unwrap()),
+        "{msg}"
+    );
     assert_eq!(r16["error"]["stage"], "purge");
     assert_eq!(count(&fake, ALL, D15, D16 - 1), 0);
     assert_eq!(count(&fake, ALL, D16, D17 - 1), day16, "every point of day 16 survives");
@@ -334,9 +343,48 @@ fn a_write_between_the_cut_and_the_rerun_stops_the_rerun() {
     let out = &records(&o)[0];
     assert_eq!(out["purge"]["state"], "purge-unknown");
     let msg = error_of(out);
-    assert!(msg.contains("1 of the 5 points left in the range are not in the archive"), "{msg}");
+    assert!(
+        msg.contains("1 of the 5 points left in the range are not in the archive"),
+        "{msg}"
+    );
     assert_eq!(count(&fake, "edge.days{host=h1}", D16, D17 - 1), 1);
     assert_eq!(count(&fake, "edge.days{host=h2}", D16, D17 - 1), 4);
+}
+
+/// A failure after the delete was sent (here the read-back of the emptied range) leaves the
+/// segment `purge-unknown` too: a plain error would send the re-run down the normal path, where
+/// the emptied range no longer equals the archive.
+#[test]
+fn a_failure_after_the_delete_is_purge_unknown_and_a_rerun_completes_it() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let before = total(&fake, DAYS);
+    let recs = archive(&t, &dest, &fake.url, DAYS, DAY16, &[]);
+    // Each delete line waits 400 ms: time to make the fetches after the delete fail.
+    faults(&fake, r#"{"chunk_latency_ms":400}"#);
+    let o = std::thread::scope(|s| {
+        let purging = s.spawn(|| purge(&t, &dest, &recs, &["--retries", "1"]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while count(&fake, "edge.days{host=h1}", D16, D17 - 1) > 0 {
+            assert!(std::time::Instant::now() < deadline, "the delete never started");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        faults(&fake, r#"{"fail_next":{"fetch":10}}"#);
+        purging.join().unwrap()
+    });
+    faults(&fake, "{}");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = records(&o).remove(0);
+    assert_eq!(r["purge"]["state"], "purge-unknown", "{r}");
+    assert!(error_of(&r).contains("500"), "{}", error_of(&r));
+    assert_eq!(count(&fake, DAYS, D16, D17 - 1), 0, "the delete went through");
+
+    let o = purge(&t, &dest, &[without_error(&r)], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&o)[0]["purge"]["state"], "purged");
+    assert_eq!(count(&fake, DAYS, D16, D17 - 1), 0);
+    assert_eq!(total(&fake, DAYS), before - 8, "nothing outside the range is touched");
 }
 
 /// (f) The budget is for the whole run: the segment that would exceed it is refused, whole.
@@ -363,7 +411,9 @@ fn delete_budgets_are_per_run() {
     assert!(out[1].get("purge").is_none());
     let msg = error_of(&out[1]);
     assert!(
-        msg.contains(&format!("would exceed --max-delete-points {budget} ({p16} already this run)")),
+        msg.contains(&format!(
+            "would exceed --max-delete-points {budget} ({p16} already this run)"
+        )),
         "{msg}"
     );
     assert_eq!(count(&fake, ALL, D15, D16 - 1), day15, "day 15 is intact");
@@ -390,7 +440,12 @@ fn the_series_budget_counts_every_series_the_delete_lists() {
     let before = total(&fake, ALL);
     // Every series of the file matches ~.*{}, and is listed for both days, even where it has no
     // point: 16 a day.
-    let o = purge(&t, &dest, &recs, &["--jobs", "1", "--max-delete-series", "20", "--dry-run"]);
+    let o = purge(
+        &t,
+        &dest,
+        &recs,
+        &["--jobs", "1", "--max-delete-series", "20", "--dry-run"],
+    );
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let out = records(&o);
     assert_eq!(out[0]["purge"]["state"], "dry-run");
@@ -477,7 +532,10 @@ fn a_missing_write_token_is_an_error_before_anything() {
     let o = run(&mut c, &ndjson(&recs));
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("--write-token-file") && err.contains("WARP10_WRITE_TOKEN"), "{err}");
+    assert!(
+        err.contains("--write-token-file") && err.contains("WARP10_WRITE_TOKEN"),
+        "{err}"
+    );
     assert!(o.stdout.is_empty());
     assert_eq!(total(&fake, ALL), before);
 }
