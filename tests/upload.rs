@@ -490,3 +490,17 @@ fn encrypted_archives_verify_remotely_with_the_key() {
     let key = t.secret_file("archive.key", &"ab".repeat(32));
     remote_verify(dest, &t, &["--key-file", key.to_str().unwrap()]);
 }
+
+#[test]
+fn ls_reports_a_committed_segment_whose_archive_is_gone() {
+    let t = TestDir::new();
+    let work = t.path("work");
+    let dest = Dest::dir(&t);
+    let input = [archived_segment(&work, 1, 1000)];
+    let o = support::run(&mut dest.cmd(&work, "upload"), &ndjson(&input));
+    ok(&o);
+    let key = support::records(&o)[0]["upload"]["key"].as_str().unwrap().to_string();
+    std::fs::remove_file(t.path("dest").join(key)).unwrap();
+    let listed = ls(&dest, &work, false);
+    assert_eq!(listed[0]["state"], "missing-data", "{listed:?}");
+}

@@ -19,6 +19,7 @@ use crate::cmd::fetch::{StreamStats, check_stream};
 use crate::cmd::{Action, run_stage};
 use crate::digest::{Digest, PointSet, SeriesHash};
 use crate::exit::Tally;
+use crate::lock::{Lock, LockOpts};
 use crate::manifest::{PurgeInfo, Segment};
 use crate::secret::Secret;
 use crate::store::Store;
@@ -72,6 +73,7 @@ struct Budget {
 
 pub struct Purger<'a> {
     a: &'a PurgeArgs,
+    lock: LockOpts,
     store: Box<dyn Store>,
     key: Option<crate::archive::crypt::MasterKey>,
     read_token: Secret,
@@ -85,6 +87,7 @@ impl<'a> Purger<'a> {
         crate::store::init_tls(&a.s3)?;
         Ok(Purger {
             a,
+            lock: a.lock.opts()?,
             store: crate::store::open(&a.dest, &a.s3)?,
             key: a
                 .key_file
@@ -160,6 +163,7 @@ impl<'a> Purger<'a> {
     }
 
     fn purge(&self, seg: &Segment) -> Result<PurgeInfo> {
+        let lock = Lock::acquire(self.store.as_ref(), &seg.id, self.lock)?;
         let after_cut = seg.purge.as_ref().is_some_and(|p| p.state == UNKNOWN);
         // Gate 1: the archive, read back now.
         let archived = self.read_back(seg, after_cut)?;
@@ -172,6 +176,21 @@ impl<'a> Purger<'a> {
                 not_archived += 1;
             }
         })?;
+        if now.points == 0 && archived.points > 0 {
+            crate::log::info(
+                "purge",
+                Some(seg.id.as_str()),
+                "the range is already empty; nothing to delete",
+                &[],
+            );
+            let state = if self.a.dry_run { DRY_RUN } else { PURGED };
+            return Ok(PurgeInfo {
+                state: state.to_string(),
+                series: Vec::new(),
+                points: 0,
+                at: jiff::Timestamp::now(),
+            });
+        }
         if after_cut {
             if not_archived > 0 {
                 bail!(
@@ -215,6 +234,8 @@ impl<'a> Purger<'a> {
                 at: jiff::Timestamp::now(),
             });
         }
+        lock.refresh()
+            .context("the segment lock is no longer fresh: not deleting")?;
         crate::store::failpoint("purge-before-delete");
         // From here on a failure, even one after a complete delete, leaves the range in an
         // unknown state: only the purge-unknown path (every point left must be archived) may

@@ -11,7 +11,7 @@ use crate::archive::Hashed;
 use crate::archive::crypt::MasterKey;
 use crate::archive::{self, Decoder};
 use crate::cli::{GlobalOpts, RestoreArgs};
-use crate::cmd::upload::{data_key, manifest_key};
+use crate::cmd::upload::{manifest_key, read_manifest};
 use crate::cmd::{Action, run_stage};
 use crate::digest::{Digest, PointSet, SeriesHash};
 use crate::exit::{Mismatch, Tally};
@@ -158,7 +158,12 @@ fn named_segments(store: &dyn Store, ids: &[String]) -> Result<Vec<Segment>> {
                 store.url(&key)
             );
         }
-        segments.push(read_manifest(store, id)?);
+        segments.push(read_manifest(store, id)?.with_context(|| {
+            format!(
+                "no manifest object for segment {id} in {}",
+                store.url(&manifest_key(id))
+            )
+        })?);
     }
     Ok(segments)
 }
@@ -175,7 +180,12 @@ fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
             continue;
         };
         let id = SegmentId::new(id).with_context(|| format!("manifest object {}", store.url(&key)))?;
-        let seg = read_manifest(store, &id)?;
+        let seg = read_manifest(store, &id)?.with_context(|| {
+            format!(
+                "no manifest object for segment {id} in {}",
+                store.url(&manifest_key(&id))
+            )
+        })?;
         if seg.start < w.end && w.start < seg.end {
             segments.push(seg);
         }
@@ -193,32 +203,6 @@ fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
 
 /// Reads and checks a manifest object: one record, of this segment, with the sections of an
 /// archived segment, whose data key is the one derived from its id.
-fn read_manifest(store: &dyn Store, id: &SegmentId) -> Result<Segment> {
-    let key = manifest_key(id);
-    let url = store.url(&key);
-    let mut records = manifest::Reader::new(BufReader::new(store.get(&key)?));
-    let seg = records
-        .next()
-        .with_context(|| format!("manifest object {url} is empty"))?
-        .with_context(|| format!("reading manifest object {url}"))?;
-    if records.next().is_some() {
-        bail!("manifest object {url} holds more than one record");
-    }
-    if seg.id != *id {
-        bail!("manifest object {url} describes segment {}, not {id}", seg.id);
-    }
-    let (Some(_), Some(archive), Some(upload)) = (&seg.fetch, &seg.archive, &seg.upload) else {
-        bail!("manifest object {url} lacks its fetch, archive or upload section");
-    };
-    if upload.key != data_key(id, archive)? {
-        bail!(
-            "manifest object {url} points at {:?}, not at the key derived from its id",
-            upload.key
-        );
-    }
-    Ok(seg)
-}
-
 fn restore_segment(mut seg: Segment, ctx: &Ctx) -> Segment {
     let started = Instant::now();
     match restore_one(&seg, ctx, started) {

@@ -48,7 +48,7 @@ fn verified(seg: &Segment) -> bool {
     }
 }
 
-fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
+pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
     let result = match &seg.upload {
         Some(up) => stores
             .get(&up.dest)
