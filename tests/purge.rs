@@ -74,7 +74,7 @@ fn archive(t: &TestDir, dest: &Dest, url: &str, selector: &str, range: Range, ke
     recs
 }
 
-/// `purge --dest` with both test tokens, a short settle timeout and `extra` flags.
+/// `purge --dest` with both test tokens, short settle times (delete, lock) and `extra` flags.
 fn purge(t: &TestDir, dest: &Dest, recs: &[Value], extra: &[&str]) -> Output {
     let read = t.secret_file("read.token", READ_TOKEN);
     let write = t.secret_file("write.token", WRITE_TOKEN);
@@ -83,7 +83,7 @@ fn purge(t: &TestDir, dest: &Dest, recs: &[Value], extra: &[&str]) -> Output {
         .arg(read)
         .arg("--write-token-file")
         .arg(write)
-        .args(["--settle-timeout", "5"])
+        .args(["--settle-timeout", "5", "--lock-settle-ms", "50"])
         .args(extra);
     run(&mut c, &ndjson(recs))
 }
@@ -141,7 +141,10 @@ fn purges_exactly_the_archived_range(dest: fn(&TestDir) -> Option<Dest>) {
         0
     );
 
-    // The archive stays in the destination, and a second purge is a no-op.
+    // The archive stays in the destination, the segment lock is gone, and a second purge is a
+    // no-op.
+    let id = out[0]["id"].as_str().unwrap();
+    assert!(!dest.exists(&format!("locks/{id}.lock")));
     let key = out[0]["upload"]["key"].as_str().unwrap();
     let object = dest.read(key);
     assert_eq!(
@@ -161,6 +164,36 @@ fn purge_deletes_exactly_the_archived_range() {
 #[test]
 fn purge_deletes_exactly_the_archived_range_from_s3() {
     purges_exactly_the_archived_range(|t| Dest::s3(t, "purge"));
+}
+
+/// A live lock of another run (another host) keeps purge off the segment.
+#[test]
+fn a_segment_locked_by_another_run_is_not_purged() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let recs = archive(&t, &dest, &fake.url, ALL, DAY16, &[]);
+    let before = total(&fake, ALL);
+    let id = recs[0]["id"].as_str().unwrap();
+    let lock = format!("locks/{id}.lock");
+    let expires = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(600);
+    dest.overwrite(
+        &lock,
+        serde_json::json!({"owner": "other-host:1:abcdef", "expires": expires})
+            .to_string()
+            .as_bytes(),
+    );
+    let o = purge(&t, &dest, &recs, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    assert!(r.get("purge").is_none(), "{r}");
+    assert!(
+        error_of(r).contains("is locked by other-host:1:abcdef"),
+        "{}",
+        error_of(r)
+    );
+    assert_eq!(total(&fake, ALL), before, "nothing deleted");
+    assert!(dest.exists(&lock), "another run's lock is left alone");
 }
 
 /// (b) A point written into a segment after its fetch stops that segment only.
@@ -385,6 +418,35 @@ fn a_failure_after_the_delete_is_purge_unknown_and_a_rerun_completes_it() {
     assert_eq!(records(&o)[0]["purge"]["state"], "purged");
     assert_eq!(count(&fake, DAYS, D16, D17 - 1), 0);
     assert_eq!(total(&fake, DAYS), before - 8, "nothing outside the range is touched");
+}
+
+/// A range emptied behind the tool's back (by hand, or by a run whose record was lost) is
+/// recorded purged without a delete: the delete would find nothing, and gate 2 cannot match.
+#[test]
+fn an_already_empty_range_is_recorded_purged_without_a_delete() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let before = total(&fake, DAYS);
+    let recs = archive(&t, &dest, &fake.url, DAYS, DAY16, &[]);
+    ureq::get(format!("{}/api/v0/delete", fake.url))
+        .query("selector", DAYS)
+        .query("start", D16.to_string())
+        .query("end", (D17 - 1).to_string())
+        .header("X-Warp10-Token", WRITE_TOKEN)
+        .call()
+        .expect("delete by hand")
+        .body_mut()
+        .read_to_string()
+        .expect("the whole delete listing");
+    // Delete would fail if purge sent one.
+    faults(&fake, r#"{"delete_disabled":"config"}"#);
+    let o = purge(&t, &dest, &recs, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let p = &records(&o)[0]["purge"];
+    assert_eq!(p["state"], "purged");
+    assert_eq!(p["points"], 0);
+    assert_eq!(total(&fake, DAYS), before - 8);
 }
 
 /// (f) The budget is for the whole run: the segment that would exceed it is refused, whole.

@@ -322,10 +322,22 @@ impl Dest {
         }
     }
 
-    /// Replaces an object behind the tool's back.
+    /// Whether an object exists, looked up directly.
+    pub fn exists(&self, key: &str) -> bool {
+        match self {
+            Dest::Dir(p) => Path::new(p).join(key).exists(),
+            Dest::S3 { prefix, .. } => self.bucket().unwrap().head_object(format!("{prefix}/{key}")).is_ok(),
+        }
+    }
+
+    /// Writes or replaces an object behind the tool's back.
     pub fn overwrite(&self, key: &str, data: &[u8]) {
         match self {
-            Dest::Dir(p) => std::fs::write(Path::new(p).join(key), data).unwrap(),
+            Dest::Dir(p) => {
+                let path = Path::new(p).join(key);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, data).unwrap();
+            }
             Dest::S3 { prefix, .. } => {
                 self.bucket()
                     .unwrap()
