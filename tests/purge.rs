@@ -88,6 +88,12 @@ fn purge(t: &TestDir, dest: &Dest, recs: &[Value], extra: &[&str]) -> Output {
     run(&mut c, &ndjson(recs))
 }
 
+/// Neither token appears in a command's output (records, logs, errors).
+fn no_secrets(o: &Output) {
+    let all = format!("{}{}", support::stdout(o), stderr(o));
+    assert!(!all.contains(READ_TOKEN) && !all.contains(WRITE_TOKEN), "{all}");
+}
+
 fn error_of(r: &Value) -> &str {
     r["error"]["message"]
         .as_str()
@@ -119,8 +125,9 @@ fn purges_exactly_the_archived_range(dest: fn(&TestDir) -> Option<Dest>) {
     let archived = recs[0]["fetch"]["points"].as_u64().unwrap();
     assert_eq!(archived, count(&fake, ALL, D16, D17 - 1));
 
-    let o = purge(&t, &dest, &recs, &[]);
+    let o = purge(&t, &dest, &recs, &["-v"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    no_secrets(&o);
     let out = records(&o);
     let p = &out[0]["purge"];
     assert_eq!(p["state"], "purged", "{}", out[0]);
@@ -568,6 +575,7 @@ fn disabled_delete_purges_nothing_and_says_why() {
         faults(&fake, &format!(r#"{{"delete_disabled":"{mode}"}}"#));
         let o = purge(&t, &dest, &recs, &["--retries", "1"]);
         assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+        no_secrets(&o);
         let r = &records(&o)[0];
         assert!(r.get("purge").is_none(), "{r}");
         let msg = error_of(r);
