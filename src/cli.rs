@@ -60,6 +60,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Only print errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -236,7 +237,7 @@ pub struct NotifyArgs {
 /// Timeouts and retries for requests to Warp 10.
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
-    /// Attempts per request on connection errors and 5xx (4xx are never retried)
+    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
     /// Seconds without progress before a request is abandoned
@@ -345,25 +346,10 @@ pub struct RestoreArgs {
     /// Decode and count, print what would be sent; send nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
-    #[arg(long, default_value_t = 4)]
-    pub retries: u32,
-    /// Seconds without progress before a Warp 10 request is abandoned
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
-}
-
-impl RestoreArgs {
-    /// Warp 10 client options; one --allow-insecure-http covers both S3 and Warp 10 (clap
-    /// cannot flatten two option groups that both define it).
-    pub fn http(&self) -> HttpOpts {
-        HttpOpts {
-            retries: self.retries,
-            timeout: self.timeout,
-        }
-    }
 }
 
 /// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
@@ -656,8 +642,7 @@ impl LockArgs {
     }
 }
 
-/// Run the whole chain in one process: plan, fetch, compress, verify, upload, verify again from
-/// the destination, and optionally purge and notify
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
 #[derive(Args, Debug)]
 #[command(
     after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread

@@ -95,14 +95,6 @@ fn edge_cases_round_the_day_boundary() {
     }
 }
 
-/// Sets the fake's faults at run time (`POST /admin/faults`).
-fn set_faults(fake: &FakeWarp10, json: &str) {
-    let resp = ureq::post(&format!("{}/admin/faults", fake.url))
-        .send(json)
-        .expect("set faults");
-    assert_eq!(resp.status(), 200);
-}
-
 fn spool_exists(t: &TestDir, r: &Value) -> bool {
     t.dir
         .path()
@@ -140,10 +132,9 @@ fn cut_or_failing_fetches_fail_only_their_segment_and_leave_no_spool() {
         ("reset", "reading fetch body"),
     ] {
         let t = TestDir::new();
-        set_faults(
-            &fake,
-            &format!(r#"{{"fetch_cut": {{"after_points": {limit}, "mode": "{mode}"}}}}"#),
-        );
+        fake.set_faults(&format!(
+            r#"{{"fetch_cut": {{"after_points": {limit}, "mode": "{mode}"}}}}"#
+        ));
         let o = fetch_output(&t, &manifest, &["--retries", "2"]);
         assert_eq!(o.status.code(), Some(3), "{mode}: {}", stderr(&o));
         for r in records(&o) {
@@ -170,15 +161,15 @@ fn cut_or_failing_fetches_fail_only_their_segment_and_leave_no_spool() {
 
     // A clean end exactly at a line boundary cannot be seen in the stream itself; it is the
     // purge gate's re-fetch that catches it. Here the fetch succeeds with fewer points.
-    set_faults(&fake, r#"{"fetch_cut": {"after_points": 9, "mode": "boundary"}}"#);
+    fake.set_faults(r#"{"fetch_cut": {"after_points": 9, "mode": "boundary"}}"#);
     let cut = records(&fetch_output(&TestDir::new(), &manifest, &[]));
     assert!(cut.iter().all(|r| r["fetch"]["points"].as_u64().unwrap() <= limit));
 
-    set_faults(&fake, r#"{"fail_next": {"fetch": 2}}"#);
+    fake.set_faults(r#"{"fail_next": {"fetch": 2}}"#);
     let o = fetch_output(&TestDir::new(), &manifest, &["--jobs", "1"]);
     assert!(o.status.success(), "two 500s are retried away: {}", stderr(&o));
 
-    set_faults(&fake, r#"{"fail_next": {"fetch": 1000}}"#);
+    fake.set_faults(r#"{"fail_next": {"fetch": 1000}}"#);
     let o = fetch_output(&TestDir::new(), &manifest, &["--retries", "2"]);
     assert_eq!(o.status.code(), Some(3));
     for r in records(&o) {
@@ -186,7 +177,7 @@ fn cut_or_failing_fetches_fail_only_their_segment_and_leave_no_spool() {
         assert!(msg.contains("500"), "{msg}");
         assert_eq!(r["error"]["retryable"], true);
     }
-    set_faults(&fake, "{}");
+    fake.set_faults("{}");
 }
 
 #[test]
@@ -242,7 +233,7 @@ fn hostile_fetch_output_fails_the_segment_with_its_cause() {
         ),
     ] {
         let t = TestDir::new();
-        set_faults(&fake, &serde_json::json!({ "fetch_append": append }).to_string());
+        fake.set_faults(&serde_json::json!({ "fetch_append": append }).to_string());
         let o = fetch_output(&t, &manifest, &[]);
         assert_eq!(o.status.code(), Some(3), "{append}: {}", stderr(&o));
         for r in records(&o) {

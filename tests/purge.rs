@@ -24,32 +24,12 @@ const DAYS: &str = "edge.days{}";
 
 /// Points of `selector` in the inclusive range `[lo, hi]` (µs), as the fake holds them now.
 fn count(fake: &FakeWarp10, selector: &str, lo: i64, hi: i64) -> u64 {
-    let mut r = ureq::get(format!("{}/admin/count", fake.url))
-        .query("selector", selector)
-        .query("start", lo.to_string())
-        .query("end", hi.to_string())
-        .call()
-        .expect("admin count");
-    let v: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-    v["points"].as_u64().unwrap()
+    fake.count(selector, lo, hi).1
 }
 
 /// Points of `selector` at any time.
 fn total(fake: &FakeWarp10, selector: &str) -> u64 {
     count(fake, selector, i64::MIN, i64::MAX)
-}
-
-fn update(fake: &FakeWarp10, lines: &str) {
-    ureq::post(format!("{}/api/v0/update", fake.url))
-        .header("X-Warp10-Token", WRITE_TOKEN)
-        .send(lines)
-        .expect("update");
-}
-
-fn faults(fake: &FakeWarp10, json: &str) {
-    ureq::post(format!("{}/admin/faults", fake.url))
-        .send(json)
-        .expect("set faults");
 }
 
 fn ndjson(recs: &[Value]) -> String {
@@ -113,13 +93,10 @@ fn purges_exactly_the_archived_range(dest: fn(&TestDir) -> Option<Dest>) {
     let Some(dest) = dest(&t) else { return };
     let fake = FakeWarp10::start(&["--load", EDGE]);
     // edge.boundary already has points at D16 - 1 µs, D16 and D16 + 1 µs.
-    update(
-        &fake,
-        &format!(
-            "{}// edge.boundary{{kind=boundary}} 'last'\n{D17}// edge.boundary{{kind=boundary}} 'end'\n",
-            D17 - 1
-        ),
-    );
+    fake.update(&format!(
+        "{}// edge.boundary{{kind=boundary}} 'last'\n{D17}// edge.boundary{{kind=boundary}} 'end'\n",
+        D17 - 1
+    ));
     let before = total(&fake, ALL);
     let recs = archive(&t, &dest, &fake.url, ALL, DAY16, &[]);
     let archived = recs[0]["fetch"]["points"].as_u64().unwrap();
@@ -211,7 +188,7 @@ fn a_late_write_stops_its_segment_and_not_the_others() {
     let fake = FakeWarp10::start(&["--load", EDGE]);
     let recs = archive(&t, &dest, &fake.url, ALL, DAYS15_16, &[]);
     let late = D16 + 7_000_000_000;
-    update(&fake, &format!("{late}// edge.days{{host=h1}} 42\n"));
+    fake.update(&format!("{late}// edge.days{{host=h1}} 42\n"));
     let day16 = count(&fake, ALL, D16, D17 - 1);
     assert_eq!(day16, recs[1]["fetch"]["points"].as_u64().unwrap() + 1);
 
@@ -255,7 +232,7 @@ fn a_new_series_with_more_labels_stops_the_purge_only_if_it_has_points_in_the_ra
     let recs = archive(&t, &dest, &fake.url, selector, DAYS15_16, &[]);
     let stray = "edge.days{host=h1,rack=r9}";
     let at = D16 + 3_600_000_000;
-    update(&fake, &format!("{at}// {stray} 1\n"));
+    fake.update(&format!("{at}// {stray} 1\n"));
 
     let o = purge(&t, &dest, &recs, &["--retries", "1"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -334,9 +311,9 @@ fn unverified_or_altered_archives_are_refused() {
 fn cut_delete(fake: &FakeWarp10, t: &TestDir, dest: &Dest) -> Value {
     let recs = archive(t, dest, &fake.url, DAYS, DAY16, &[]);
     assert_eq!(recs[0]["fetch"]["series"], 2);
-    faults(fake, r#"{"delete_abort_after":1}"#);
+    fake.set_faults(r#"{"delete_abort_after":1}"#);
     let o = purge(t, dest, &recs, &["--retries", "1"]);
-    faults(fake, "{}");
+    fake.set_faults("{}");
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let r = records(&o).remove(0);
     assert_eq!(r["purge"]["state"], "purge-unknown", "{r}");
@@ -377,7 +354,7 @@ fn a_write_between_the_cut_and_the_rerun_stops_the_rerun() {
     let fake = FakeWarp10::start(&["--load", EDGE]);
     let r = cut_delete(&fake, &t, &dest);
     let late = D16 + 5_000_000;
-    update(&fake, &format!("{late}// edge.days{{host=h1}} 7\n"));
+    fake.update(&format!("{late}// edge.days{{host=h1}} 7\n"));
     let o = purge(&t, &dest, &[without_error(&r)], &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let out = &records(&o)[0];
@@ -402,7 +379,7 @@ fn a_failure_after_the_delete_is_purge_unknown_and_a_rerun_completes_it() {
     let before = total(&fake, DAYS);
     let recs = archive(&t, &dest, &fake.url, DAYS, DAY16, &[]);
     // Each delete line waits 400 ms: time to make the fetches after the delete fail.
-    faults(&fake, r#"{"chunk_latency_ms":400}"#);
+    fake.set_faults(r#"{"chunk_latency_ms":400}"#);
     let o = std::thread::scope(|s| {
         let purging = s.spawn(|| purge(&t, &dest, &recs, &["--retries", "1"]));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -410,10 +387,10 @@ fn a_failure_after_the_delete_is_purge_unknown_and_a_rerun_completes_it() {
             assert!(std::time::Instant::now() < deadline, "the delete never started");
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        faults(&fake, r#"{"fail_next":{"fetch":10}}"#);
+        fake.set_faults(r#"{"fail_next":{"fetch":10}}"#);
         purging.join().unwrap()
     });
-    faults(&fake, "{}");
+    fake.set_faults("{}");
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let r = records(&o).remove(0);
     assert_eq!(r["purge"]["state"], "purge-unknown", "{r}");
@@ -447,7 +424,7 @@ fn an_already_empty_range_is_recorded_purged_without_a_delete() {
         .read_to_string()
         .expect("the whole delete listing");
     // Delete would fail if purge sent one.
-    faults(&fake, r#"{"delete_disabled":"config"}"#);
+    fake.set_faults(r#"{"delete_disabled":"config"}"#);
     let o = purge(&t, &dest, &recs, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let p = &records(&o)[0]["purge"];
@@ -572,7 +549,7 @@ fn disabled_delete_purges_nothing_and_says_why() {
     let before = total(&fake, ALL);
     // The fake's error bodies are not Jetty's (warp10-api.md appendix A): only the status counts.
     for (mode, status) in [("config", "HTTP 400"), ("manager", "HTTP 403")] {
-        faults(&fake, &format!(r#"{{"delete_disabled":"{mode}"}}"#));
+        fake.set_faults(&format!(r#"{{"delete_disabled":"{mode}"}}"#));
         let o = purge(&t, &dest, &recs, &["--retries", "1"]);
         assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
         no_secrets(&o);

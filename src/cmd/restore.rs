@@ -104,7 +104,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         key,
         to: a.to_warp10.clone(),
         max_body: usize::try_from(a.max_body).context("--max-body")?.max(1),
-        clients: Clients::new(&a.http()),
+        clients: Clients::new(&a.http),
         work: WorkDir::new(&g.work_dir),
     };
     // The segments come from the destination, not stdin: hand them to the shared stage driver

@@ -135,6 +135,37 @@ impl FakeWarp10 {
     }
 }
 
+impl FakeWarp10 {
+    /// Replaces the injected faults (`POST /admin/faults`; `{}` clears them).
+    pub fn set_faults(&self, json: &str) {
+        let resp = ureq::post(&format!("{}/admin/faults", self.url))
+            .send(json)
+            .expect("set faults");
+        assert_eq!(resp.status(), 200);
+    }
+
+    /// Series and points matching `selector` in the inclusive range (`GET /admin/count`).
+    pub fn count(&self, selector: &str, start: i64, end: i64) -> (u64, u64) {
+        let mut resp = ureq::get(&format!("{}/admin/count", self.url))
+            .query("selector", selector)
+            .query("start", start.to_string())
+            .query("end", end.to_string())
+            .call()
+            .expect("admin count");
+        let v: serde_json::Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        (v["series"].as_u64().unwrap(), v["points"].as_u64().unwrap())
+    }
+
+    /// Writes GTS input lines with the write token.
+    pub fn update(&self, body: &str) {
+        let resp = ureq::post(&format!("{}/api/v0/update", self.url))
+            .header("X-Warp10-Token", WRITE_TOKEN)
+            .send(body)
+            .expect("update");
+        assert_eq!(resp.status(), 200);
+    }
+}
+
 impl Drop for FakeWarp10 {
     fn drop(&mut self) {
         let _ = self.child.kill();
