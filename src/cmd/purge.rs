@@ -10,8 +10,9 @@
 //!    series that have no point in the range;
 //! 4. `--max-delete-points` / `--max-delete-series` for the run are not exceeded.
 //!
-//! Then the delete, its listing read to the end (a cut response leaves `purge-unknown`), and a
-//! fetch of the range that must come back empty (polled, for asynchronous deployments).
+//! Then the delete, its listing read to the end, and a fetch of the range that must come back
+//! empty (polled, for asynchronous deployments). Any failure once the delete is sent (a cut
+//! response, a failed read-back) leaves the segment `purge-unknown`.
 
 use crate::cli::{GlobalOpts, PurgeArgs};
 use crate::cmd::fetch::{StreamStats, check_stream};
@@ -22,25 +23,23 @@ use crate::lock::{Lock, LockOpts};
 use crate::manifest::{PurgeInfo, Segment};
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::warp10::{Client, Clients, DeleteCut, with_retries};
+use crate::warp10::{Client, Clients, DeleteListing, with_retries};
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The delete may have been applied in part: the segment is `purge-unknown` until a re-run
-/// proves what is left is archived and completes it.
+/// The delete was sent, so it may have been applied, in part or in full: the segment is
+/// `purge-unknown` until a re-run proves what is left is archived and completes it.
 #[derive(Debug)]
-struct Unknown(String);
+struct Unknown;
 
 impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str("the delete was sent and may have been applied in part")
     }
 }
-
-impl std::error::Error for Unknown {}
 
 pub const PURGED: &str = "purged";
 pub const DRY_RUN: &str = "dry-run";
@@ -130,6 +129,8 @@ impl<'a> Purger<'a> {
             }
             Err(e) => {
                 let e = e.context(format!("purging segment {}", seg.id));
+                // `downcast_ref`, not `chain()`: `Unknown` is a context layer, which `chain()`
+                // shows only as its message.
                 if e.downcast_ref::<Unknown>().is_some() {
                     seg.purge = Some(PurgeInfo {
                         state: UNKNOWN.to_string(),
@@ -193,7 +194,8 @@ impl<'a> Purger<'a> {
         // Gate 3: the delete would touch only archived series (or series empty in the range).
         let listing = with_retries(client.retries(), "purge", || {
             client.delete(&self.write_token, &seg.selector, start, end, true)
-        })?;
+        })
+        .context("listing what the delete would touch (dry-run delete)")?;
         let mut names = Vec::with_capacity(listing.series.len());
         for key in &listing.series {
             let h = SeriesHash::of(key);
@@ -218,34 +220,33 @@ impl<'a> Purger<'a> {
         lock.refresh()
             .context("the segment lock is no longer fresh: not deleting")?;
         crate::store::failpoint("purge-before-delete");
-        let deleted = client
-            .delete(&self.write_token, &seg.selector, start, end, false)
-            .map_err(|e| {
-                if e.chain().any(|c| c.downcast_ref::<DeleteCut>().is_some()) {
-                    e.context(Unknown(
-                        "the delete response was cut: some series may be deleted".into(),
-                    ))
-                } else {
-                    e
-                }
-            })?;
-        let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
-        let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
-        if listed != touched {
-            return Err(Unknown(format!(
-                "the delete listed {} series, the dry run {}: the series set changed in between",
-                touched.len(),
-                listed.len()
-            ))
-            .into());
-        }
-        self.wait_until_empty(&client, seg)?;
+        // From here on a failure, even one after a complete delete, leaves the range in an
+        // unknown state: only the purge-unknown path (every point left must be archived) may
+        // finish it, since the range no longer equals the archive.
+        self.delete(&client, seg, &listing).context(Unknown)?;
         Ok(PurgeInfo {
             state: PURGED.to_string(),
             series: names,
             points: now.points,
             at: jiff::Timestamp::now(),
         })
+    }
+
+    /// The delete itself: its listing read to the end and equal to the dry run's, then the
+    /// range read back empty.
+    fn delete(&self, client: &Client, seg: &Segment, listing: &DeleteListing) -> Result<()> {
+        let (start, end) = seg.warp10_range()?;
+        let deleted = client.delete(&self.write_token, &seg.selector, start, end, false)?;
+        let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
+        let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
+        if listed != touched {
+            bail!(
+                "the delete listed {} series, the dry run {}: the series set changed in between",
+                touched.len(),
+                listed.len()
+            );
+        }
+        self.wait_until_empty(client, seg)
     }
 
     fn refetch(
@@ -296,11 +297,10 @@ impl<'a> Purger<'a> {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(Unknown(format!(
+                bail!(
                     "{left} points are still in the range {}s after the delete",
                     self.a.settle_timeout
-                ))
-                .into());
+                );
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(5));
