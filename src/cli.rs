@@ -65,6 +65,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Only print errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -102,6 +103,7 @@ pub enum Command {
     Notify(NotifyArgs),
     Upload(UploadArgs),
     Purge(PurgeArgs),
+    All(AllArgs),
     Ls(LsArgs),
     Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
@@ -243,7 +245,7 @@ pub struct NotifyArgs {
 /// Timeouts and retries for requests to Warp 10.
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
-    /// Attempts per request on connection errors and 5xx (4xx are never retried)
+    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
     /// Seconds without progress before a request is abandoned
@@ -352,25 +354,10 @@ pub struct RestoreArgs {
     /// Decode and count, print what would be sent; send nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
-    #[arg(long, default_value_t = 4)]
-    pub retries: u32,
-    /// Seconds without progress before a Warp 10 request is abandoned
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
-}
-
-impl RestoreArgs {
-    /// Warp 10 client options; one --allow-insecure-http covers both S3 and Warp 10 (clap
-    /// cannot flatten two option groups that both define it).
-    pub fn http(&self) -> HttpOpts {
-        HttpOpts {
-            retries: self.retries,
-            timeout: self.timeout,
-        }
-    }
 }
 
 /// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
@@ -630,6 +617,8 @@ pub struct PurgeArgs {
     /// Check every gate and show what would be deleted; delete nothing
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
     /// Segments purged concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
@@ -640,4 +629,190 @@ pub struct PurgeArgs {
     pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
+}
+
+/// Per-segment lock objects in the destination (`locks/<id>.lock`).
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// How long a segment lock lives without renewal (a crashed run's lock expires after it)
+    #[arg(long, default_value = "30m")]
+    pub lock_ttl: String,
+    /// Milliseconds to wait after writing a lock before reading it back (the store has no
+    /// conditional writes; whoever wrote last holds the lock)
+    #[arg(long, default_value_t = 2000)]
+    pub lock_settle_ms: u64,
+}
+
+impl LockArgs {
+    pub fn opts(&self) -> anyhow::Result<crate::lock::LockOpts> {
+        use anyhow::Context;
+        let ttl = crate::time::parse_duration_secs(&self.lock_ttl).context("--lock-ttl")?;
+        Ok(crate::lock::LockOpts {
+            ttl: std::time::Duration::from_secs(ttl as u64),
+            settle: std::time::Duration::from_millis(self.lock_settle_ms),
+        })
+    }
+}
+
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread
+pool; each one goes through the chain on its own, so memory stays bounded whatever the range.
+The state of every segment is saved in the work directory after each stage: re-running the same
+command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
+ones. A lock object per segment in the destination keeps concurrent runs apart.
+
+Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 error, 2 usage,
+3 some segments failed, 4 integrity mismatch.
+
+Examples:
+  warp-offload all --warp10-url https://warp.example --selector '~os\\..*{dc=par1}' \\
+      --start now-60d --end now-30d --segment-length 1d --dest s3://metrics-archive/warp10 \\
+      --read-token-file read.token --write-token-file write.token --purge --notify > run.ndjson
+  # retry one failed segment by hand
+  warp-offload all ...same flags... --segment 20261001T000000Z-1d-0123456789ab"
+)]
+pub struct AllArgs {
+    /// Warp 10 base URL (no token in it)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
+    /// Warp 10 selector (repeatable; each gets its own segments)
+    #[arg(long = "selector", required = true)]
+    pub selectors: Vec<String>,
+    /// Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary
+    #[arg(long)]
+    pub start: String,
+    /// End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary
+    #[arg(long)]
+    pub end: String,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
+    #[arg(long, default_value = "1d")]
+    pub segment_length: String,
+    /// Split segments per class or per series found with /api/v0/find
+    #[arg(long, value_enum, default_value_t = SplitBy::None)]
+    pub split_by: SplitBy,
+    /// Refuse windows that end less than this long ago
+    #[arg(long, default_value = "1d")]
+    pub min_age: String,
+    /// Platform time unit of the Warp 10 instance
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// Run only the segment with this id (repeatable)
+    #[arg(long = "segment", value_name = "ID")]
+    pub only: Vec<String>,
+    /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 write token (needed by --purge); or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Destination: s3://bucket/prefix, file:///dir or a directory
+    #[arg(long)]
+    pub dest: String,
+    /// Archive codec
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    /// zstd level
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Encrypt archives with the 32-byte key in this file
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments in flight at once (fetches and uploads run concurrently)
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Purge each segment from Warp 10 once its archive is verified in the destination
+    #[arg(long)]
+    pub purge: bool,
+    /// With --purge: most points this run may delete
+    #[arg(long)]
+    pub max_delete_points: Option<u64>,
+    /// With --purge: most series this run may delete from
+    #[arg(long)]
+    pub max_delete_series: Option<u64>,
+    /// With --purge: seconds to wait for the range to read back empty after the delete
+    #[arg(long, default_value_t = 60)]
+    pub settle_timeout: u64,
+    /// With --purge: check every gate and show what would be deleted; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop if the local clock and Warp 10's (its Date header) differ by more than this
+    #[arg(long, default_value = "5m")]
+    pub max_clock_skew: String,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Post the run summary (see `notify`) when the run ends
+    #[arg(long)]
+    pub notify: bool,
+    /// With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
+    #[arg(long)]
+    pub slack_webhook_file: Option<PathBuf>,
+    /// With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL
+    #[arg(long)]
+    pub webhook_file: Option<PathBuf>,
+    /// With --notify: when to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub notify_on: NotifyOn,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+impl AllArgs {
+    pub fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
+            warp10_url: self.warp10_url.clone(),
+            selectors: self.selectors.clone(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            segment: self.segment_length.clone(),
+            split_by: self.split_by,
+            min_age: self.min_age.clone(),
+            time_unit: self.time_unit,
+            read_token_file: self.read_token_file.clone(),
+            max_clock_skew: self.max_clock_skew.clone(),
+            http: self.http.clone(),
+        }
+    }
+
+    pub fn upload_args(&self) -> UploadArgs {
+        UploadArgs {
+            dest: self.dest.clone(),
+            jobs: self.jobs,
+            force: false,
+            dry_run: false,
+            s3: self.s3.clone(),
+        }
+    }
+
+    pub fn purge_args(&self) -> PurgeArgs {
+        PurgeArgs {
+            dest: self.dest.clone(),
+            read_token_file: self.read_token_file.clone(),
+            write_token_file: self.write_token_file.clone(),
+            key_file: self.key_file.clone(),
+            max_delete_points: self.max_delete_points,
+            max_delete_series: self.max_delete_series,
+            settle_timeout: self.settle_timeout,
+            dry_run: self.dry_run,
+            max_clock_skew: self.max_clock_skew.clone(),
+            lock: self.lock.clone(),
+            jobs: self.jobs,
+            http: self.http.clone(),
+            s3: self.s3.clone(),
+        }
+    }
+
+    pub fn notify_args(&self) -> NotifyArgs {
+        NotifyArgs {
+            slack_webhook_file: self.slack_webhook_file.clone(),
+            webhook_file: self.webhook_file.clone(),
+            on: self.notify_on,
+            manifest_hint: "run.ndjson".to_string(),
+            timeout: 10,
+            dry_run: false,
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod exit;
 mod fake;
 mod gts;
 mod journal;
+mod lock;
 mod log;
 mod manifest;
 mod net;

@@ -282,7 +282,7 @@ fn canaries_never_leak_from_any_subcommand() {
         &stdout(&uploaded),
     );
     ok("verify", &verified);
-    // Once: a second purge of the same records finds the source empty and refuses.
+    // Once: the records it prints, not these, are what a second run would read.
     let purged = runs.run_in(
         &["json"],
         "purge",

@@ -3,13 +3,14 @@
 //! listed too, as `incomplete`.
 
 use crate::cli::LsArgs;
+use crate::cmd::upload::read_manifest;
 use crate::exit::Tally;
-use crate::manifest::Reader;
-use crate::store::{self, Store};
-use anyhow::{Context, Result, bail};
+use crate::manifest::{Segment, SegmentId};
+use crate::store;
+use anyhow::{Context, Result};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::{BufReader, Write};
+use std::io::Write;
 
 pub fn run(a: LsArgs) -> Result<Tally> {
     store::init_tls(&a.s3)?;
@@ -24,9 +25,12 @@ pub fn run(a: LsArgs) -> Result<Tally> {
     let mut out = stdout.lock();
     let mut tally = Tally::default();
     for (id, objects) in &by_segment {
-        let mkey = format!("segments/{id}/manifest.json");
-        let line = if objects.iter().any(|(k, _)| *k == mkey) {
-            describe(store.as_ref(), &mkey, objects)?
+        let committed = match SegmentId::new(id) {
+            Ok(id) => read_manifest(store.as_ref(), &id)?,
+            Err(_) => None,
+        };
+        let line = if let Some(seg) = committed {
+            describe(&seg, objects)
         } else if a.all {
             let keys: Vec<_> = objects
                 .iter()
@@ -43,21 +47,12 @@ pub fn run(a: LsArgs) -> Result<Tally> {
 }
 
 /// One line for a committed segment; `missing-data` when its archive object is gone.
-fn describe(store: &dyn Store, mkey: &str, objects: &[(String, u64)]) -> Result<serde_json::Value> {
-    let url = store.url(mkey);
-    let mut records = Reader::new(BufReader::new(store.get(mkey)?));
-    let seg = records
-        .next()
-        .with_context(|| format!("manifest object {url} is empty"))?
-        .with_context(|| format!("reading manifest object {url}"))?;
-    if records.next().is_some() {
-        bail!("manifest object {url} holds more than one record");
-    }
+fn describe(seg: &Segment, objects: &[(String, u64)]) -> serde_json::Value {
     let (Some(up), Some(archive), Some(fetch)) = (&seg.upload, &seg.archive, &seg.fetch) else {
-        bail!("manifest object {url} lacks its fetch, archive or upload section");
+        unreachable!("read_manifest checked the sections");
     };
     let present = objects.iter().any(|(k, size)| *k == up.key && *size == up.size);
-    Ok(json!({
+    json!({
         "id": seg.id,
         "state": if present { "complete" } else { "missing-data" },
         "selector": seg.selector,
@@ -71,5 +66,5 @@ fn describe(store: &dyn Store, mkey: &str, objects: &[(String, u64)]) -> Result<
         "uploaded_at": up.at,
         "key": up.key,
         "blake3": up.blake3,
-    }))
+    })
 }

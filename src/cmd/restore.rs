@@ -11,7 +11,7 @@ use crate::archive::Hashed;
 use crate::archive::crypt::MasterKey;
 use crate::archive::{self, Decoder};
 use crate::cli::{GlobalOpts, RestoreArgs};
-use crate::cmd::upload::{data_key, manifest_key};
+use crate::cmd::upload::{manifest_key, read_manifest};
 use crate::cmd::{Action, run_stage};
 use crate::digest::{Digest, PointSet, SeriesHash};
 use crate::exit::{Mismatch, Tally};
@@ -21,7 +21,7 @@ use crate::gts::selector::Selector;
 use crate::manifest::{self, RestoreInfo, Segment, SegmentId, UploadInfo};
 use crate::secret::Secret;
 use crate::store::{self, Store};
-use crate::warp10::{Client, Clients, is_transient, with_retries};
+use crate::warp10::{Client, Clients, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
@@ -77,18 +77,8 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         None
     } else {
         Some(Tokens {
-            write: Secret::require(
-                a.write_token_file.as_deref(),
-                "WARP10_WRITE_TOKEN",
-                "--write-token-file",
-                "Warp 10 write token",
-            )?,
-            read: Secret::require(
-                a.read_token_file.as_deref(),
-                "WARP10_READ_TOKEN",
-                "--read-token-file",
-                "Warp 10 read token (to check the restore)",
-            )?,
+            write: crate::secret::write_token(a.write_token_file.as_deref())?,
+            read: crate::secret::read_token(a.read_token_file.as_deref())?,
         })
     };
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
@@ -104,7 +94,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         key,
         to: a.to_warp10.clone(),
         max_body: usize::try_from(a.max_body).context("--max-body")?.max(1),
-        clients: Clients::new(&a.http()),
+        clients: Clients::new(&a.http),
         work: WorkDir::new(&g.work_dir),
     };
     // The segments come from the destination, not stdin: hand them to the shared stage driver
@@ -158,7 +148,12 @@ fn named_segments(store: &dyn Store, ids: &[String]) -> Result<Vec<Segment>> {
                 store.url(&key)
             );
         }
-        segments.push(read_manifest(store, id)?);
+        segments.push(read_manifest(store, id)?.with_context(|| {
+            format!(
+                "no manifest object for segment {id} in {}",
+                store.url(&manifest_key(id))
+            )
+        })?);
     }
     Ok(segments)
 }
@@ -175,7 +170,12 @@ fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
             continue;
         };
         let id = SegmentId::new(id).with_context(|| format!("manifest object {}", store.url(&key)))?;
-        let seg = read_manifest(store, &id)?;
+        let seg = read_manifest(store, &id)?.with_context(|| {
+            format!(
+                "no manifest object for segment {id} in {}",
+                store.url(&manifest_key(&id))
+            )
+        })?;
         if seg.start < w.end && w.start < seg.end {
             segments.push(seg);
         }
@@ -193,32 +193,6 @@ fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
 
 /// Reads and checks a manifest object: one record, of this segment, with the sections of an
 /// archived segment, whose data key is the one derived from its id.
-fn read_manifest(store: &dyn Store, id: &SegmentId) -> Result<Segment> {
-    let key = manifest_key(id);
-    let url = store.url(&key);
-    let mut records = manifest::Reader::new(BufReader::new(store.get(&key)?));
-    let seg = records
-        .next()
-        .with_context(|| format!("manifest object {url} is empty"))?
-        .with_context(|| format!("reading manifest object {url}"))?;
-    if records.next().is_some() {
-        bail!("manifest object {url} holds more than one record");
-    }
-    if seg.id != *id {
-        bail!("manifest object {url} describes segment {}, not {id}", seg.id);
-    }
-    let (Some(_), Some(archive), Some(upload)) = (&seg.fetch, &seg.archive, &seg.upload) else {
-        bail!("manifest object {url} lacks its fetch, archive or upload section");
-    };
-    if upload.key != data_key(id, archive)? {
-        bail!(
-            "manifest object {url} points at {:?}, not at the key derived from its id",
-            upload.key
-        );
-    }
-    Ok(seg)
-}
-
 fn restore_segment(mut seg: Segment, ctx: &Ctx) -> Segment {
     let started = Instant::now();
     match restore_one(&seg, ctx, started) {
@@ -255,28 +229,15 @@ fn restore_segment(mut seg: Segment, ctx: &Ctx) -> Segment {
             };
             seg.restore = Some(info);
             if let Some(e) = err {
-                log_failure(&seg, &e);
-                seg.fail("restore", &e, false);
+                crate::cmd::record_failure(&mut seg, "restore", &e);
             }
         }
         Err(e) => {
             let e = e.context(format!("restoring segment {}", seg.id));
-            log_failure(&seg, &e);
-            let retryable = is_transient(&e);
-            seg.fail("restore", &e, retryable);
+            crate::cmd::record_failure(&mut seg, "restore", &e);
         }
     }
     seg
-}
-
-fn log_failure(seg: &Segment, e: &anyhow::Error) {
-    crate::log::event(
-        crate::log::Level::Warn,
-        "restore",
-        Some(seg.id.as_str()),
-        &format!("{e:#}"),
-        &[],
-    );
 }
 
 fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo> {

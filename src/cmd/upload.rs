@@ -9,9 +9,9 @@ use crate::cmd::{decide_default, run_stage};
 use crate::exit::{Mismatch, Tally};
 use crate::manifest::{self, ArchiveInfo, Segment, SegmentId, UploadInfo};
 use crate::store::{self, META_BLAKE3, Meta, Store};
-use crate::warp10::is_transient;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
+use std::io::BufReader;
 use std::time::Instant;
 
 pub fn run(g: &GlobalOpts, a: UploadArgs) -> Result<Tally> {
@@ -51,7 +51,39 @@ pub fn manifest_key(id: &SegmentId) -> String {
     format!("segments/{id}/manifest.json")
 }
 
-fn upload_segment(mut seg: Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) -> Segment {
+/// Reads and checks the manifest object of a segment (its committed record): one record, the
+/// right id, the sections an archive needs, the data key derived from the id. `None` when there
+/// is no such object.
+pub fn read_manifest(store: &dyn Store, id: &SegmentId) -> Result<Option<Segment>> {
+    let key = manifest_key(id);
+    let url = store.url(&key);
+    if store.head(&key)?.is_none() {
+        return Ok(None);
+    }
+    let mut records = manifest::Reader::new(BufReader::new(store.get(&key)?));
+    let seg = records
+        .next()
+        .with_context(|| format!("manifest object {url} is empty"))?
+        .with_context(|| format!("reading manifest object {url}"))?;
+    if records.next().is_some() {
+        bail!("manifest object {url} holds more than one record");
+    }
+    if seg.id != *id {
+        bail!("manifest object {url} describes segment {}, not {id}", seg.id);
+    }
+    let (Some(_), Some(archive), Some(upload)) = (&seg.fetch, &seg.archive, &seg.upload) else {
+        bail!("manifest object {url} lacks its fetch, archive or upload section");
+    };
+    if upload.key != data_key(id, archive)? {
+        bail!(
+            "manifest object {url} points at {:?}, not at the key derived from its id",
+            upload.key
+        );
+    }
+    Ok(Some(seg))
+}
+
+pub fn upload_segment(mut seg: Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) -> Segment {
     let started = Instant::now();
     match upload_one(&seg, store, a, work) {
         Ok(Some(info)) => {
@@ -71,15 +103,7 @@ fn upload_segment(mut seg: Segment, store: &dyn Store, a: &UploadArgs, work: &Wo
         Ok(None) => {}
         Err(e) => {
             let e = e.context(format!("uploading segment {} to {}", seg.id, store.url("")));
-            crate::log::event(
-                crate::log::Level::Warn,
-                "upload",
-                Some(seg.id.as_str()),
-                &format!("{e:#}"),
-                &[],
-            );
-            let retryable = is_transient(&e);
-            seg.fail("upload", &e, retryable);
+            crate::cmd::record_failure(&mut seg, "upload", &e);
         }
     }
     seg

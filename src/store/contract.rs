@@ -85,9 +85,17 @@ fn contract(store: &dyn Store, scratch: &Path) {
     assert_eq!(store.list("a/b/").unwrap().len(), 1);
     assert_eq!(store.list("b/").unwrap(), vec![("b/one".to_string(), 10)]);
 
+    store.delete("a/small").unwrap();
+    assert_eq!(store.head("a/small").unwrap(), None);
+    store
+        .delete("a/small")
+        .expect("deleting a missing object is not an error");
+    assert_eq!(store.list("a/").unwrap().len(), 2);
+
     for bad in ["", "../x", "a/../../x", "a//b", "/a", "a/.hidden", "a b", "a/é"] {
         assert!(store.put_bytes(bad, b"x", &Meta::new()).is_err(), "{bad:?} accepted");
         assert!(store.head(bad).is_err(), "{bad:?} accepted");
+        assert!(store.delete(bad).is_err(), "{bad:?} accepted");
     }
 }
 

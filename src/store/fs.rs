@@ -134,6 +134,18 @@ impl Store for FsStore {
         Ok(Some(ObjectInfo { size, meta }))
     }
 
+    fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        for p in [Self::sidecar(&path), path.clone()] {
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("deleting {}", self.url(key))),
+            }
+        }
+        Ok(())
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
         // Walk only the directory the prefix names, not the whole tree.
         let start = match prefix.rfind('/') {

@@ -42,6 +42,9 @@ pub trait Store: Send + Sync {
     fn head(&self, key: &str) -> Result<Option<ObjectInfo>>;
     /// Keys starting with `prefix`, with their sizes, in key order.
     fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
+    /// Removes an object; removing a missing one is not an error. Only lock objects are ever
+    /// deleted: archives and manifest objects are write-once.
+    fn delete(&self, key: &str) -> Result<()>;
 }
 
 /// Applies `--ca-cert`. Call it first thing in a command, before any thread is started.

@@ -387,6 +387,12 @@ impl Store for S3Store {
         Ok(Some(ObjectInfo { size, meta }))
     }
 
+    fn delete(&self, key: &str) -> Result<()> {
+        super::check_key(key)?;
+        let full = self.full_key(key);
+        self.call("DELETE", key, |b| b.delete_object(&full)).map(drop)
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
         let full = self.full_key(prefix);
         let pages = self.call("LIST", prefix, |b| b.list(full.clone(), None))?;
