@@ -149,16 +149,18 @@ impl<'a> Purger<'a> {
         let lock = Lock::acquire(self.store.as_ref(), &seg.id, self.lock)?;
         let after_cut = seg.purge.as_ref().is_some_and(|p| p.state == UNKNOWN);
         // Gate 1: the archive, read back now.
-        let archived = self.read_back(seg, after_cut)?;
+        let mut archived = self.read_back(seg, after_cut)?;
         let client = self.clients.get(&seg.warp10_url)?;
         let (start, end) = seg.warp10_range()?;
         // Gate 2: the source still equals the archive.
-        let mut not_archived = 0u64;
-        let now = self.refetch(&client, seg, |h, p| {
-            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
-                not_archived += 1;
-            }
-        })?;
+        let (mut now, mut not_archived) = self.compare(&client, seg, &archived)?;
+        // Fewer points than archived: a delete was applied in part before (a cut response, or a
+        // crash before the state was saved). Then every point left must be in the archive.
+        let partial = after_cut || (now.points < archived.points && now.digest != archived.digest);
+        if partial && archived.exact.is_none() {
+            archived = self.read_back(seg, true)?;
+            (now, not_archived) = self.compare(&client, seg, &archived)?;
+        }
         if now.points == 0 && archived.points > 0 {
             crate::log::info(
                 "purge",
@@ -174,7 +176,7 @@ impl<'a> Purger<'a> {
                 at: jiff::Timestamp::now(),
             });
         }
-        if after_cut {
+        if partial {
             if not_archived > 0 {
                 bail!(
                     "{not_archived} of the {} points left in the range are not in the archive (written since it was made): not purging",
@@ -237,6 +239,7 @@ impl<'a> Purger<'a> {
     fn delete(&self, client: &Client, seg: &Segment, listing: &DeleteListing) -> Result<()> {
         let (start, end) = seg.warp10_range()?;
         let deleted = client.delete(&self.write_token, &seg.selector, start, end, false)?;
+        crate::store::failpoint("purge-after-delete");
         let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
         let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
         if listed != touched {
@@ -247,6 +250,18 @@ impl<'a> Purger<'a> {
             );
         }
         self.wait_until_empty(client, seg)
+    }
+
+    /// Re-fetches the range; counts the points that are not in the archive when the archive's
+    /// exact point set was read.
+    fn compare(&self, client: &Client, seg: &Segment, archived: &Archived) -> Result<(StreamStats, u64)> {
+        let mut not_archived = 0u64;
+        let now = self.refetch(client, seg, |h, p| {
+            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
+                not_archived += 1;
+            }
+        })?;
+        Ok((now, not_archived))
     }
 
     fn refetch(
