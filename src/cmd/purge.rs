@@ -87,7 +87,7 @@ impl<'a> Purger<'a> {
         crate::store::init_tls(&a.s3)?;
         Ok(Purger {
             a,
-            lock: a.lock.opts()?,
+            lock: a.gates.lock.opts()?,
             store: crate::store::open(&a.dest, &a.s3)?,
             key: a
                 .key_file
@@ -168,7 +168,7 @@ impl<'a> Purger<'a> {
                 "the range is already empty; nothing to delete",
                 &[],
             );
-            let state = if self.a.dry_run { DRY_RUN } else { PURGED };
+            let state = if self.a.gates.dry_run { DRY_RUN } else { PURGED };
             return Ok(PurgeInfo {
                 state: state.to_string(),
                 series: Vec::new(),
@@ -211,7 +211,7 @@ impl<'a> Purger<'a> {
         }
         // Gate 4: the run's budget.
         self.reserve(now.points, listing.series.len() as u64)?;
-        if self.a.dry_run {
+        if self.a.gates.dry_run {
             return Ok(PurgeInfo {
                 state: DRY_RUN.to_string(),
                 series: names,
@@ -281,7 +281,7 @@ impl<'a> Purger<'a> {
 
     fn reserve(&self, points: u64, series: u64) -> Result<()> {
         let mut used = self.used.lock().expect("budget lock");
-        if let Some(max) = self.a.max_delete_points
+        if let Some(max) = self.a.gates.max_delete_points
             && used.points + points > max
         {
             bail!(
@@ -289,7 +289,7 @@ impl<'a> Purger<'a> {
                 used.points
             );
         }
-        if let Some(max) = self.a.max_delete_series
+        if let Some(max) = self.a.gates.max_delete_series
             && used.series + series > max
         {
             bail!(
@@ -304,7 +304,7 @@ impl<'a> Purger<'a> {
 
     /// Polls the range until it is empty: distributed Warp 10 deletes asynchronously.
     fn wait_until_empty(&self, client: &Client, seg: &Segment) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(self.a.settle_timeout);
+        let deadline = Instant::now() + Duration::from_secs(self.a.gates.settle_timeout);
         let mut pause = Duration::from_millis(200);
         loop {
             let left = self.refetch(client, seg, |_, _| {})?.points;
@@ -314,7 +314,7 @@ impl<'a> Purger<'a> {
             if Instant::now() >= deadline {
                 bail!(
                     "{left} points are still in the range {}s after the delete",
-                    self.a.settle_timeout
+                    self.a.gates.settle_timeout
                 );
             }
             std::thread::sleep(pause);
