@@ -216,7 +216,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l prog
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -243,12 +243,12 @@ gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l level -d 'zstd level' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l key-file -d 'Encrypt archives with the 32-byte key in this file' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l jobs -d 'Segments in flight at once (fetches and uploads run concurrently)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-points -d 'With --purge: most points this run may delete' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-series -d 'With --purge: most series this run may delete from' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'With --purge: seconds to wait for the range to read back empty after the delete' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-points -d 'Most points this run may delete, over all segments' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-series -d 'Most series this run may delete from, over all segments' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'Seconds to wait for the range to read back empty after the delete' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-ttl -d 'How long a segment lock lives without renewal (a crashed run\'s lock expires after it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-settle-ms -d 'Milliseconds to wait after writing a lock before reading it back (the store has no conditional writes; whoever wrote last holds the lock)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l slack-webhook-file -d 'With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhook-file -d 'With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify-on -d 'With --notify: when to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
@@ -270,7 +270,7 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'With --purge: check every gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr (repeat for debug)'

@@ -605,20 +605,8 @@ pub struct PurgeArgs {
     /// Key file of encrypted archives
     #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
     pub key_file: Option<PathBuf>,
-    /// Most points this run may delete, over all segments
-    #[arg(long)]
-    pub max_delete_points: Option<u64>,
-    /// Most series this run may delete from, over all segments
-    #[arg(long)]
-    pub max_delete_series: Option<u64>,
-    /// Seconds to wait for the range to read back empty after the delete
-    #[arg(long, default_value_t = 60)]
-    pub settle_timeout: u64,
-    /// Check every gate and show what would be deleted; delete nothing
-    #[arg(long)]
-    pub dry_run: bool,
     #[command(flatten)]
-    pub lock: LockArgs,
+    pub gates: PurgeOpts,
     /// Segments purged concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
@@ -629,6 +617,25 @@ pub struct PurgeArgs {
     pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
+}
+
+/// The purge limits and locks, shared by `purge` and `all --purge`.
+#[derive(Args, Debug, Clone)]
+pub struct PurgeOpts {
+    /// Most points this run may delete, over all segments
+    #[arg(long)]
+    pub max_delete_points: Option<u64>,
+    /// Most series this run may delete from, over all segments
+    #[arg(long)]
+    pub max_delete_series: Option<u64>,
+    /// Seconds to wait for the range to read back empty after the delete
+    #[arg(long, default_value_t = 60)]
+    pub settle_timeout: u64,
+    /// Check every purge gate and show what would be deleted; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// Per-segment lock objects in the destination (`locks/<id>.lock`).
@@ -725,23 +732,11 @@ pub struct AllArgs {
     /// Purge each segment from Warp 10 once its archive is verified in the destination
     #[arg(long)]
     pub purge: bool,
-    /// With --purge: most points this run may delete
-    #[arg(long)]
-    pub max_delete_points: Option<u64>,
-    /// With --purge: most series this run may delete from
-    #[arg(long)]
-    pub max_delete_series: Option<u64>,
-    /// With --purge: seconds to wait for the range to read back empty after the delete
-    #[arg(long, default_value_t = 60)]
-    pub settle_timeout: u64,
-    /// With --purge: check every gate and show what would be deleted; delete nothing
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub gates: PurgeOpts,
     /// Stop if the local clock and Warp 10's (its Date header) differ by more than this
     #[arg(long, default_value = "5m")]
     pub max_clock_skew: String,
-    #[command(flatten)]
-    pub lock: LockArgs,
     /// Post the run summary (see `notify`) when the run ends
     #[arg(long)]
     pub notify: bool,
@@ -793,13 +788,9 @@ impl AllArgs {
             read_token_file: self.read_token_file.clone(),
             write_token_file: self.write_token_file.clone(),
             key_file: self.key_file.clone(),
-            max_delete_points: self.max_delete_points,
-            max_delete_series: self.max_delete_series,
-            settle_timeout: self.settle_timeout,
-            dry_run: self.dry_run,
-            max_clock_skew: self.max_clock_skew.clone(),
-            lock: self.lock.clone(),
+            gates: self.gates.clone(),
             jobs: self.jobs,
+            max_clock_skew: self.max_clock_skew.clone(),
             http: self.http.clone(),
             s3: self.s3.clone(),
         }

@@ -611,3 +611,28 @@ fn encrypted_archives_purge_with_the_key_only() {
     assert_eq!(count(&fake, ALL, D16, D17 - 1), 0);
     assert_eq!(total(&fake, ALL), before - recs[0]["fetch"]["points"].as_u64().unwrap());
 }
+
+/// A purge killed after a partial delete saved no state: re-running it on the record it was
+/// given (not yet purge-unknown) sees fewer points than archived, checks that every one left is
+/// archived, and completes.
+#[test]
+fn a_rerun_after_a_partial_delete_without_saved_state_completes_it() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let before = total(&fake, DAYS);
+    let recs = archive(&t, &dest, &fake.url, DAYS, DAY16, &[]);
+    fake.set_faults(r#"{"delete_abort_after":1}"#);
+    let _ = purge(&t, &dest, &recs, &["--retries", "1"]);
+    fake.set_faults("{}");
+    assert_eq!(
+        count(&fake, "edge.days{host=h2}", D16, D17 - 1),
+        4,
+        "the first run deleted one series only"
+    );
+    let o = purge(&t, &dest, &recs, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(records(&o)[0]["purge"]["state"], "purged");
+    assert_eq!(count(&fake, DAYS, D16, D17 - 1), 0);
+    assert_eq!(total(&fake, DAYS), before - 8, "nothing outside the range is touched");
+}

@@ -58,7 +58,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         },
         upload: &upload_args,
         purger: a.purge.then(|| purge::Purger::new(&purge_args)).transpose()?,
-        lock: a.lock.opts()?,
+        lock: a.gates.lock.opts()?,
         pool: rayon::ThreadPoolBuilder::new().build()?,
     };
     let delivery = a

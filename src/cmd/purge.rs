@@ -88,7 +88,7 @@ impl<'a> Purger<'a> {
         crate::store::init_tls(&a.s3)?;
         Ok(Purger {
             a,
-            lock: a.lock.opts()?,
+            lock: a.gates.lock.opts()?,
             store: crate::store::open(&a.dest, &a.s3)?,
             key: a
                 .key_file
@@ -153,15 +153,17 @@ impl<'a> Purger<'a> {
         let client = self.clients.get(&seg.warp10_url)?;
         client.check_clock(self.max_clock_skew_s)?;
         // Gate 1: the archive, read back now.
-        let archived = self.read_back(seg, after_cut)?;
+        let mut archived = self.read_back(seg, after_cut)?;
         let (start, end) = seg.warp10_range()?;
         // Gate 2: the source still equals the archive.
-        let mut not_archived = 0u64;
-        let now = self.refetch(&client, seg, |h, p| {
-            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
-                not_archived += 1;
-            }
-        })?;
+        let (mut now, mut not_archived) = self.compare(&client, seg, &archived)?;
+        // Fewer points than archived: a delete was applied in part before (a cut response, or a
+        // crash before the state was saved). Then every point left must be in the archive.
+        let partial = after_cut || (now.points < archived.points && now.digest != archived.digest);
+        if partial && archived.exact.is_none() {
+            archived = self.read_back(seg, true)?;
+            (now, not_archived) = self.compare(&client, seg, &archived)?;
+        }
         if now.points == 0 && archived.points > 0 {
             crate::log::info(
                 "purge",
@@ -169,7 +171,7 @@ impl<'a> Purger<'a> {
                 "the range is already empty; nothing to delete",
                 &[],
             );
-            let state = if self.a.dry_run { DRY_RUN } else { PURGED };
+            let state = if self.a.gates.dry_run { DRY_RUN } else { PURGED };
             return Ok(PurgeInfo {
                 state: state.to_string(),
                 series: Vec::new(),
@@ -177,7 +179,7 @@ impl<'a> Purger<'a> {
                 at: jiff::Timestamp::now(),
             });
         }
-        if after_cut {
+        if partial {
             if not_archived > 0 {
                 bail!(
                     "{not_archived} of the {} points left in the range are not in the archive (written since it was made): not purging",
@@ -212,7 +214,7 @@ impl<'a> Purger<'a> {
         }
         // Gate 4: the run's budget.
         self.reserve(now.points, listing.series.len() as u64)?;
-        if self.a.dry_run {
+        if self.a.gates.dry_run {
             return Ok(PurgeInfo {
                 state: DRY_RUN.to_string(),
                 series: names,
@@ -240,6 +242,7 @@ impl<'a> Purger<'a> {
     fn delete(&self, client: &Client, seg: &Segment, listing: &DeleteListing) -> Result<()> {
         let (start, end) = seg.warp10_range()?;
         let deleted = client.delete(&self.write_token, &seg.selector, start, end, false)?;
+        crate::store::failpoint("purge-after-delete");
         let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
         let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
         if listed != touched {
@@ -250,6 +253,18 @@ impl<'a> Purger<'a> {
             );
         }
         self.wait_until_empty(client, seg)
+    }
+
+    /// Re-fetches the range; counts the points that are not in the archive when the archive's
+    /// exact point set was read.
+    fn compare(&self, client: &Client, seg: &Segment, archived: &Archived) -> Result<(StreamStats, u64)> {
+        let mut not_archived = 0u64;
+        let now = self.refetch(client, seg, |h, p| {
+            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
+                not_archived += 1;
+            }
+        })?;
+        Ok((now, not_archived))
     }
 
     fn refetch(
@@ -269,7 +284,7 @@ impl<'a> Purger<'a> {
 
     fn reserve(&self, points: u64, series: u64) -> Result<()> {
         let mut used = self.used.lock().expect("budget lock");
-        if let Some(max) = self.a.max_delete_points
+        if let Some(max) = self.a.gates.max_delete_points
             && used.points + points > max
         {
             bail!(
@@ -277,7 +292,7 @@ impl<'a> Purger<'a> {
                 used.points
             );
         }
-        if let Some(max) = self.a.max_delete_series
+        if let Some(max) = self.a.gates.max_delete_series
             && used.series + series > max
         {
             bail!(
@@ -292,7 +307,7 @@ impl<'a> Purger<'a> {
 
     /// Polls the range until it is empty: distributed Warp 10 deletes asynchronously.
     fn wait_until_empty(&self, client: &Client, seg: &Segment) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(self.a.settle_timeout);
+        let deadline = Instant::now() + Duration::from_secs(self.a.gates.settle_timeout);
         let mut pause = Duration::from_millis(200);
         loop {
             let left = self.refetch(client, seg, |_, _| {})?.points;
@@ -302,7 +317,7 @@ impl<'a> Purger<'a> {
             if Instant::now() >= deadline {
                 bail!(
                     "{left} points are still in the range {}s after the delete",
-                    self.a.settle_timeout
+                    self.a.gates.settle_timeout
                 );
             }
             std::thread::sleep(pause);
