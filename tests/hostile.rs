@@ -46,6 +46,20 @@ fn compressed(t: &TestDir, fake: &FakeWarp10) -> Value {
     records(&o).remove(0)
 }
 
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 fn no_panic(o: &Output, what: &str) {
     assert_ne!(o.status.code(), Some(101), "{what}: panicked: {}", stderr(o));
     assert!(!stderr(o).contains("panicked"), "{what}: {}", stderr(o));
@@ -118,6 +132,8 @@ fn hostile_manifests_are_refused_naming_the_line() {
                     read.as_os_str(),
                     "--write-token-file".as_ref(),
                     write.as_os_str(),
+                    "--lock-settle-ms".as_ref(),
+                    "1".as_ref(),
                 ],
             ),
             ("notify", vec!["--dry-run".as_ref()]),
@@ -143,12 +159,20 @@ fn hostile_manifests_are_refused_naming_the_line() {
             "{name} written outside the work dir"
         );
     }
+    // The destination holds at most the good segment's (released) lock directory.
     let outside: Vec<_> = std::fs::read_dir(t.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| !["work", "read.token", "write.token"].contains(&n.as_str()))
+        .filter(|n| !["work", "dest", "read.token", "write.token"].contains(&n.as_str()))
         .collect();
     assert!(outside.is_empty(), "files outside the work dir: {outside:?}");
+    let in_dest: Vec<_> = walk(&dest);
+    assert!(
+        in_dest
+            .iter()
+            .all(|p| p.to_string_lossy().contains(good["id"].as_str().unwrap())),
+        "{in_dest:?}"
+    );
 }
 
 #[test]

@@ -286,7 +286,7 @@ fn purge_stops_on_clock_skew_before_touching_warp10() {
     let write = t.secret_file("write.token", WRITE_TOKEN);
     let o = run(
         cmd(t.dir.path())
-            .args(["purge", "--dest"])
+            .args(["purge", "--lock-settle-ms", "1", "--dest"])
             .arg(t.path("dest"))
             .arg("--read-token-file")
             .arg(&read)

@@ -288,7 +288,9 @@ fn canaries_never_leak_from_any_subcommand() {
         "purge",
         || {
             with(with_tokens("purge", true), |c| {
-                c.args(["--dest", &dest]).arg("--key-file").arg(&key);
+                c.args(["--dest", &dest, "--lock-settle-ms", "1"])
+                    .arg("--key-file")
+                    .arg(&key);
             })
         },
         &stdout(&verified),
@@ -359,7 +361,10 @@ fn canaries_never_leak_from_any_subcommand() {
             || {
                 let mut c = with_tokens(sub, sub != "fetch");
                 match sub {
-                    "purge" => c.args(["--dest", &dest, "--retries", "1"]).arg("--key-file").arg(&key),
+                    "purge" => c
+                        .args(["--dest", &dest, "--retries", "1", "--lock-settle-ms", "1"])
+                        .arg("--key-file")
+                        .arg(&key),
                     "restore" => c
                         .args([
                             "--from",
