@@ -57,6 +57,7 @@ if [[ -z $bin ]]; then
 fi
 [[ -x $bin ]] || fail "no executable at $bin"
 wo() { "$bin" --progress never "$@"; }
+now() { python3 -c 'import time; print(time.time())'; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/warp-offload-demo.XXXXXX")
 fake_pid=
@@ -130,10 +131,10 @@ step "fetching every segment once to record its digest"
 snapshot before
 
 step "offloading: all --purge --dest $dest"
-t0=$(date +%s.%N)
+t0=$(now)
 wo --work-dir "$tmp/work" all "${range[@]}" --segment-length 6h --dest "$dest" "${all_tokens[@]}" \
     --purge --jobs 4 >"$tmp/all.ndjson" 2>"$tmp/all.log" || { cat "$tmp/all.log" >&2; fail "all --purge failed"; }
-t1=$(date +%s.%N)
+t1=$(now)
 tail -n 1 "$tmp/all.log"
 
 step "ls --dest $dest"
@@ -147,18 +148,19 @@ EOF
 step "checking that the offloaded range is now empty in Warp 10"
 count=$(curl -sf --get "$WARP10_URL/admin/count" --data-urlencode "selector=$selector" \
     --data-urlencode "start=$start_us" --data-urlencode "end=$end_us")
-echo "    $count"
-python3 -c 'import json, sys; sys.exit(json.loads(sys.argv[1])["points"] != 0)' "$count" ||
-    fail "points are left in the purged range"
+python3 -c 'import json, sys
+points = json.loads(sys.argv[1])["points"]
+print(f"    {points} points left in the range")
+sys.exit(points != 0)' "$count" || fail "points are left in the purged range"
 
 step "restoring every archived segment"
 segments=()
 while read -r id; do segments+=(--segment "$id"); done < <(python3 -c 'import json, sys
 for line in open(sys.argv[1]): print(json.loads(line)["id"])' "$tmp/ls.ndjson")
-t2=$(date +%s.%N)
+t2=$(now)
 wo --work-dir "$tmp/work" restore --from "$dest" "${segments[@]}" "${all_tokens[@]}" \
     >"$tmp/restore.ndjson" 2>"$tmp/restore.log" || { cat "$tmp/restore.log" >&2; fail "restore failed"; }
-t3=$(date +%s.%N)
+t3=$(now)
 
 step "fetching again and comparing digests"
 snapshot after
