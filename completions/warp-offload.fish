@@ -43,7 +43,7 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "cat" -d '
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
-complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "all" -d 'Run the whole chain in one process: plan, fetch, compress, verify, upload, verify again from the destination, and optionally purge and notify'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
@@ -63,7 +63,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l time-
 us\t''
 ns\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
@@ -78,7 +78,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s h -l 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l jobs -d 'Segments fetched concurrently' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
@@ -198,7 +198,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l sett
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l lock-ttl -d 'How long a segment lock lives without renewal (a crashed run\'s lock expires after it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l lock-settle-ms -d 'Milliseconds to wait after writing a lock before reading it back (the store has no conditional writes; whoever wrote last holds the lock)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l jobs -d 'Segments purged concurrently' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
@@ -214,7 +214,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l prog
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -241,16 +241,16 @@ gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l level -d 'zstd level' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l key-file -d 'Encrypt archives with the 32-byte key in this file' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l jobs -d 'Segments in flight at once (fetches and uploads run concurrently)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-points -d 'With --purge: most points this run may delete' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-series -d 'With --purge: most series this run may delete from' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'With --purge: seconds to wait for the range to read back empty after the delete' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-points -d 'Most points this run may delete, over all segments' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-series -d 'Most series this run may delete from, over all segments' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'Seconds to wait for the range to read back empty after the delete' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-ttl -d 'How long a segment lock lives without renewal (a crashed run\'s lock expires after it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-settle-ms -d 'Milliseconds to wait after writing a lock before reading it back (the store has no conditional writes; whoever wrote last holds the lock)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l slack-webhook-file -d 'With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhook-file -d 'With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify-on -d 'With --notify: when to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
@@ -267,7 +267,7 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'With --purge: check every gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
@@ -307,7 +307,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l ke
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l max-body -d 'Largest request body sent to /api/v0/update (each starts with a full line)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l jobs -d 'Segments restored concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds without progress before a Warp 10 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
@@ -392,7 +392,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "all" -d 'Run the whole chain in one process: plan, fetch, compress, verify, upload, verify again from the destination, and optionally purge and notify'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'

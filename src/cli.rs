@@ -60,6 +60,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Only print errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -236,7 +237,7 @@ pub struct NotifyArgs {
 /// Timeouts and retries for requests to Warp 10.
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
-    /// Attempts per request on connection errors and 5xx (4xx are never retried)
+    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
     /// Seconds without progress before a request is abandoned
@@ -345,25 +346,10 @@ pub struct RestoreArgs {
     /// Decode and count, print what would be sent; send nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
-    #[arg(long, default_value_t = 4)]
-    pub retries: u32,
-    /// Seconds without progress before a Warp 10 request is abandoned
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
-}
-
-impl RestoreArgs {
-    /// Warp 10 client options; one --allow-insecure-http covers both S3 and Warp 10 (clap
-    /// cannot flatten two option groups that both define it).
-    pub fn http(&self) -> HttpOpts {
-        HttpOpts {
-            retries: self.retries,
-            timeout: self.timeout,
-        }
-    }
 }
 
 /// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
@@ -610,6 +596,20 @@ pub struct PurgeArgs {
     /// Key file of encrypted archives
     #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub gates: PurgeOpts,
+    /// Segments purged concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// The purge limits and locks, shared by `purge` and `all --purge`.
+#[derive(Args, Debug, Clone)]
+pub struct PurgeOpts {
     /// Most points this run may delete, over all segments
     #[arg(long)]
     pub max_delete_points: Option<u64>,
@@ -619,18 +619,11 @@ pub struct PurgeArgs {
     /// Seconds to wait for the range to read back empty after the delete
     #[arg(long, default_value_t = 60)]
     pub settle_timeout: u64,
-    /// Check every gate and show what would be deleted; delete nothing
+    /// Check every purge gate and show what would be deleted; delete nothing
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
     pub lock: LockArgs,
-    /// Segments purged concurrently
-    #[arg(long, default_value_t = 2)]
-    pub jobs: usize,
-    #[command(flatten)]
-    pub http: HttpOpts,
-    #[command(flatten)]
-    pub s3: S3Opts,
 }
 
 /// Per-segment lock objects in the destination (`locks/<id>.lock`).
@@ -656,8 +649,7 @@ impl LockArgs {
     }
 }
 
-/// Run the whole chain in one process: plan, fetch, compress, verify, upload, verify again from
-/// the destination, and optionally purge and notify
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
 #[derive(Args, Debug)]
 #[command(
     after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread
@@ -728,20 +720,8 @@ pub struct AllArgs {
     /// Purge each segment from Warp 10 once its archive is verified in the destination
     #[arg(long)]
     pub purge: bool,
-    /// With --purge: most points this run may delete
-    #[arg(long)]
-    pub max_delete_points: Option<u64>,
-    /// With --purge: most series this run may delete from
-    #[arg(long)]
-    pub max_delete_series: Option<u64>,
-    /// With --purge: seconds to wait for the range to read back empty after the delete
-    #[arg(long, default_value_t = 60)]
-    pub settle_timeout: u64,
-    /// With --purge: check every gate and show what would be deleted; delete nothing
-    #[arg(long)]
-    pub dry_run: bool,
     #[command(flatten)]
-    pub lock: LockArgs,
+    pub gates: PurgeOpts,
     /// Post the run summary (see `notify`) when the run ends
     #[arg(long)]
     pub notify: bool,
@@ -792,11 +772,7 @@ impl AllArgs {
             read_token_file: self.read_token_file.clone(),
             write_token_file: self.write_token_file.clone(),
             key_file: self.key_file.clone(),
-            max_delete_points: self.max_delete_points,
-            max_delete_series: self.max_delete_series,
-            settle_timeout: self.settle_timeout,
-            dry_run: self.dry_run,
-            lock: self.lock.clone(),
+            gates: self.gates.clone(),
             jobs: self.jobs,
             http: self.http.clone(),
             s3: self.s3.clone(),

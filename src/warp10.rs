@@ -195,23 +195,10 @@ pub struct DeleteListing {
     pub series: Vec<SeriesKey>,
 }
 
-/// The delete response was cut before its end: some series may have been deleted.
-#[derive(Debug)]
-pub struct DeleteCut(pub String);
-
-impl fmt::Display for DeleteCut {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DeleteCut {}
-
 impl Client {
     /// `/api/v0/delete` of `selector` over the inclusive range `[start, end]`. With `dry_run`
     /// Warp 10 only lists what it would delete (the parameter acts by its presence, so it is
-    /// omitted entirely for a real delete). The listing is read to its end; a cut response is a
-    /// [`DeleteCut`] error.
+    /// omitted entirely for a real delete). The listing is read to its end; a cut response is an error.
     pub fn delete(&self, token: &Secret, selector: &str, start: i64, end: i64, dry_run: bool) -> Result<DeleteListing> {
         let (s, e) = (start.to_string(), end.to_string());
         let params = [("selector", selector), ("start", s.as_str()), ("end", e.as_str())];
@@ -227,34 +214,32 @@ impl Client {
         loop {
             line.clear();
             let n = reader.read_until(b'\n', &mut line).map_err(|err| {
-                DeleteCut(format!(
+                anyhow::anyhow!(
                     "/api/v0/delete on {} was cut after {} series: {err}",
                     self.base,
                     series.len()
-                ))
+                )
             })?;
             if n == 0 {
                 break;
             }
             if line.last() != Some(&b'\n') {
-                return Err(DeleteCut(format!(
+                bail!(
                     "/api/v0/delete on {} ended inside a line after {} series",
                     self.base,
                     series.len()
-                ))
-                .into());
+                );
             }
             let text = line
                 .strip_suffix(b"\n")
                 .and_then(|l| l.strip_suffix(b"\r").or(Some(l)))
                 .unwrap_or(&line);
             if text.is_empty() || text[0] == b'#' {
-                return Err(DeleteCut(format!(
+                bail!(
                     "/api/v0/delete on {} reported an error after {} series",
                     self.base,
                     series.len()
-                ))
-                .into());
+                );
             }
             let (key, _attrs) = crate::gts::line::parse_header_with_attrs(text)
                 .with_context(|| format!("/api/v0/delete listing line {}", series.len() + 1))?;

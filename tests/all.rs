@@ -313,7 +313,7 @@ fn concurrent_runs_process_each_segment_once() {
     // A run that met a locked segment reports it; running it again finds the work done.
     for (o, run) in [(&oa, &a), (&ob, &b)] {
         if !o.status.success() {
-            assert!(stderr(o).contains("is locked by"), "{}", stderr(o));
+            assert!(stderr(o).contains("locked by"), "{}", stderr(o));
             let again = run.all(&[], None);
             assert!(again.status.success(), "{}", stderr(&again));
             assert_eq!(

@@ -6,8 +6,10 @@ mod support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
-use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, stderr};
+use std::process::Output;
+use support::{
+    Dest, FakeWarp10, READ_TOKEN, Range, TestDir, WRITE_TOKEN, cmd, fetch, plan, records, run, stage, stderr,
+};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
 const KEY_HEX: &str = "8f2c6a1d9e0b4f7a3c5d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b";
@@ -28,48 +30,14 @@ const GENERATED: &[&str] = &[
     "2024-01-15T00:00:00Z",
 ];
 const GEN_SELECTOR: &str = "~os\\..*{}";
-const GEN_RANGE: (&str, &str, &str) = ("2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "12h");
+const GEN_RANGE: Range = ("2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "12h");
 
 /// Every series of edge-cases.gts, four daily segments.
 const EDGE_SELECTOR: &str = "~.*{}";
-const EDGE_RANGE: (&str, &str, &str) = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");
-
-fn stage(t: &TestDir, args: &[&str], input: &str) -> String {
-    let o = run(cmd(t.dir.path()).args(args), input);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    support::stdout(&o)
-}
-
-fn plan(t: &TestDir, url: &str, selector: &str, range: (&str, &str, &str)) -> String {
-    let (start, end, segment) = range;
-    stage(
-        t,
-        &[
-            "plan",
-            "--warp10-url",
-            url,
-            "--selector",
-            selector,
-            "--start",
-            start,
-            "--end",
-            end,
-            "--segment",
-            segment,
-            "--min-age",
-            "1h",
-        ],
-        "",
-    )
-}
-
-fn fetch(t: &TestDir, manifest: &str) -> String {
-    let token = t.secret_file("read.token", READ_TOKEN);
-    stage(t, &["fetch", "--read-token-file", token.to_str().unwrap()], manifest)
-}
+const EDGE_RANGE: Range = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");
 
 /// What a fresh fetch of `selector` over `range` from `url` finds: id → (points, digest).
-fn fetched(url: &str, selector: &str, range: (&str, &str, &str)) -> BTreeMap<String, (u64, String)> {
+fn fetched(url: &str, selector: &str, range: Range) -> BTreeMap<String, (u64, String)> {
     let t = TestDir::new();
     let out = fetch(&t, &plan(&t, url, selector, range));
     out.lines()
@@ -84,85 +52,9 @@ fn fetched(url: &str, selector: &str, range: (&str, &str, &str)) -> BTreeMap<Str
         .collect()
 }
 
-/// Where the archives go: the directory `t/dest`, or a fresh prefix of the test bucket.
-struct Dest {
-    url: String,
-    /// Flags and environment of every command that reads or writes it.
-    flags: Vec<String>,
-    env: Vec<(&'static str, String)>,
-}
-
-impl Dest {
-    fn dir(t: &TestDir) -> Dest {
-        Dest {
-            url: t.path("dest").display().to_string(),
-            flags: Vec::new(),
-            env: Vec::new(),
-        }
-    }
-
-    /// SeaweedFS as started by scripts/test.sh, or `None` when the run explicitly skips S3.
-    fn s3(t: &TestDir) -> Option<Dest> {
-        let Ok(endpoint) = std::env::var("WARP_OFFLOAD_TEST_S3_ENDPOINT") else {
-            if std::env::var("WARP_OFFLOAD_SKIP_S3").is_ok_and(|v| v == "1") {
-                eprintln!("S3 test skipped (WARP_OFFLOAD_SKIP_S3=1)");
-                return None;
-            }
-            panic!(
-                "WARP_OFFLOAD_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh, or set \
-                 WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
-            );
-        };
-        let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set (scripts/seaweedfs.sh env)"));
-        let unique: String = t
-            .dir
-            .path()
-            .to_string_lossy()
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
-        Some(Dest {
-            url: format!(
-                "s3://{}/restore-{}-{unique}",
-                var("WARP_OFFLOAD_TEST_S3_BUCKET"),
-                std::process::id()
-            ),
-            flags: vec!["--s3-endpoint".into(), endpoint],
-            env: vec![
-                ("AWS_ACCESS_KEY_ID", var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY")),
-                ("AWS_SECRET_ACCESS_KEY", var("WARP_OFFLOAD_TEST_S3_SECRET_KEY")),
-            ],
-        })
-    }
-
-    /// `warp-offload SUB FLAG DEST` with the destination's settings.
-    fn cmd(&self, t: &TestDir, sub: &str, flag: &str) -> Command {
-        let mut c = cmd(t.dir.path());
-        for v in [
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_S3",
-            "AWS_SESSION_TOKEN",
-            "AWS_PROFILE",
-        ] {
-            c.env_remove(v);
-        }
-        c.args([sub, flag, &self.url])
-            .args(&self.flags)
-            .envs(self.env.iter().cloned());
-        c
-    }
-}
-
 /// Archives `selector` over `range` from `url` into the directory destination `t/dest`;
 /// returns the upload records.
-fn archive(
-    t: &TestDir,
-    url: &str,
-    selector: &str,
-    range: (&str, &str, &str),
-    codec: &str,
-    encrypt: bool,
-) -> Vec<Value> {
+fn archive(t: &TestDir, url: &str, selector: &str, range: Range, codec: &str, encrypt: bool) -> Vec<Value> {
     archive_to(t, &Dest::dir(t), url, selector, range, codec, encrypt)
 }
 
@@ -171,7 +63,7 @@ fn archive_to(
     dest: &Dest,
     url: &str,
     selector: &str,
-    range: (&str, &str, &str),
+    range: Range,
     codec: &str,
     encrypt: bool,
 ) -> Vec<Value> {
@@ -182,7 +74,7 @@ fn archive_to(
         compress.extend(["--key-file", key.to_str().unwrap()]);
     }
     let compressed = stage(t, &compress, &fetched);
-    let o = run(&mut dest.cmd(t, "upload", "--dest"), &compressed);
+    let o = run(&mut dest.cmd(t.dir.path(), "upload"), &compressed);
     assert!(o.status.success(), "upload: {}", stderr(&o));
     let recs = records(&o);
     for r in &recs {
@@ -201,8 +93,9 @@ fn restore_from(t: &TestDir, dest: &Dest, args: &[&str]) -> Output {
     let write = t.secret_file("write.token", WRITE_TOKEN);
     let read = t.secret_file("read.token", READ_TOKEN);
     let key = t.secret_file("archive.key", KEY_HEX);
-    let mut c = dest.cmd(t, "restore", "--from");
-    c.arg("--write-token-file")
+    let mut c = dest.cmd_no_dest(t.dir.path(), "restore");
+    c.args(["--from", dest.url()])
+        .arg("--write-token-file")
         .arg(write)
         .arg("--read-token-file")
         .arg(read)
@@ -236,7 +129,7 @@ fn round_trip(
     dest: fn(&TestDir) -> Option<Dest>,
     source: &[&str],
     selector: &str,
-    range: (&str, &str, &str),
+    range: Range,
     codec: &str,
     encrypt: bool,
 ) {
@@ -321,7 +214,14 @@ fn edge_cases_gts_zst() {
 
 #[test]
 fn generated_data_from_s3_encrypted() {
-    round_trip(Dest::s3, GENERATED, GEN_SELECTOR, GEN_RANGE, "columnar", true);
+    round_trip(
+        |t| Dest::s3(t, "restore"),
+        GENERATED,
+        GEN_SELECTOR,
+        GEN_RANGE,
+        "columnar",
+        true,
+    );
 }
 
 #[test]

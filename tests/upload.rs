@@ -5,163 +5,8 @@ mod support;
 
 use serde_json::{Value, json};
 use std::path::Path;
-use std::process::{Command, Output};
-use support::{FakeWarp10, READ_TOKEN, TestDir};
-
-/// Where the tests upload to.
-enum Dest {
-    Dir(String),
-    S3 {
-        url: String,
-        endpoint: String,
-        bucket: String,
-        prefix: String,
-        access: String,
-        secret: String,
-    },
-}
-
-impl Dest {
-    fn dir(t: &TestDir) -> Dest {
-        Dest::Dir(t.path("dest").display().to_string())
-    }
-
-    /// A fresh prefix in the test bucket, or `None` when the run explicitly skips S3.
-    fn s3(t: &TestDir) -> Option<Dest> {
-        let Ok(endpoint) = std::env::var("WARP_OFFLOAD_TEST_S3_ENDPOINT") else {
-            if std::env::var("WARP_OFFLOAD_SKIP_S3").is_ok_and(|v| v == "1") {
-                eprintln!("S3 test skipped (WARP_OFFLOAD_SKIP_S3=1)");
-                return None;
-            }
-            panic!(
-                "WARP_OFFLOAD_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh (it starts \
-                 SeaweedFS with scripts/seaweedfs.sh), or set WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
-            );
-        };
-        let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set (scripts/seaweedfs.sh env)"));
-        let bucket = var("WARP_OFFLOAD_TEST_S3_BUCKET");
-        let unique = t
-            .dir
-            .path()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-        let prefix = format!("upload-{}-{unique}", std::process::id());
-        Some(Dest::S3 {
-            url: format!("s3://{bucket}/{prefix}"),
-            endpoint,
-            bucket,
-            prefix,
-            access: var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
-            secret: var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
-        })
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Dest::Dir(p) => p,
-            Dest::S3 { url, .. } => url,
-        }
-    }
-
-    /// `warp-offload SUBCOMMAND --dest D` with the S3 settings in its environment.
-    fn cmd(&self, work: &Path, sub: &str) -> Command {
-        let mut c = self.cmd_no_dest(work, sub);
-        c.args(["--dest", self.url()]);
-        c
-    }
-
-    /// `warp-offload SUBCOMMAND` with the S3 settings, for stages that take the destination
-    /// from the records.
-    fn cmd_no_dest(&self, work: &Path, sub: &str) -> Command {
-        let mut c = support::cmd(work);
-        for v in [
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_S3",
-            "AWS_SESSION_TOKEN",
-            "AWS_REGION",
-            "AWS_PROFILE",
-        ] {
-            c.env_remove(v);
-        }
-        c.arg(sub);
-        if let Dest::S3 {
-            endpoint,
-            access,
-            secret,
-            ..
-        } = self
-        {
-            c.args(["--s3-endpoint", endpoint])
-                .env("AWS_ACCESS_KEY_ID", access)
-                .env("AWS_SECRET_ACCESS_KEY", secret);
-        }
-        c
-    }
-
-    /// A raw client for the test bucket, to look behind the tool's back.
-    fn bucket(&self) -> Option<Box<s3::bucket::Bucket>> {
-        let Dest::S3 {
-            endpoint,
-            bucket,
-            access,
-            secret,
-            ..
-        } = self
-        else {
-            return None;
-        };
-        let b = s3::bucket::Bucket::new(
-            bucket,
-            s3::Region::Custom {
-                region: "us-east-1".into(),
-                endpoint: endpoint.clone(),
-            },
-            s3::creds::Credentials::new(Some(access), Some(secret), None, None, None).unwrap(),
-        )
-        .unwrap();
-        Some(b.with_path_style())
-    }
-
-    /// The bytes of an object, read directly.
-    fn read(&self, key: &str) -> Vec<u8> {
-        match self {
-            Dest::Dir(p) => std::fs::read(Path::new(p).join(key)).unwrap(),
-            Dest::S3 { prefix, .. } => self
-                .bucket()
-                .unwrap()
-                .get_object(format!("{prefix}/{key}"))
-                .unwrap()
-                .to_vec(),
-        }
-    }
-
-    /// Replaces an object behind the tool's back.
-    fn overwrite(&self, key: &str, data: &[u8]) {
-        match self {
-            Dest::Dir(p) => std::fs::write(Path::new(p).join(key), data).unwrap(),
-            Dest::S3 { prefix, .. } => {
-                self.bucket()
-                    .unwrap()
-                    .put_object(format!("{prefix}/{key}"), data)
-                    .unwrap();
-            }
-        }
-    }
-
-    /// Multipart uploads in progress under this destination.
-    fn pending_multipart(&self) -> usize {
-        let (Some(b), Dest::S3 { prefix, .. }) = (self.bucket(), self) else {
-            return 0;
-        };
-        let query = [("uploads", ""), ("prefix", prefix.as_str())].map(|(k, v)| (k.to_string(), v.to_string()));
-        let url = b.presign_get("/", 60, Some(query.into_iter().collect())).unwrap();
-        let mut resp = ureq::get(&url).call().unwrap();
-        let body = resp.body_mut().read_to_string().unwrap();
-        body.matches("<Upload>").count()
-    }
-}
+use std::process::Output;
+use support::{Dest, FakeWarp10, READ_TOKEN, TestDir};
 
 /// Deterministic incompressible bytes.
 fn bytes(len: usize, seed: u64) -> Vec<u8> {
@@ -320,7 +165,7 @@ fn records_uploaded_elsewhere_move_to_the_new_destination() {
 #[test]
 fn round_trip_through_s3() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     round_trip(dest, &t);
 }
 
@@ -339,7 +184,7 @@ fn dry_run_writes_nothing_to_a_directory_or_s3() {
     let t = TestDir::new();
     dry_run_writes_nothing(Dest::dir(&t), &t);
     let t = TestDir::new();
-    if let Some(dest) = Dest::s3(&t) {
+    if let Some(dest) = Dest::s3(&t, "upload") {
         dry_run_writes_nothing(dest, &t);
     }
 }
@@ -399,21 +244,21 @@ fn upload_killed_after_the_data_object_recovers_in_a_directory() {
 #[test]
 fn upload_killed_after_the_data_object_recovers_in_s3() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     killed_upload_recovers(dest, &t, 300_000, "upload-after-data");
 }
 
 #[test]
 fn upload_killed_in_the_middle_of_a_multipart_upload_recovers_without_orphans() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     killed_upload_recovers(dest, &t, 12 << 20, "upload-after-part");
 }
 
 #[test]
 fn a_60_mb_archive_goes_through_multipart() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     let work = t.path("work");
     let size = 60_000_000;
     let input = [archived_segment(&work, 1, size)];
@@ -438,7 +283,7 @@ fn a_60_mb_archive_goes_through_multipart() {
 #[test]
 fn wrong_credentials_name_endpoint_and_bucket_and_commit_nothing() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     let work = t.path("work");
     let input = [archived_segment(&work, 1, 1000)];
     let o = support::run(
@@ -507,7 +352,7 @@ fn bad_destinations_are_refused_clearly() {
 #[test]
 fn https_endpoints_are_verified_and_ca_cert_adds_a_private_ca() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     let work = t.path("work");
     let https = std::env::var("WARP_OFFLOAD_TEST_S3_HTTPS_ENDPOINT").expect("scripts/seaweedfs.sh env");
     let ca = std::env::var("WARP_OFFLOAD_TEST_S3_CA").expect("scripts/seaweedfs.sh env");
@@ -634,14 +479,14 @@ fn upload_verify_ls_through_a_directory() {
 #[test]
 fn upload_verify_ls_through_s3() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     remote_verify(dest, &t, &[]);
 }
 
 #[test]
 fn encrypted_archives_verify_remotely_with_the_key() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t) else { return };
+    let Some(dest) = Dest::s3(&t, "upload") else { return };
     let key = t.secret_file("archive.key", &"ab".repeat(32));
     remote_verify(dest, &t, &["--key-file", key.to_str().unwrap()]);
 }

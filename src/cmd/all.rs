@@ -48,12 +48,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         dest: store.url(""),
         store,
         stores: Stores::new(&a.s3),
-        read_token: Secret::require(
-            a.read_token_file.as_deref(),
-            "WARP10_READ_TOKEN",
-            "--read-token-file",
-            "Warp 10 read token",
-        )?,
+        read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
         clients: Clients::new(&a.http),
         compress: compress::Options {
             codec: a.codec,
@@ -63,7 +58,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         },
         upload: &upload_args,
         purger: a.purge.then(|| purge::Purger::new(&purge_args)).transpose()?,
-        lock: a.lock.opts()?,
+        lock: a.gates.lock.opts()?,
         pool: rayon::ThreadPoolBuilder::new().build()?,
     };
     let delivery = a
@@ -122,7 +117,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
     let id = planned.id.clone();
     let lock = match Lock::acquire(ctx.store.as_ref(), &id, ctx.lock) {
         Ok(lock) => lock,
-        Err(e) => return failed(planned, "lock", e, true),
+        Err(e) => return failed(planned, "lock", e),
     };
     // Where the segment stands: this work directory's journal, else the destination's
     // manifest object (committed by an earlier run, maybe on another machine), else nowhere.
@@ -131,9 +126,9 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         Ok(None) => match upload::read_manifest(ctx.store.as_ref(), &id) {
             Ok(Some(committed)) => committed,
             Ok(None) => planned,
-            Err(e) => return failed(planned, "resume", e, true),
+            Err(e) => return failed(planned, "resume", e),
         },
-        Err(e) => return failed(planned, "resume", e, false),
+        Err(e) => return failed(planned, "resume", e),
     };
     if let Some(err) = seg.error.take() {
         crate::log::info(
@@ -175,11 +170,11 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             continue;
         }
         if let Err(e) = lock.refresh() {
-            return failed(seg, name, e, true);
+            return failed(seg, name, e);
         }
         seg = run(seg);
         if let Err(e) = ctx.journal.save(&seg) {
-            return failed(seg, name, e, false);
+            return failed(seg, name, e);
         }
         failpoint(&format!("all-after-{name}"));
         if seg.error.is_some() {
@@ -193,14 +188,7 @@ fn verify_segment(ctx: &Ctx, seg: Segment) -> Segment {
     verify::verify_segment(seg, &ctx.work, &ctx.stores, ctx.compress.key.as_ref())
 }
 
-fn failed(mut seg: Segment, stage: &str, e: anyhow::Error, retryable: bool) -> Segment {
-    crate::log::event(
-        crate::log::Level::Warn,
-        "all",
-        Some(seg.id.as_str()),
-        &format!("{e:#}"),
-        &[],
-    );
-    seg.fail(stage, &e, retryable);
+fn failed(mut seg: Segment, stage: &str, e: anyhow::Error) -> Segment {
+    crate::cmd::record_failure(&mut seg, stage, &e);
     seg
 }

@@ -113,6 +113,19 @@ where
     })
 }
 
+/// Records a stage's failure in the segment (retryable when the cause is transient) and logs it:
+/// the segment then passes through later stages untouched.
+pub fn record_failure(seg: &mut Segment, stage: &str, e: &anyhow::Error) {
+    crate::log::event(
+        crate::log::Level::Warn,
+        stage,
+        Some(seg.id.as_str()),
+        &format!("{e:#}"),
+        &[],
+    );
+    seg.fail(stage, e, crate::warp10::is_transient(e));
+}
+
 /// Standard input as the records source of a stage.
 pub fn stdin() -> impl BufRead + Send {
     std::io::BufReader::new(std::io::stdin())

@@ -31,12 +31,7 @@ pub fn segments(a: &PlanArgs) -> Result<Vec<Segment>> {
     let selectors = match a.split_by {
         SplitBy::None => a.selectors.clone(),
         split => {
-            let token = Secret::require(
-                a.read_token_file.as_deref(),
-                "WARP10_READ_TOKEN",
-                "--read-token-file",
-                "Warp 10 read token",
-            )?;
+            let token = crate::secret::read_token(a.read_token_file.as_deref())?;
             let client = Client::new(&a.warp10_url, &a.http)?;
             split_selectors(&client, &token, &a.selectors, split)?
         }

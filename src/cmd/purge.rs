@@ -10,8 +10,9 @@
 //!    series that have no point in the range;
 //! 4. `--max-delete-points` / `--max-delete-series` for the run are not exceeded.
 //!
-//! Then the delete, its listing read to the end (a cut response leaves `purge-unknown`), and a
-//! fetch of the range that must come back empty (polled, for asynchronous deployments).
+//! Then the delete, its listing read to the end, and a fetch of the range that must come back
+//! empty (polled, for asynchronous deployments). Any failure once the delete is sent (a cut
+//! response, a failed read-back) leaves the segment `purge-unknown`.
 
 use crate::cli::{GlobalOpts, PurgeArgs};
 use crate::cmd::fetch::{StreamStats, check_stream};
@@ -22,25 +23,23 @@ use crate::lock::{Lock, LockOpts};
 use crate::manifest::{PurgeInfo, Segment};
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::warp10::{Client, Clients, DeleteCut, with_retries};
+use crate::warp10::{Client, Clients, DeleteListing, with_retries};
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The delete may have been applied in part: the segment is `purge-unknown` until a re-run
-/// proves what is left is archived and completes it.
+/// The delete was sent, so it may have been applied, in part or in full: the segment is
+/// `purge-unknown` until a re-run proves what is left is archived and completes it.
 #[derive(Debug)]
-struct Unknown(String);
+struct Unknown;
 
 impl fmt::Display for Unknown {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str("the delete was sent and may have been applied in part")
     }
 }
-
-impl std::error::Error for Unknown {}
 
 pub const PURGED: &str = "purged";
 pub const DRY_RUN: &str = "dry-run";
@@ -88,25 +87,15 @@ impl<'a> Purger<'a> {
         crate::store::init_tls(&a.s3)?;
         Ok(Purger {
             a,
-            lock: a.lock.opts()?,
+            lock: a.gates.lock.opts()?,
             store: crate::store::open(&a.dest, &a.s3)?,
             key: a
                 .key_file
                 .as_deref()
                 .map(crate::archive::crypt::MasterKey::load)
                 .transpose()?,
-            read_token: Secret::require(
-                a.read_token_file.as_deref(),
-                "WARP10_READ_TOKEN",
-                "--read-token-file",
-                "Warp 10 read token",
-            )?,
-            write_token: Secret::require(
-                a.write_token_file.as_deref(),
-                "WARP10_WRITE_TOKEN",
-                "--write-token-file",
-                "Warp 10 write token",
-            )?,
+            read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
+            write_token: crate::secret::write_token(a.write_token_file.as_deref())?,
             clients: Clients::new(&a.http),
             used: Mutex::new(Budget::default()),
         })
@@ -140,6 +129,8 @@ impl<'a> Purger<'a> {
             }
             Err(e) => {
                 let e = e.context(format!("purging segment {}", seg.id));
+                // `downcast_ref`, not `chain()`: `Unknown` is a context layer, which `chain()`
+                // shows only as its message.
                 if e.downcast_ref::<Unknown>().is_some() {
                     seg.purge = Some(PurgeInfo {
                         state: UNKNOWN.to_string(),
@@ -148,14 +139,7 @@ impl<'a> Purger<'a> {
                         at: jiff::Timestamp::now(),
                     });
                 }
-                crate::log::event(
-                    crate::log::Level::Warn,
-                    "purge",
-                    Some(seg.id.as_str()),
-                    &format!("{e:#}"),
-                    &[],
-                );
-                seg.fail("purge", &e, crate::warp10::is_transient(&e));
+                crate::cmd::record_failure(&mut seg, "purge", &e);
             }
         }
         seg
@@ -165,16 +149,18 @@ impl<'a> Purger<'a> {
         let lock = Lock::acquire(self.store.as_ref(), &seg.id, self.lock)?;
         let after_cut = seg.purge.as_ref().is_some_and(|p| p.state == UNKNOWN);
         // Gate 1: the archive, read back now.
-        let archived = self.read_back(seg, after_cut)?;
+        let mut archived = self.read_back(seg, after_cut)?;
         let client = self.clients.get(&seg.warp10_url)?;
         let (start, end) = seg.warp10_range()?;
         // Gate 2: the source still equals the archive.
-        let mut not_archived = 0u64;
-        let now = self.refetch(&client, seg, |h, p| {
-            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
-                not_archived += 1;
-            }
-        })?;
+        let (mut now, mut not_archived) = self.compare(&client, seg, &archived)?;
+        // Fewer points than archived: a delete was applied in part before (a cut response, or a
+        // crash before the state was saved). Then every point left must be in the archive.
+        let partial = after_cut || (now.points < archived.points && now.digest != archived.digest);
+        if partial && archived.exact.is_none() {
+            archived = self.read_back(seg, true)?;
+            (now, not_archived) = self.compare(&client, seg, &archived)?;
+        }
         if now.points == 0 && archived.points > 0 {
             crate::log::info(
                 "purge",
@@ -182,7 +168,7 @@ impl<'a> Purger<'a> {
                 "the range is already empty; nothing to delete",
                 &[],
             );
-            let state = if self.a.dry_run { DRY_RUN } else { PURGED };
+            let state = if self.a.gates.dry_run { DRY_RUN } else { PURGED };
             return Ok(PurgeInfo {
                 state: state.to_string(),
                 series: Vec::new(),
@@ -190,7 +176,7 @@ impl<'a> Purger<'a> {
                 at: jiff::Timestamp::now(),
             });
         }
-        if after_cut {
+        if partial {
             if not_archived > 0 {
                 bail!(
                     "{not_archived} of the {} points left in the range are not in the archive (written since it was made): not purging",
@@ -210,7 +196,8 @@ impl<'a> Purger<'a> {
         // Gate 3: the delete would touch only archived series (or series empty in the range).
         let listing = with_retries(client.retries(), "purge", || {
             client.delete(&self.write_token, &seg.selector, start, end, true)
-        })?;
+        })
+        .context("listing what the delete would touch (dry-run delete)")?;
         let mut names = Vec::with_capacity(listing.series.len());
         for key in &listing.series {
             let h = SeriesHash::of(key);
@@ -224,7 +211,7 @@ impl<'a> Purger<'a> {
         }
         // Gate 4: the run's budget.
         self.reserve(now.points, listing.series.len() as u64)?;
-        if self.a.dry_run {
+        if self.a.gates.dry_run {
             return Ok(PurgeInfo {
                 state: DRY_RUN.to_string(),
                 series: names,
@@ -235,34 +222,46 @@ impl<'a> Purger<'a> {
         lock.refresh()
             .context("the segment lock is no longer fresh: not deleting")?;
         crate::store::failpoint("purge-before-delete");
-        let deleted = client
-            .delete(&self.write_token, &seg.selector, start, end, false)
-            .map_err(|e| {
-                if e.chain().any(|c| c.downcast_ref::<DeleteCut>().is_some()) {
-                    e.context(Unknown(
-                        "the delete response was cut: some series may be deleted".into(),
-                    ))
-                } else {
-                    e
-                }
-            })?;
-        let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
-        let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
-        if listed != touched {
-            return Err(Unknown(format!(
-                "the delete listed {} series, the dry run {}: the series set changed in between",
-                touched.len(),
-                listed.len()
-            ))
-            .into());
-        }
-        self.wait_until_empty(&client, seg)?;
+        // From here on a failure, even one after a complete delete, leaves the range in an
+        // unknown state: only the purge-unknown path (every point left must be archived) may
+        // finish it, since the range no longer equals the archive.
+        self.delete(&client, seg, &listing).context(Unknown)?;
         Ok(PurgeInfo {
             state: PURGED.to_string(),
             series: names,
             points: now.points,
             at: jiff::Timestamp::now(),
         })
+    }
+
+    /// The delete itself: its listing read to the end and equal to the dry run's, then the
+    /// range read back empty.
+    fn delete(&self, client: &Client, seg: &Segment, listing: &DeleteListing) -> Result<()> {
+        let (start, end) = seg.warp10_range()?;
+        let deleted = client.delete(&self.write_token, &seg.selector, start, end, false)?;
+        crate::store::failpoint("purge-after-delete");
+        let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
+        let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
+        if listed != touched {
+            bail!(
+                "the delete listed {} series, the dry run {}: the series set changed in between",
+                touched.len(),
+                listed.len()
+            );
+        }
+        self.wait_until_empty(client, seg)
+    }
+
+    /// Re-fetches the range; counts the points that are not in the archive when the archive's
+    /// exact point set was read.
+    fn compare(&self, client: &Client, seg: &Segment, archived: &Archived) -> Result<(StreamStats, u64)> {
+        let mut not_archived = 0u64;
+        let now = self.refetch(client, seg, |h, p| {
+            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
+                not_archived += 1;
+            }
+        })?;
+        Ok((now, not_archived))
     }
 
     fn refetch(
@@ -282,7 +281,7 @@ impl<'a> Purger<'a> {
 
     fn reserve(&self, points: u64, series: u64) -> Result<()> {
         let mut used = self.used.lock().expect("budget lock");
-        if let Some(max) = self.a.max_delete_points
+        if let Some(max) = self.a.gates.max_delete_points
             && used.points + points > max
         {
             bail!(
@@ -290,7 +289,7 @@ impl<'a> Purger<'a> {
                 used.points
             );
         }
-        if let Some(max) = self.a.max_delete_series
+        if let Some(max) = self.a.gates.max_delete_series
             && used.series + series > max
         {
             bail!(
@@ -305,7 +304,7 @@ impl<'a> Purger<'a> {
 
     /// Polls the range until it is empty: distributed Warp 10 deletes asynchronously.
     fn wait_until_empty(&self, client: &Client, seg: &Segment) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(self.a.settle_timeout);
+        let deadline = Instant::now() + Duration::from_secs(self.a.gates.settle_timeout);
         let mut pause = Duration::from_millis(200);
         loop {
             let left = self.refetch(client, seg, |_, _| {})?.points;
@@ -313,11 +312,10 @@ impl<'a> Purger<'a> {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(Unknown(format!(
+                bail!(
                     "{left} points are still in the range {}s after the delete",
-                    self.a.settle_timeout
-                ))
-                .into());
+                    self.a.gates.settle_timeout
+                );
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(5));

@@ -21,7 +21,7 @@ use crate::gts::selector::Selector;
 use crate::manifest::{self, RestoreInfo, Segment, SegmentId, UploadInfo};
 use crate::secret::Secret;
 use crate::store::{self, Store};
-use crate::warp10::{Client, Clients, is_transient, with_retries};
+use crate::warp10::{Client, Clients, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
@@ -77,18 +77,8 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         None
     } else {
         Some(Tokens {
-            write: Secret::require(
-                a.write_token_file.as_deref(),
-                "WARP10_WRITE_TOKEN",
-                "--write-token-file",
-                "Warp 10 write token",
-            )?,
-            read: Secret::require(
-                a.read_token_file.as_deref(),
-                "WARP10_READ_TOKEN",
-                "--read-token-file",
-                "Warp 10 read token (to check the restore)",
-            )?,
+            write: crate::secret::write_token(a.write_token_file.as_deref())?,
+            read: crate::secret::read_token(a.read_token_file.as_deref())?,
         })
     };
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
@@ -104,7 +94,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         key,
         to: a.to_warp10.clone(),
         max_body: usize::try_from(a.max_body).context("--max-body")?.max(1),
-        clients: Clients::new(&a.http()),
+        clients: Clients::new(&a.http),
         work: WorkDir::new(&g.work_dir),
     };
     // The segments come from the destination, not stdin: hand them to the shared stage driver
@@ -239,28 +229,15 @@ fn restore_segment(mut seg: Segment, ctx: &Ctx) -> Segment {
             };
             seg.restore = Some(info);
             if let Some(e) = err {
-                log_failure(&seg, &e);
-                seg.fail("restore", &e, false);
+                crate::cmd::record_failure(&mut seg, "restore", &e);
             }
         }
         Err(e) => {
             let e = e.context(format!("restoring segment {}", seg.id));
-            log_failure(&seg, &e);
-            let retryable = is_transient(&e);
-            seg.fail("restore", &e, retryable);
+            crate::cmd::record_failure(&mut seg, "restore", &e);
         }
     }
     seg
-}
-
-fn log_failure(seg: &Segment, e: &anyhow::Error) {
-    crate::log::event(
-        crate::log::Level::Warn,
-        "restore",
-        Some(seg.id.as_str()),
-        &format!("{e:#}"),
-        &[],
-    );
 }
 
 fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo> {

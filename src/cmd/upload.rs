@@ -9,7 +9,6 @@ use crate::cmd::{decide_default, run_stage};
 use crate::exit::{Mismatch, Tally};
 use crate::manifest::{self, ArchiveInfo, Segment, SegmentId, UploadInfo};
 use crate::store::{self, META_BLAKE3, Meta, Store};
-use crate::warp10::is_transient;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use std::io::BufReader;
@@ -104,15 +103,7 @@ pub fn upload_segment(mut seg: Segment, store: &dyn Store, a: &UploadArgs, work:
         Ok(None) => {}
         Err(e) => {
             let e = e.context(format!("uploading segment {} to {}", seg.id, store.url("")));
-            crate::log::event(
-                crate::log::Level::Warn,
-                "upload",
-                Some(seg.id.as_str()),
-                &format!("{e:#}"),
-                &[],
-            );
-            let retryable = is_transient(&e);
-            seg.fail("upload", &e, retryable);
+            crate::cmd::record_failure(&mut seg, "upload", &e);
         }
     }
     seg

@@ -13,7 +13,6 @@ use crate::exit::{Mismatch, Tally};
 use crate::gts::Point;
 use crate::manifest::{Segment, VerifyInfo};
 use crate::store::{Store, Stores};
-use crate::warp10::is_transient;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -67,15 +66,7 @@ pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Op
         }
         Err(e) => {
             let e = e.context(format!("verifying segment {}", seg.id));
-            crate::log::event(
-                crate::log::Level::Warn,
-                "verify",
-                Some(seg.id.as_str()),
-                &format!("{e:#}"),
-                &[],
-            );
-            let retryable = is_transient(&e);
-            seg.fail("verify", &e, retryable);
+            crate::cmd::record_failure(&mut seg, "verify", &e);
         }
     }
     seg
