@@ -47,7 +47,7 @@ SEGMENTS=$(wc -l <"$TMP/plan.ndjson")
 # Sum of the sizes of every object under a prefix (ListObjectsV2, one page of up to 1000 keys).
 stored() {
     curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-        "$S3/$BUCKET?list-type=2&prefix=$1/" |
+        "$S3/$BUCKET?list-type=2&prefix=$1%2F" |
         python3 -c 'import re,sys; print(sum(map(int, re.findall(r"<Size>(\d+)</Size>", sys.stdin.read()))))'
 }
 
