@@ -73,3 +73,48 @@ fn every_subcommand_has_help_with_an_example() {
         assert!(text.contains("Example"), "`{c} --help` has no example:\n{text}");
     }
 }
+
+/// Every `warp-offload` command in the README's shell and cron examples is accepted by the
+/// binary (an unknown flag or a bad value fails `--help`). Lines with `...` are elided examples.
+#[test]
+fn readme_commands_are_accepted() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut checked = 0;
+    let mut in_code = false;
+    let mut line = String::new();
+    for raw in readme.lines() {
+        if raw.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if !in_code {
+            continue;
+        }
+        line.push_str(raw.trim_end_matches('\\'));
+        line.push(' ');
+        if raw.ends_with('\\') {
+            continue;
+        }
+        let text = std::mem::take(&mut line);
+        // A cron entry: drop the five schedule fields.
+        let text = match text.split_once("warp-offload") {
+            Some((head, _)) if head.split_whitespace().count() >= 5 && head.contains('*') => {
+                text[head.len()..].to_string()
+            }
+            _ => text,
+        };
+        if text.contains("...") || !text.contains("warp-offload ") {
+            continue;
+        }
+        // `\%` is cron's escape of `%`; variables get a placeholder.
+        let text = text.replace("\\%", "%");
+        for args in support::warp_offload_args(&text, |_| Some("x".to_string())) {
+            if args.first().is_some_and(|a| a.starts_with('-') || a.is_empty()) && args.len() < 2 {
+                continue;
+            }
+            support::assert_accepted(&args);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} README commands found");
+}

@@ -120,46 +120,6 @@ fn commands(task: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// The arguments after each `warp-offload` word of a shell command line, up to a redirection or
-/// the next command, with `$VAR`s replaced from `env`.
-fn warp_offload_args(line: &str, env: &BTreeMap<String, String>) -> Vec<Vec<String>> {
-    let words = shlex::split(line).unwrap_or_else(|| panic!("unbalanced quotes in {line}"));
-    let var = Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?").unwrap();
-    let ends = [">", ">>", "<", "|", "||", "&&", ";", "2>", "&"];
-    let mut found = Vec::new();
-    for (i, _) in words.iter().enumerate().filter(|(_, w)| *w == "warp-offload") {
-        let args = words[i + 1..]
-            .iter()
-            .take_while(|w| !ends.contains(&w.as_str()))
-            .map(|w| {
-                var.replace_all(w, |c: &regex::Captures| {
-                    env.get(&c[1])
-                        .unwrap_or_else(|| panic!("${} in `{line}` is not set by the task", &c[1]))
-                        .clone()
-                })
-                .into_owned()
-            })
-            .collect();
-        found.push(args);
-    }
-    found
-}
-
-/// Runs the binary with `args` plus `--help`: clap rejects an unknown flag or a bad value first.
-fn assert_accepted(args: &[String]) {
-    let o = Command::new(bin())
-        .args(args)
-        .arg("--help")
-        .output()
-        .expect("run warp-offload");
-    assert!(
-        o.status.success(),
-        "warp-offload {} --help was rejected:\n{}",
-        args.join(" "),
-        stderr(&o)
-    );
-}
-
 fn assert_no_secret_argument(args: &[String]) {
     for a in args {
         let lower = a.to_lowercase();
@@ -219,7 +179,7 @@ fn flow_plans_then_offloads_each_segment_in_parallel_with_retries_and_a_slack_al
     assert_eq!(env["SEGMENT_ID"], SEGMENT_ID);
     let runs: Vec<Vec<String>> = commands(offload)
         .iter()
-        .flat_map(|c| warp_offload_args(c, &env))
+        .flat_map(|c| support::warp_offload_args(c, |v| env.get(v).cloned()))
         .collect();
     let has = |args: &[String], w: &str| args.iter().any(|a| a == w);
     assert!(
@@ -272,8 +232,8 @@ fn every_flow_command_is_accepted_and_takes_no_secret_argument() {
                     t["id"]
                 );
             }
-            for args in warp_offload_args(&render(c, &ctx), &env) {
-                assert_accepted(&args);
+            for args in support::warp_offload_args(&render(c, &ctx), |v| env.get(v).cloned()) {
+                support::assert_accepted(&args);
                 assert_no_secret_argument(&args);
                 n += 1;
             }
@@ -516,13 +476,12 @@ fn parallel_script_commands_are_accepted_and_keep_secrets_off_the_command_line()
         assert!(!d.forwarded.contains(&name.to_string()), "{name} forwarded with --env");
     }
     assert_eq!(d.forwarded, ["WARP10_URL", "AWS_ENDPOINT_URL_S3"]);
-    let no_env = BTreeMap::new();
     let remote = d.remote.replace("{}", &d.ids[0]);
     let mut commands = vec![d.plan.clone()];
-    commands.extend(warp_offload_args(&remote, &no_env));
+    commands.extend(support::warp_offload_args(&remote, |_| None));
     assert_eq!(commands.len(), 2, "{}", d.output);
     for args in &commands {
-        assert_accepted(args);
+        support::assert_accepted(args);
         assert_no_secret_argument(args);
     }
 }

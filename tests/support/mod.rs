@@ -395,3 +395,42 @@ impl Dest {
         body.matches("<Upload>").count()
     }
 }
+
+/// The arguments after each `warp-offload` word of a shell command line, up to a redirection or
+/// the next command, with `$VAR`s replaced by `var` (a variable it does not know is an error).
+pub fn warp_offload_args(line: &str, var: impl Fn(&str) -> Option<String>) -> Vec<Vec<String>> {
+    let words = shlex::split(line).unwrap_or_else(|| panic!("unbalanced quotes in {line}"));
+    let var_re = regex::Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?").unwrap();
+    let ends = [">", ">>", "<", "|", "||", "&&", ";", "2>", "&"];
+    let mut found = Vec::new();
+    for (i, _) in words.iter().enumerate().filter(|(_, w)| *w == "warp-offload") {
+        let args = words[i + 1..]
+            .iter()
+            .take_while(|w| !ends.contains(&w.as_str()))
+            .map(|w| {
+                var_re
+                    .replace_all(w, |c: &regex::Captures| {
+                        var(&c[1]).unwrap_or_else(|| panic!("${} in `{line}` is not set", &c[1]))
+                    })
+                    .into_owned()
+            })
+            .collect();
+        found.push(args);
+    }
+    found
+}
+
+/// Runs the binary with `args` plus `--help`: clap rejects an unknown flag or a bad value first.
+pub fn assert_accepted(args: &[String]) {
+    let o = Command::new(bin())
+        .args(args)
+        .arg("--help")
+        .output()
+        .expect("run warp-offload");
+    assert!(
+        o.status.success(),
+        "warp-offload {} --help was rejected:\n{}",
+        args.join(" "),
+        stderr(&o)
+    );
+}
