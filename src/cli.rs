@@ -646,7 +646,7 @@ pub struct LockArgs {
     pub lock_ttl: String,
     /// Milliseconds to wait after writing a lock before reading it back (the store has no
     /// conditional writes; whoever wrote last holds the lock)
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 300)]
     pub lock_settle_ms: u64,
 }
 

@@ -65,6 +65,7 @@ pub struct Lock<'a> {
     id: SegmentId,
     ttl: Duration,
     nested: bool,
+    renewed: std::cell::Cell<std::time::Instant>,
 }
 
 /// Lock settings: how long a lock lives without renewal, how long to wait before reading our
@@ -95,6 +96,7 @@ impl<'a> Lock<'a> {
             id: id.clone(),
             ttl: o.ttl,
             nested: live.is_some(),
+            renewed: std::cell::Cell::new(std::time::Instant::now()),
         };
         if lock.nested {
             lock.refresh()?;
@@ -110,7 +112,18 @@ impl<'a> Lock<'a> {
     /// destructive.
     pub fn refresh(&self) -> Result<()> {
         self.check()?;
-        write(self.store, &key(&self.id), self.ttl)
+        write(self.store, &key(&self.id), self.ttl)?;
+        self.renewed.set(std::time::Instant::now());
+        Ok(())
+    }
+
+    /// Renews the lock once a third of its lifetime has passed; cheap to call between steps.
+    pub fn keep_alive(&self) -> Result<()> {
+        if self.renewed.get().elapsed() < self.ttl / 3 {
+            Ok(())
+        } else {
+            self.refresh()
+        }
     }
 
     fn check(&self) -> Result<()> {

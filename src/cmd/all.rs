@@ -1,5 +1,5 @@
-//! `all`: the whole chain in one process. Each segment goes through fetch → compress → verify →
-//! upload → verify (remote) → purge on one of `--jobs` workers, so fetches and uploads of
+//! `all`: the whole chain in one process. Each segment goes through fetch → compress (which
+//! decodes and checks what it wrote) → upload → verify (read back) → purge on one of `--jobs` workers, so fetches and uploads of
 //! different segments overlap and memory is bounded by the segments in flight, not the range.
 //! The segment's record is saved to the work directory after every stage (the journal): a
 //! re-run resumes each segment where it stopped and retries failed ones. A lock object per
@@ -138,16 +138,15 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             &[],
         );
     }
-    let steps: [Step; 6] = [
+    // No local verify step: compress has just decoded the archive it wrote and checked it
+    // against the fetch, and the remote verify reads it back again after the upload.
+    let steps: [Step; 5] = [
         ("fetch", &|s| s.fetch.is_none(), &|s| {
             fetch::fetch_segment(s, &ctx.clients, &ctx.read_token, &ctx.work)
         }),
         ("compress", &|s| s.archive.is_none(), &|s| {
             ctx.pool
                 .install(|| compress::compress_segment(s, &ctx.work, &ctx.compress))
-        }),
-        ("verify", &|s| s.verify.is_none() && s.upload.is_none(), &|s| {
-            verify_segment(ctx, s)
         }),
         (
             "upload",
@@ -169,7 +168,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         if !needed(&seg) {
             continue;
         }
-        if let Err(e) = lock.refresh() {
+        if let Err(e) = lock.keep_alive() {
             return failed(seg, name, e);
         }
         seg = run(seg);
