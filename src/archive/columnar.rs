@@ -17,11 +17,12 @@
 //! keys      class, n_labels, (key, value)*          length-prefixed UTF-8
 //! meta      per series: n, flags, then as needed: ts ref distance | ts coding, long coding,
 //!           double exponent + mantissa coding, elevation coding (coding: mode byte, divisor)
-//! ts        timestamps (zigzag varints, delta or delta-of-delta, chosen per series)
+//! ts        timestamps (first value, then residuals: delta or delta-of-delta chosen per
+//!           series, divided by their common divisor, zigzagged, in nibble planes)
 //! ts_ref    a series whose timestamps nearly equal those of one of the previous
 //!           `TS_REF_WINDOW` series stores only the edits against it
 //! types     one type tag per point, only for series that mix value types
-//! longs, double_mantissas, double_corrections, double_escapes, bools (bitmap),
+//! longs, double_mantissas (coded like ts), double_corrections, double_escapes, bools (bitmap),
 //! blob_lens, blob_data (STRING and BINARY), presence (geo/elevation bitmaps when only
 //! some points have them), geo (lat/lon bit deltas), elev
 //! ```
@@ -46,9 +47,10 @@ pub const BLOCK_POINTS: usize = 1 << 20;
 const BLOCK_SERIES: usize = 1 << 14;
 /// STRING/BINARY bytes after which a block is closed early.
 const BLOCK_BLOB_BYTES: usize = 8 << 20;
-/// Largest decompressed block accepted (a block closes at `BLOCK_BLOB_BYTES` plus one value,
-/// and a fetch line is at most 4 MiB).
-const MAX_RAW: usize = 64 << 20;
+/// Largest decompressed block accepted. The worst block the encoder writes: ~60 bytes per point
+/// (8 timestamp, 1 type, 23 double, 20 geo, 8 elevation) times `BLOCK_POINTS`, plus
+/// `BLOCK_BLOB_BYTES` and one last value (a fetch line is at most 4 MiB).
+const MAX_RAW: usize = 128 << 20;
 const TS_REF_WINDOW: usize = 8;
 const MAX_KEY_BYTES: usize = 1 << 20;
 
@@ -150,21 +152,25 @@ fn put_ints(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) {
     if g > 1 {
         put_uvarint(meta, g as u64);
     }
-    // The first value as a varint, the others (small residuals) zigzagged in fixed-width byte
-    // planes: zstd then codes each plane with its own statistics (low bytes are noise, high
-    // bytes nearly constant), which beats mixing them in varints.
+    // The first value as a varint, the others (small residuals) zigzagged in fixed-width
+    // nibble planes, two values per byte: zstd then codes each plane with its own statistics
+    // (low nibbles are noise, high ones nearly constant), and pairs of small residuals form
+    // one literal. Both beat varints.
     let mut rs = residuals(vals, mode);
     let Some(first) = rs.next() else { return };
     put_ivarint(out, first);
     let rest: Vec<u64> = rs.map(|r| zigzag(r / g)).collect();
     let width = rest
         .iter()
-        .map(|&z| 8 - z.leading_zeros() as usize / 8)
+        .map(|&z| 16 - z.leading_zeros() as usize / 4)
         .max()
         .unwrap_or(0);
     out.push(width as u8);
     for plane in 0..width {
-        out.extend(rest.iter().map(|&z| (z >> (8 * plane)) as u8));
+        out.extend(rest.chunks(2).map(|pair| {
+            let nib = |z: u64| (z >> (4 * plane)) as u8 & 15;
+            nib(pair[0]) | pair.get(1).map_or(0, |&z| nib(z) << 4)
+        }));
     }
 }
 
@@ -187,15 +193,19 @@ fn get_ints(meta: &mut Reader, r: &mut Reader, n: usize, out: &mut Vec<i64>) -> 
     }
     let first = r.ivarint()?;
     let width = r.u8()? as usize;
-    if width > 8 {
+    if width > 16 {
         bail!("integer plane width {width} is out of range");
     }
-    let planes = r.take((n - 1).checked_mul(width).context("integer column too large")?)?;
+    let plane_len = (n - 1).div_ceil(2);
+    let planes = r.take(plane_len.checked_mul(width).context("integer column too large")?)?;
     out.reserve(n);
     out.push(first);
     let (mut prev, mut prev_d) = (first, first);
     for i in 1..n {
-        let z = (0..width).fold(0u64, |z, p| z | u64::from(planes[p * (n - 1) + i - 1]) << (8 * p));
+        let (byte, shift) = ((i - 1) / 2, (i - 1) % 2 * 4);
+        let z = (0..width).fold(0u64, |z, p| {
+            z | u64::from(planes[p * plane_len + byte] >> shift & 15) << (4 * p)
+        });
         let x = unzigzag(z).wrapping_mul(g);
         let d = if mode & MODE_DOD != 0 && i >= 2 {
             prev_d.wrapping_add(x)
@@ -333,6 +343,10 @@ impl<W: Write> Encoder<W> {
         compressor
             .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
             .context("setting up zstd")?;
+        // Residual planes are noise-like: spurious short matches cost more than they save.
+        compressor
+            .set_parameter(zstd::zstd_safe::CParameter::MinMatch(7))
+            .context("setting up zstd")?;
         out.write_all(MAGIC)
             .and_then(|()| out.write_all(&[VERSION, CODEC_ID, 0, 0]))
             .context("writing archive header")?;
@@ -449,8 +463,7 @@ impl<W: Write> Encoder<W> {
         let mut series = 0u64;
         let mut descending = vec![false; self.entries.len()];
         for i in 0..self.entries.len() {
-            let range =
-                |col: fn(&Entry) -> usize, len: usize| col(&self.entries[i])..self.entries.get(i + 1).map_or(len, col);
+            let range = |col: fn(&Entry) -> usize, len: usize| span(&self.entries, i, col, len);
             let pts = range(|e| e.points, self.ts.len());
             if pts.is_empty() {
                 continue;
@@ -474,8 +487,7 @@ impl<W: Write> Encoder<W> {
             let (geo_mode, elev_mode) = (presence(geo.len()), presence(elev.len()));
 
             // The closest of the previous series' timestamps, if editing them is cheaper.
-            let entry_points =
-                |j: usize| self.entries[j].points..self.entries.get(j + 1).map_or(self.ts.len(), |e| e.points);
+            let entry_points = |j: usize| span(&self.entries, j, |e| e.points, self.ts.len());
             let mut best: Option<(usize, usize)> = None;
             if descending[i] {
                 for back in (1..=TS_REF_WINDOW.min(i)).filter(|&b| descending[i - b]) {
@@ -592,6 +604,11 @@ impl<W: Write> Encoder<W> {
         self.elev.clear();
         Ok(())
     }
+}
+
+/// Where series `i` of the block starts and ends in the column that `col` indexes.
+fn span(entries: &[Entry], i: usize, col: fn(&Entry) -> usize, len: usize) -> std::ops::Range<usize> {
+    col(&entries[i])..entries.get(i + 1).map_or(len, col)
 }
 
 /// Presence bitmap over the points `pts` (block indices) given the sorted indices that have it.
