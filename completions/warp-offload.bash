@@ -16,6 +16,9 @@ _warp__offload() {
             ",$1")
                 cmd="warp__offload"
                 ;;
+            warp__offload,all)
+                cmd="warp__offload__subcmd__all"
+                ;;
             warp__offload,bench-codec)
                 cmd="warp__offload__subcmd__bench__subcmd__codec"
                 ;;
@@ -37,14 +40,29 @@ _warp__offload() {
             warp__offload,help)
                 cmd="warp__offload__subcmd__help"
                 ;;
+            warp__offload,ls)
+                cmd="warp__offload__subcmd__ls"
+                ;;
             warp__offload,notify)
                 cmd="warp__offload__subcmd__notify"
                 ;;
             warp__offload,plan)
                 cmd="warp__offload__subcmd__plan"
                 ;;
+            warp__offload,purge)
+                cmd="warp__offload__subcmd__purge"
+                ;;
+            warp__offload,restore)
+                cmd="warp__offload__subcmd__restore"
+                ;;
+            warp__offload,upload)
+                cmd="warp__offload__subcmd__upload"
+                ;;
             warp__offload,verify)
                 cmd="warp__offload__subcmd__verify"
+                ;;
+            warp__offload__subcmd__help,all)
+                cmd="warp__offload__subcmd__help__subcmd__all"
                 ;;
             warp__offload__subcmd__help,bench-codec)
                 cmd="warp__offload__subcmd__help__subcmd__bench__subcmd__codec"
@@ -67,11 +85,23 @@ _warp__offload() {
             warp__offload__subcmd__help,help)
                 cmd="warp__offload__subcmd__help__subcmd__help"
                 ;;
+            warp__offload__subcmd__help,ls)
+                cmd="warp__offload__subcmd__help__subcmd__ls"
+                ;;
             warp__offload__subcmd__help,notify)
                 cmd="warp__offload__subcmd__help__subcmd__notify"
                 ;;
             warp__offload__subcmd__help,plan)
                 cmd="warp__offload__subcmd__help__subcmd__plan"
+                ;;
+            warp__offload__subcmd__help,purge)
+                cmd="warp__offload__subcmd__help__subcmd__purge"
+                ;;
+            warp__offload__subcmd__help,restore)
+                cmd="warp__offload__subcmd__help__subcmd__restore"
+                ;;
+            warp__offload__subcmd__help,upload)
+                cmd="warp__offload__subcmd__help__subcmd__upload"
                 ;;
             warp__offload__subcmd__help,verify)
                 cmd="warp__offload__subcmd__help__subcmd__verify"
@@ -83,7 +113,7 @@ _warp__offload() {
 
     case "${cmd}" in
         warp__offload)
-            opts="-q -v -h -V --quiet --verbose --log-format --progress --work-dir --help --version plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help"
+            opts="-q -v -h -V --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,8 +138,162 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        warp__subcmd__offload__subcmd__all)
+            opts="-q -v -h -V --warp10-url --selector --start --end --segment-length --split-by --min-age --time-unit --segment --read-token-file --write-token-file --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --slack-webhook-file --webhook-file --notify-on --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --warp10-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --segment-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --split-by)
+                    COMPREPLY=($(compgen -W "none class series" -- "${cur}"))
+                    return 0
+                    ;;
+                --min-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-unit)
+                    COMPREPLY=($(compgen -W "ms us ns" -- "${cur}"))
+                    return 0
+                    ;;
+                --segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --codec)
+                    COMPREPLY=($(compgen -W "columnar gts.zst" -- "${cur}"))
+                    return 0
+                    ;;
+                --level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-delete-points)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-delete-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-settle-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slack-webhook-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --notify-on)
+                    COMPREPLY=($(compgen -W "failure always" -- "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         warp__subcmd__offload__subcmd__bench__subcmd__codec)
-            opts="-q -v -h -V --codec --level --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +327,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__cat)
-            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -181,7 +365,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__compress)
-            opts="-q -v -h -V --codec --level --jobs --key-file --force --remove-spool --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --jobs --key-file --force --remove-spool --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +407,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fake__subcmd__warp10)
-            opts="-q -v -h -V --listen --port-file --read-token-file --write-token-file --app --time-unit --load --generate --seed --hosts --series-per-host --days --interval --start --faults --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --listen --port-file --read-token-file --write-token-file --app --time-unit --load --generate --seed --hosts --series-per-host --days --interval --start --faults --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,7 +493,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fetch)
-            opts="-q -v -h -V --read-token-file --jobs --force --retries --timeout --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --read-token-file --jobs --force --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,7 +535,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__gen__subcmd__docs)
-            opts="-q -v -h -V --man-dir --completions-dir --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --man-dir --completions-dir --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,8 +569,22 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__help)
-            opts="plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help"
+            opts="plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__help__subcmd__all)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -496,6 +694,20 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        warp__subcmd__offload__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         warp__subcmd__offload__subcmd__help__subcmd__notify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -524,6 +736,48 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        warp__subcmd__offload__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__help__subcmd__upload)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         warp__subcmd__offload__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -538,8 +792,62 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        warp__subcmd__offload__subcmd__ls)
+            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         warp__subcmd__offload__subcmd__notify)
-            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -585,7 +893,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__plan)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --retries --timeout --allow-insecure-http --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -654,8 +962,266 @@ _warp__offload() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        warp__subcmd__offload__subcmd__purge)
+            opts="-q -v -h -V --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-delete-points)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-delete-series)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --settle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-settle-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__restore)
+            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-warp10)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warp__subcmd__offload__subcmd__upload)
+            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --work-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --force --quiet --verbose --log-format --progress --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --force --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +1232,30 @@ _warp__offload() {
                     return 0
                     ;;
                 --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

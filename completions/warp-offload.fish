@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_warp_offload_global_optspecs
-    string join \n q/quiet v/verbose log-format= progress= work-dir= h/help V/version
+    string join \n q/quiet v/verbose log-format= progress= allow-insecure-http work-dir= h/help V/version
 end
 
 function __fish_warp_offload_needs_command
@@ -32,14 +32,20 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
-complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "verify" -d 'Check archives against what fetch recorded: points, series and digest'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
@@ -57,7 +63,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l time-
 us\t''
 ns\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
@@ -65,14 +71,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l progr
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l allow-insecure-http -d 'Allow plain http:// to a host other than loopback (tokens would travel in clear)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l jobs -d 'Segments fetched concurrently' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per request on connection errors and 5xx (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds without progress before a request is abandoned' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
@@ -81,9 +87,9 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l force -d 'Fetch again segments that were already fetched'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l allow-insecure-http -d 'Allow plain http:// to a host other than loopback (tokens would travel in clear)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l codec -d 'Archive format' -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
@@ -101,10 +107,19 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l f
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l remove-spool -d 'Delete the spooled fetch once its archive is written and checked'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l key-file -d 'Master key file for encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l jobs -d 'Segments verified concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -114,6 +129,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l wor
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l force -d 'Verify again segments that were already verified'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l format -r -f -a "text\t'Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)'
@@ -128,6 +144,7 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
@@ -143,11 +160,174 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l dry-run -d 'Print the payloads on stderr instead of posting them'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l allow-insecure-http -d 'Allow a plain http:// webhook to a host other than loopback (its URL is a secret)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory path' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l jobs -d 'Segments uploaded concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l force -d 'Upload again, and replace an object whose content differs from the archive'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l dry-run -d 'Print what would be uploaded; write nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dest -d 'Destination the segments were uploaded to (the archives are read back from it)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l read-token-file -d 'File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l write-token-file -d 'File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l key-file -d 'Key file of encrypted archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-delete-points -d 'Most points this run may delete, over all segments' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-delete-series -d 'Most series this run may delete from, over all segments' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l settle-timeout -d 'Seconds to wait for the range to read back empty after the delete' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l lock-ttl -d 'How long a segment lock lives without renewal (a crashed run\'s lock expires after it)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l lock-settle-ms -d 'Milliseconds to wait after writing a lock before reading it back (the store has no conditional writes; whoever wrote last holds the lock)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l jobs -d 'Segments purged concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l selector -d 'Warp 10 selector (repeatable; each gets its own segments)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l start -d 'Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l end -d 'End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment-length -d 'Segment length: 1h, 6h, 1d, 7d, ... (plan\'s --segment)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l split-by -d 'Split segments per class or per series found with /api/v0/find' -r -f -a "none\t'One segment per selector and window'
+class\t'One segment per class matched by the selector (via /api/v0/find)'
+series\t'One segment per series matched by the selector (via /api/v0/find)'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l min-age -d 'Refuse windows that end less than this long ago' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l time-unit -d 'Platform time unit of the Warp 10 instance' -r -f -a "ms\t''
+us\t''
+ns\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment -d 'Run only the segment with this id (repeatable)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l write-token-file -d 'File holding the Warp 10 write token (needed by --purge); or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l codec -d 'Archive codec' -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
+gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | curl`'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l level -d 'zstd level' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l key-file -d 'Encrypt archives with the 32-byte key in this file' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l jobs -d 'Segments in flight at once (fetches and uploads run concurrently)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-points -d 'With --purge: most points this run may delete' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-series -d 'With --purge: most series this run may delete from' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'With --purge: seconds to wait for the range to read back empty after the delete' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-ttl -d 'How long a segment lock lives without renewal (a crashed run\'s lock expires after it)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-settle-ms -d 'Milliseconds to wait after writing a lock before reading it back (the store has no conditional writes; whoever wrote last holds the lock)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l slack-webhook-file -d 'With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhook-file -d 'With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify-on -d 'With --notify: when to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
+always\t'After every run'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'With --purge: check every gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory path' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l all -d 'Also list incomplete uploads (objects without a manifest object)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l segment -d 'Segment to restore, whole (repeatable)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l selector -d 'Restore only the archived series matching this selector, from every segment overlapping --start/--end' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l start -d 'Start of the window to restore (RFC 3339, now or now-30d)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l end -d 'End of the window to restore, exclusive' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l to-warp10 -d 'Warp 10 to write to [default: the warp10_url recorded in each segment]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l write-token-file -d 'File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l read-token-file -d 'File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l key-file -d 'Master key file for encrypted archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l max-body -d 'Largest request body sent to /api/v0/update (each starts with a full line)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l jobs -d 'Segments restored concurrently' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l dry-run -d 'Decode and count, print what would be sent; send nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l listen -d 'Address to listen on (port 0 picks a free port)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l port-file -d 'Write the port to this file (atomically) once listening' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l read-token-file -d 'File holding the read token; or set WARP10_READ_TOKEN' -r -F
@@ -174,6 +354,7 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l man-dir -r -F
@@ -186,6 +367,7 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l codec -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
@@ -199,15 +381,21 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives against what fetch recorded: points, series and digest'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify fake-warp10 gen-docs bench-codec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
+
+eval "$(scripts/seaweedfs.sh start)"
+trap 'scripts/seaweedfs.sh stop' EXIT
 cargo test

@@ -60,6 +60,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalOpts {
     /// Only print errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -73,6 +74,10 @@ pub struct GlobalOpts {
     /// Progress bars on stderr: auto draws them only on a terminal
     #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
     pub progress: ProgressMode,
+    /// Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys
+    /// and webhook URLs would travel in clear
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
     /// Work directory for spooled fetches and local archives
     #[arg(
         long,
@@ -91,6 +96,11 @@ pub enum Command {
     Verify(VerifyArgs),
     Cat(CatArgs),
     Notify(NotifyArgs),
+    Upload(UploadArgs),
+    Purge(PurgeArgs),
+    All(AllArgs),
+    Ls(LsArgs),
+    Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
     GenDocs(GenDocsArgs),
@@ -222,23 +232,176 @@ pub struct NotifyArgs {
     /// Print the payloads on stderr instead of posting them
     #[arg(long)]
     pub dry_run: bool,
-    /// Allow a plain http:// webhook to a host other than loopback (its URL is a secret)
-    #[arg(long)]
-    pub allow_insecure_http: bool,
 }
 
 /// Timeouts and retries for requests to Warp 10.
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
-    /// Attempts per request on connection errors and 5xx (4xx are never retried)
+    /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
     /// Seconds without progress before a request is abandoned
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
-    /// Allow plain http:// to a host other than loopback (tokens would travel in clear)
+}
+
+/// Upload archives, then their manifest objects (written last: the commit markers)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=...   # or from your secret store
+  warp-offload upload --dest s3://metrics-archive/warp10 --s3-endpoint https://cellar-c2.services.clever-cloud.com \\
+      < compressed.ndjson > uploaded.ndjson
+  # a local directory (demos, single machine)
+  warp-offload upload --dest /srv/warp-archive < compressed.ndjson
+  warp-offload upload --dry-run --dest s3://metrics-archive/warp10 < compressed.ndjson")]
+pub struct UploadArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
     #[arg(long)]
-    pub allow_insecure_http: bool,
+    pub dest: String,
+    /// Segments uploaded concurrently
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Upload again, and replace an object whose content differs from the archive
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would be uploaded; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// List the segments archived in a destination (NDJSON, read from the manifest objects)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload ls --dest s3://metrics-archive/warp10 | jq -r 'select(.points > 0) | .id'
+  # also data objects whose upload never wrote its manifest object
+  warp-offload ls --all --dest /srv/warp-archive")]
+pub struct LsArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
+    #[arg(long)]
+    pub dest: String,
+    /// Also list incomplete uploads (objects without a manifest object)
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// Put archived segments back into Warp 10, then check that every point came back
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Prints one record per segment with a `restore` section (points sent, points found by
+the re-fetch, extra points in the window). Missing points fail the segment with exit code 4.
+Restoring into a Warp 10 that still holds the data is safe: equal timestamps overwrite.
+--allow-insecure-http applies to the Warp 10 URL as well as to the S3 endpoint.
+
+Examples:
+  export WARP10_WRITE_TOKEN=... WARP10_READ_TOKEN=...   # or --write-token-file / --read-token-file
+  warp-offload restore --from s3://metrics-archive/warp10 --segment 20261001T000000Z-1d-0123456789ab
+  # the cpu series of two days, out of every archived segment overlapping them, into another Warp 10
+  warp-offload restore --from /srv/warp-archive --selector 'os.cpu{host=web01}' \\
+      --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --to-warp10 http://127.0.0.1:8081
+  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID"
+)]
+pub struct RestoreArgs {
+    /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
+    #[arg(long, value_name = "DEST")]
+    pub from: String,
+    /// Segment to restore, whole (repeatable)
+    #[arg(
+        long = "segment",
+        value_name = "ID",
+        required_unless_present = "selector",
+        conflicts_with = "selector"
+    )]
+    pub segments: Vec<String>,
+    /// Restore only the archived series matching this selector, from every segment overlapping --start/--end
+    #[arg(long, requires_all = ["start", "end"])]
+    pub selector: Option<String>,
+    /// Start of the window to restore (RFC 3339, now or now-30d)
+    #[arg(long, requires = "selector")]
+    pub start: Option<String>,
+    /// End of the window to restore, exclusive
+    #[arg(long, requires = "selector")]
+    pub end: Option<String>,
+    /// Warp 10 to write to [default: the warp10_url recorded in each segment]
+    #[arg(long, value_name = "URL")]
+    pub to_warp10: Option<String>,
+    /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Largest request body sent to /api/v0/update (each starts with a full line)
+    #[arg(long, default_value = "8MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Segments restored concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Decode and count, print what would be sent; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
+/// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the region from AWS_REGION or
+/// AWS_DEFAULT_REGION (default us-east-1).
+#[derive(Args, Debug, Clone)]
+pub struct S3Opts {
+    /// S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere
+    #[arg(long, value_enum, default_value_t = Addressing::Auto)]
+    pub s3_addressing: Addressing,
+    /// Multipart part size (at least 5MiB); smaller objects go in one PUT
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub part_size: u64,
+    /// Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)
+    #[arg(long, default_value_t = 5)]
+    pub s3_retries: u32,
+    /// Seconds before an S3 request is abandoned
+    #[arg(long, default_value_t = 300)]
+    pub s3_timeout: u64,
+    /// PEM file of CA certificates to trust for the S3 endpoint, besides the public and system
+    /// ones (sets SSL_CERT_FILE for this process)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Addressing {
+    Auto,
+    Path,
+    Virtual,
+}
+
+/// A byte size: a number with an optional KiB/MiB/GiB (or K/M/G) suffix.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let shift = match unit.trim() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return Err(format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880")),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 16MiB, 8M or 5242880"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size {s:?} is too large"))
 }
 
 /// Encode each fetched segment into an archive, decode it again and check it against the fetch
@@ -268,10 +431,12 @@ pub struct CompressArgs {
     pub remove_spool: bool,
 }
 
-/// Check archives against what fetch recorded: points, series and digest
+/// Check archives (local, or uploaded: read back) against what fetch recorded
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   warp-offload compress < fetched.ndjson | warp-offload verify > verified.ndjson
+  # uploaded segments are read back from their destination, every byte
+  warp-offload upload --dest s3://metrics-archive/warp10 < verified.ndjson | warp-offload verify
   # exit code 4 and the segment's error name an archive that does not match its fetch")]
 pub struct VerifyArgs {
     /// Master key file for encrypted archives
@@ -283,6 +448,9 @@ pub struct VerifyArgs {
     /// Verify again segments that were already verified
     #[arg(long)]
     pub force: bool,
+    /// How to reach S3 for uploaded segments (their destination is in the record)
+    #[command(flatten)]
+    pub s3: S3Opts,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -335,6 +503,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
       end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
       '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
       boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
+  fetch_append: \"TEXT\"            raw text added at the end of every fetch body
   fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
   latency_ms: MS                  wait before the response headers
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
@@ -342,6 +511,10 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
   delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
 Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
   -> {\"series\": N, \"points\": M}.
+
+Not emulated (400 or ignored): fetch formats other than text/fulltext, dedup, step, timestep,
+sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
+skipped (Warp 10's default); labels always come out sorted.
 
 Examples:
   WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
@@ -393,4 +566,236 @@ pub struct FakeWarp10Args {
     /// Faults to inject from the start, as JSON (see below)
     #[arg(long)]
     pub faults: Option<String>,
+}
+
+/// Delete archived segments from Warp 10, after proving the archive equals the source
+#[derive(Args, Debug)]
+#[command(after_help = "Every gate must pass, per segment, right before its delete:
+  1. the archive object is read back from --dest and verified (size, BLAKE3, decoded points and digest);
+  2. the source range is fetched again and still equals the archive (a late write stops the purge);
+  3. a dryrun delete lists only archived series (or series without points in the range);
+  4. --max-delete-points / --max-delete-series are not exceeded for the run.
+Then the delete, its listing read to the end (a cut response leaves the segment purge-unknown; a
+re-run completes it once every point left is shown to be archived), and a fetch of the range that
+must come back empty (polled up to --settle-timeout, for asynchronous deletes).
+
+Examples:
+  warp-offload purge --dest s3://metrics-archive/warp10 --dry-run < verified.ndjson
+  warp-offload purge --dest s3://metrics-archive/warp10 --write-token-file /etc/warp-offload/write.token \\
+      --read-token-file /etc/warp-offload/read.token --max-delete-points 50000000 < verified.ndjson")]
+pub struct PurgeArgs {
+    /// Destination the segments were uploaded to (the archives are read back from it)
+    #[arg(long)]
+    pub dest: String,
+    /// File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Key file of encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Most points this run may delete, over all segments
+    #[arg(long)]
+    pub max_delete_points: Option<u64>,
+    /// Most series this run may delete from, over all segments
+    #[arg(long)]
+    pub max_delete_series: Option<u64>,
+    /// Seconds to wait for the range to read back empty after the delete
+    #[arg(long, default_value_t = 60)]
+    pub settle_timeout: u64,
+    /// Check every gate and show what would be deleted; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Segments purged concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// Per-segment lock objects in the destination (`locks/<id>.lock`).
+#[derive(Args, Debug, Clone)]
+pub struct LockArgs {
+    /// How long a segment lock lives without renewal (a crashed run's lock expires after it)
+    #[arg(long, default_value = "30m")]
+    pub lock_ttl: String,
+    /// Milliseconds to wait after writing a lock before reading it back (the store has no
+    /// conditional writes; whoever wrote last holds the lock)
+    #[arg(long, default_value_t = 2000)]
+    pub lock_settle_ms: u64,
+}
+
+impl LockArgs {
+    pub fn opts(&self) -> anyhow::Result<crate::lock::LockOpts> {
+        use anyhow::Context;
+        let ttl = crate::time::parse_duration_secs(&self.lock_ttl).context("--lock-ttl")?;
+        Ok(crate::lock::LockOpts {
+            ttl: std::time::Duration::from_secs(ttl as u64),
+            settle: std::time::Duration::from_millis(self.lock_settle_ms),
+        })
+    }
+}
+
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread
+pool; each one goes through the chain on its own, so memory stays bounded whatever the range.
+The state of every segment is saved in the work directory after each stage: re-running the same
+command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
+ones. A lock object per segment in the destination keeps concurrent runs apart.
+
+Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 error, 2 usage,
+3 some segments failed, 4 integrity mismatch.
+
+Examples:
+  warp-offload all --warp10-url https://warp.example --selector '~os\\..*{dc=par1}' \\
+      --start now-60d --end now-30d --segment-length 1d --dest s3://metrics-archive/warp10 \\
+      --read-token-file read.token --write-token-file write.token --purge --notify > run.ndjson
+  # retry one failed segment by hand
+  warp-offload all ...same flags... --segment 20261001T000000Z-1d-0123456789ab"
+)]
+pub struct AllArgs {
+    /// Warp 10 base URL (no token in it)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
+    /// Warp 10 selector (repeatable; each gets its own segments)
+    #[arg(long = "selector", required = true)]
+    pub selectors: Vec<String>,
+    /// Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary
+    #[arg(long)]
+    pub start: String,
+    /// End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary
+    #[arg(long)]
+    pub end: String,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
+    #[arg(long, default_value = "1d")]
+    pub segment_length: String,
+    /// Split segments per class or per series found with /api/v0/find
+    #[arg(long, value_enum, default_value_t = SplitBy::None)]
+    pub split_by: SplitBy,
+    /// Refuse windows that end less than this long ago
+    #[arg(long, default_value = "1d")]
+    pub min_age: String,
+    /// Platform time unit of the Warp 10 instance
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// Run only the segment with this id (repeatable)
+    #[arg(long = "segment", value_name = "ID")]
+    pub only: Vec<String>,
+    /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 write token (needed by --purge); or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Destination: s3://bucket/prefix, file:///dir or a directory
+    #[arg(long)]
+    pub dest: String,
+    /// Archive codec
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    /// zstd level
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Encrypt archives with the 32-byte key in this file
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments in flight at once (fetches and uploads run concurrently)
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Purge each segment from Warp 10 once its archive is verified in the destination
+    #[arg(long)]
+    pub purge: bool,
+    /// With --purge: most points this run may delete
+    #[arg(long)]
+    pub max_delete_points: Option<u64>,
+    /// With --purge: most series this run may delete from
+    #[arg(long)]
+    pub max_delete_series: Option<u64>,
+    /// With --purge: seconds to wait for the range to read back empty after the delete
+    #[arg(long, default_value_t = 60)]
+    pub settle_timeout: u64,
+    /// With --purge: check every gate and show what would be deleted; delete nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Post the run summary (see `notify`) when the run ends
+    #[arg(long)]
+    pub notify: bool,
+    /// With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
+    #[arg(long)]
+    pub slack_webhook_file: Option<PathBuf>,
+    /// With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL
+    #[arg(long)]
+    pub webhook_file: Option<PathBuf>,
+    /// With --notify: when to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub notify_on: NotifyOn,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+impl AllArgs {
+    pub fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
+            warp10_url: self.warp10_url.clone(),
+            selectors: self.selectors.clone(),
+            start: self.start.clone(),
+            end: self.end.clone(),
+            segment: self.segment_length.clone(),
+            split_by: self.split_by,
+            min_age: self.min_age.clone(),
+            time_unit: self.time_unit,
+            read_token_file: self.read_token_file.clone(),
+            http: self.http.clone(),
+        }
+    }
+
+    pub fn upload_args(&self) -> UploadArgs {
+        UploadArgs {
+            dest: self.dest.clone(),
+            jobs: self.jobs,
+            force: false,
+            dry_run: false,
+            s3: self.s3.clone(),
+        }
+    }
+
+    pub fn purge_args(&self) -> PurgeArgs {
+        PurgeArgs {
+            dest: self.dest.clone(),
+            read_token_file: self.read_token_file.clone(),
+            write_token_file: self.write_token_file.clone(),
+            key_file: self.key_file.clone(),
+            max_delete_points: self.max_delete_points,
+            max_delete_series: self.max_delete_series,
+            settle_timeout: self.settle_timeout,
+            dry_run: self.dry_run,
+            lock: self.lock.clone(),
+            jobs: self.jobs,
+            http: self.http.clone(),
+            s3: self.s3.clone(),
+        }
+    }
+
+    pub fn notify_args(&self) -> NotifyArgs {
+        NotifyArgs {
+            slack_webhook_file: self.slack_webhook_file.clone(),
+            webhook_file: self.webhook_file.clone(),
+            on: self.notify_on,
+            manifest_hint: "run.ndjson".to_string(),
+            timeout: 10,
+            dry_run: false,
+        }
+    }
 }

@@ -48,11 +48,6 @@ impl Digest {
     pub fn add(&mut self, series: &SeriesHash, p: &Point) {
         self.sum = self.sum.wrapping_add(point_hash(series, p));
     }
-
-    /// Combines digests of disjoint point sets (e.g. computed by parallel workers).
-    pub fn merge(&mut self, other: &Digest) {
-        self.sum = self.sum.wrapping_add(other.sum);
-    }
 }
 
 /// The 128-bit hash of one canonical point record (the digest is their sum). Purge uses the
@@ -110,10 +105,6 @@ impl PointSet {
 
     pub fn contains(&self, series: &SeriesHash, p: &Point) -> bool {
         self.hashes.binary_search(&point_hash(series, p)).is_ok()
-    }
-
-    pub fn len(&self) -> usize {
-        self.hashes.len()
     }
 }
 
@@ -229,7 +220,6 @@ mod tests {
             set.insert(&a, &pt(ts, Value::Long(ts)));
         }
         set.seal();
-        assert_eq!(set.len(), 3);
         assert!(set.contains(&a, &pt(3, Value::Long(3))));
         assert!(!set.contains(&a, &pt(3, Value::Long(4))));
         assert!(!set.contains(&SeriesHash::of(&key("b")), &pt(3, Value::Long(3))));

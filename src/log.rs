@@ -63,10 +63,6 @@ fn config() -> &'static Config {
     })
 }
 
-pub fn enabled(level: Level) -> bool {
-    level <= config().level
-}
-
 /// One log line. `fields` are extra key/values (bytes, points, duration_ms, ...).
 pub fn event(level: Level, stage: &str, segment: Option<&str>, msg: &str, fields: &[(&str, serde_json::Value)]) {
     let cfg = config();

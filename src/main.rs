@@ -6,10 +6,13 @@ mod exit;
 mod fake;
 mod gts;
 mod journal;
+mod lock;
 mod log;
 mod manifest;
+mod net;
 mod notify;
 mod secret;
+mod store;
 mod time;
 mod warp10;
 mod workdir;
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let g = &cli.global;
     let verbosity = if g.quiet { -1 } else { g.verbose as i8 };
     log::init(verbosity, g.log_format, g.progress);
+    net::set_allow_insecure_http(g.allow_insecure_http);
     // ureq brings rustls with ring, rust-s3 (attohttpc) with aws-lc-rs: with both compiled in,
     // rustls cannot pick a provider by itself and would panic on the first https request.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -101,12 +101,6 @@ impl TimeUnit {
         }
         i64::try_from(ns / per).with_context(|| format!("{t} overflows the platform time range"))
     }
-
-    pub fn to_timestamp(self, units: i64) -> Result<Timestamp> {
-        let per = i128::from(1_000_000_000 / self.per_second());
-        Timestamp::from_nanosecond(i128::from(units) * per)
-            .with_context(|| format!("timestamp {units} is outside the supported range"))
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +127,8 @@ pub struct Segment {
     pub verify: Option<VerifyInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purge: Option<PurgeInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<SegmentError>,
 }
@@ -200,6 +196,39 @@ pub struct PurgeInfo {
     pub at: Timestamp,
 }
 
+/// What `restore` put back into Warp 10, and what the re-fetch of the window found there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreInfo {
+    /// Warp 10 written to (never a token).
+    pub to: String,
+    /// Window restored: the segment's range, or its part inside `restore --start/--end`.
+    pub start: Timestamp,
+    pub end: Timestamp,
+    /// `restore --selector`: only the archived series it matches were restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Archived points sent (or, on a dry run, that would be sent).
+    pub points: u64,
+    /// Bytes of GTS text in `requests` POSTs to `/api/v0/update`.
+    pub bytes: u64,
+    pub requests: u64,
+    /// Archived points the re-fetch of the window found (absent on a dry run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<u64>,
+    /// Points in the window that are not in the archive (newer data, other series).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<u64>,
+    /// Digest of what the re-fetch found (the segment's selector, or `restore --selector`, over
+    /// the window): equal to `fetch.digest` when Warp 10 holds exactly the archived segment there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    pub at: Timestamp,
+    pub duration_ms: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentError {
@@ -226,6 +255,7 @@ impl Segment {
             upload: None,
             verify: None,
             purge: None,
+            restore: None,
             error: None,
         }
     }

@@ -190,6 +190,23 @@ impl Summary {
         self.add_times(seg);
     }
 
+    /// Points and bytes so far, for a progress bar.
+    pub fn progress_line(&self) -> String {
+        let mut s = format!(
+            "{} points, {} in, {} out",
+            self.points,
+            human_bytes(self.bytes_in),
+            human_bytes(self.bytes_out)
+        );
+        if self.paired_out > 0 {
+            s.push_str(&format!(
+                " (ratio {:.1})",
+                self.paired_in as f64 / self.paired_out as f64
+            ));
+        }
+        s
+    }
+
     /// Reads `at` and `duration_ms` from every section generically, so that a stage which starts
     /// recording its duration is counted without a change here.
     fn add_times(&mut self, seg: &Segment) {
@@ -565,9 +582,9 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// Checks the URL: https, or plain http to loopback or with `allow_insecure_http`. Errors
+    /// Checks the URL: https, or plain http to loopback or with `--allow-insecure-http`. Errors
     /// never quote the URL.
-    pub fn new(kind: Kind, url: Secret, allow_insecure_http: bool) -> Result<Webhook> {
+    pub fn new(kind: Kind, url: Secret) -> Result<Webhook> {
         let what = kind.label();
         let Ok(uri) = url.expose().parse::<http::Uri>() else {
             bail!("the {what} URL is not a valid URL");
@@ -581,7 +598,7 @@ impl Webhook {
         };
         match scheme {
             "https" => {}
-            "http" if crate::warp10::is_loopback(url.expose()) || allow_insecure_http => {}
+            "http" if crate::net::plain_http_allowed(url.expose()) => {}
             "http" => bail!(
                 "refusing plain http:// for the {what} ({shown}): the URL is a secret; use https:// or --allow-insecure-http"
             ),
@@ -1039,18 +1056,17 @@ mod tests {
             std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
             Secret::from_file(&p, "webhook URL").unwrap()
         };
-        let ok = Webhook::new(Kind::Slack, url("https://hooks.slack.com/services/T/B/canary"), false).unwrap();
+        let ok = Webhook::new(Kind::Slack, url("https://hooks.slack.com/services/T/B/canary")).unwrap();
         assert_eq!(ok.describe(), "Slack webhook (https://hooks.slack.com)");
-        Webhook::new(Kind::Json, url("http://127.0.0.1:9/canary"), false).unwrap();
-        for (u, insecure) in [
-            ("http://hooks.example/canary", false),
-            ("ftp://hooks.example/canary", true),
-            ("not a url canary", false),
-            ("/relative/canary", false),
+        Webhook::new(Kind::Json, url("http://127.0.0.1:9/canary")).unwrap();
+        for u in [
+            "http://hooks.example/canary",
+            "ftp://hooks.example/canary",
+            "not a url canary",
+            "/relative/canary",
         ] {
-            let err = format!("{:#}", Webhook::new(Kind::Json, url(u), insecure).err().unwrap());
+            let err = format!("{:#}", Webhook::new(Kind::Json, url(u)).err().unwrap());
             assert!(!err.contains("canary"), "{err}");
         }
-        Webhook::new(Kind::Json, url("http://hooks.example/canary"), true).unwrap();
     }
 }

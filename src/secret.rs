@@ -47,6 +47,16 @@ impl Secret {
     }
 }
 
+/// The Warp 10 read token: `--read-token-file` or `WARP10_READ_TOKEN`.
+pub fn read_token(file: Option<&Path>) -> Result<Secret> {
+    Secret::require(file, "WARP10_READ_TOKEN", "--read-token-file", "Warp 10 read token")
+}
+
+/// The Warp 10 write token: `--write-token-file` or `WARP10_WRITE_TOKEN`.
+pub fn write_token(file: Option<&Path>) -> Result<Secret> {
+    Secret::require(file, "WARP10_WRITE_TOKEN", "--write-token-file", "Warp 10 write token")
+}
+
 #[cfg(unix)]
 pub(crate) fn warn_if_readable_by_others(path: &Path, what: &str) {
     use std::os::unix::fs::PermissionsExt;

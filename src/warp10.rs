@@ -50,16 +50,6 @@ pub fn check_base_url(url: &str) -> Result<()> {
     Ok(())
 }
 
-/// True when `url`'s host is a loopback address or `localhost`.
-pub fn is_loopback(url: &str) -> bool {
-    let Ok(uri) = url.parse::<http::Uri>() else {
-        return false;
-    };
-    let Some(host) = uri.host() else { return false };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 pub struct Client {
     agent: ureq::Agent,
     base: String,
@@ -74,7 +64,7 @@ pub struct FetchBody {
 impl Client {
     pub fn new(base: &str, http: &HttpOpts) -> Result<Client> {
         check_base_url(base)?;
-        if base.starts_with("http://") && !is_loopback(base) && !http.allow_insecure_http {
+        if base.starts_with("http://") && !crate::net::plain_http_allowed(base) {
             bail!(
                 "refusing plain http:// to {base}: the token would travel in clear; use https:// or --allow-insecure-http"
             );
@@ -418,8 +408,6 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("http://user:pw@host").is_err());
         assert!(check_base_url("http://host/?token=abc").is_err());
-        assert!(is_loopback("http://127.0.0.1:1") && is_loopback("http://localhost") && is_loopback("http://[::1]:8"));
-        assert!(!is_loopback("http://10.0.0.1"));
     }
 
     #[test]

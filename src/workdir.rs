@@ -18,10 +18,6 @@ impl WorkDir {
         }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Path of the spooled Warp 10 text of a segment, relative to the work directory.
     pub fn spool_rel(id: &SegmentId) -> String {
         format!("spool/{id}.gts")

@@ -277,12 +277,12 @@ fn fetch_time_parameters_and_errors() {
     let n = |q: &[(&str, &str)]| fake.fetch(&[&[sel][..], q].concat()).lines().len();
     assert_eq!(
         n(&[("start", "2024-01-14T00:00:00Z"), ("end", "2024-01-15T00:00:00Z")]),
-        5
+        4
     );
     assert_eq!(
         n(&[
-            ("start", "2024-01-14T01:00:00+01:00"),
-            ("end", "2024-01-14T06:00:00.000000Z")
+            ("start", "2024-01-14T04:00:00+01:00"),
+            ("end", "2024-01-14T09:00:00.000000Z")
         ]),
         2
     );
@@ -371,6 +371,11 @@ fn find_lists_series_with_attrs_and_checks_the_token_param_first() {
     let n = |s: &str| fake.get("/api/v0/find", Some(READ), &[("selector", s)]).lines().len();
     assert_eq!(n("=%3Dequals{}"), 1);
     assert_eq!(n("~edge{}"), 0);
+    assert_eq!(
+        n("edge.days{.app=other,.owner~x.*,.producer=p}"),
+        2,
+        "token scope replaces these"
+    );
     assert_eq!(n("~edge.*{kind~bo.*}"), 2, "edge.bool and edge.boundary");
     assert_eq!(n("~temp.*{citt%C3%A0=Z%C3%BCrich%20%E2%82%AC}"), 1);
     let r = fake.get(
@@ -421,6 +426,17 @@ fn update_stores_overwrites_and_reports_parse_errors() {
     );
     assert_eq!(r.status, 200);
     assert_eq!(fake.count("~.*{}"), (4, 8));
+    assert_eq!(fake.get("/admin/count", None, &[]).body(), r#"{"points":8,"series":4}"#);
+    // A chunked request body.
+    let mut body: &[u8] = b"1// e{} 1\n=2// 2\n";
+    let r = reply(
+        fake.agent
+            .post(format!("{}/api/v0/update", fake.fake.url))
+            .header("X-Warp10-Token", WRITE)
+            .send(ureq::SendBody::from_reader(&mut body)),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(fake.count("e{}"), (1, 2));
     // The lines of the edge-case file all load.
     let r = fake.update(&std::fs::read_to_string(EDGE).unwrap());
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -492,7 +508,7 @@ fn delete_follows_the_standalone_check_order() {
 fn delete_dryrun_range_and_deleteall() {
     let fake = with_edge_cases();
     let del = |q: &[(&str, &str)]| fake.get("/api/v0/delete", Some(WRITE), q);
-    let day = [("start", "2024-01-14T00:00:00Z"), ("end", "2024-01-14T18:00:00Z")];
+    let day = [("start", "2024-01-14T03:00:00Z"), ("end", "2024-01-14T15:00:00Z")];
     let r = del(&[&[("selector", "edge.days{}"), ("dryrun", "")][..], &day].concat());
     assert_eq!(r.status, 200);
     assert!(r.header("Content-Type").unwrap().starts_with("text/plain"));
@@ -501,11 +517,11 @@ fn delete_dryrun_range_and_deleteall() {
         "edge.days{.app=myapp,host=h1}{}\r\nedge.days{.app=myapp,host=h2}{}\r\n"
     );
     assert_eq!(fake.count("edge.days{}"), (2, 32), "dry run deletes nothing");
-    // Inclusive range: 00:00, 06:00, 12:00, 18:00 of h1 (h2 is 1 ms later, so 18:00:00.001 stays).
+    // Inclusive range: 03:00, 09:00, 15:00 of h1; 03:00:00.001, 09:00:00.001 of h2 (15:00:00.001 stays).
     let r = del(&[&[("selector", "edge.days{}")][..], &day].concat());
     assert_eq!(r.lines().len(), 2);
-    assert_eq!(fake.count("edge.days{host=h1}"), (1, 12));
-    assert_eq!(fake.count("edge.days{host=h2}"), (1, 13));
+    assert_eq!(fake.count("edge.days{host=h1}"), (1, 13));
+    assert_eq!(fake.count("edge.days{host=h2}"), (1, 14));
     // A range delete keeps the series listed, even with no point left; deleteall unregisters.
     del(&[
         ("selector", "edge.days{host=h1}"),
@@ -515,7 +531,7 @@ fn delete_dryrun_range_and_deleteall() {
     assert_eq!(fake.count("edge.days{host=h1}"), (1, 0));
     let r = del(&[("selector", "edge.days{host=h1}"), ("deleteall", "")]);
     assert_eq!(r.body(), "edge.days{.app=myapp,host=h1}{}\r\n");
-    assert_eq!(fake.count("edge.days{}"), (1, 13));
+    assert_eq!(fake.count("edge.days{}"), (1, 14));
     let r = del(&[("selector", "nothing{}"), ("deleteall", "")]);
     assert_eq!((r.status, r.body()), (200, ""));
 }
@@ -672,6 +688,51 @@ fn generates_d1_shaped_data() {
     let again = start(&["--generate", "infra", "--hosts", "3", "--days", "0.5", "--seed", "7"]);
     let q = [("selector", "~.*{}"), ("start", "0"), ("end", "now")];
     assert_eq!(fake.fetch(&q).body(), again.fetch(&q).body(), "same seed, same data");
+    // Cuts deep in a multi-chunk body.
+    fake.faults(r#"{"fetch_cut":{"after_points":100000,"mode":"boundary"}}"#);
+    assert_eq!(fake.fetch(&q).lines().len(), 100_000);
+    fake.faults(r#"{"fetch_cut":{"after_points":100000,"mode":"reset"}}"#);
+    assert!(fake.fetch(&q).body.is_err());
     let tsbs = start(&["--generate", "tsbs-cpu", "--hosts", "2", "--days", "0.1"]);
     assert_eq!(tsbs.count("~cpu\\..*{}"), (20, 20 * 864));
+}
+
+#[test]
+fn other_time_units() {
+    let fake = start(&["--time-unit", "ms"]);
+    assert_eq!(
+        fake.update("1705190400000// a{} 1\n1705190400001// a{} 2\n").status,
+        200
+    );
+    let r = fake.fetch(&[
+        ("selector", "a{}"),
+        ("start", "2024-01-14T00:00:00Z"),
+        ("end", "2024-01-14T00:00:00.001999Z"),
+    ]);
+    assert_eq!(r.header("X-Warp10-Timeunit"), Some("1000"));
+    assert_eq!(
+        r.lines(),
+        ["1705190400001// a{.app=warp-offload-fake} 2", "=1705190400000// 1"]
+    );
+    let ns = start(&[
+        "--time-unit",
+        "ns",
+        "--generate",
+        "tsbs-cpu",
+        "--hosts",
+        "1",
+        "--days",
+        "0.01",
+    ]);
+    let r = ns.fetch(&[
+        ("selector", "cpu.usage_idle{}"),
+        ("start", "2024-01-15T00:00:00Z"),
+        ("timespan", "PT10S"),
+    ]);
+    assert_eq!(r.header("X-Warp10-Timeunit"), Some("1000000000"));
+    assert!(
+        r.lines()[0].starts_with("1705276800000000000// cpu.usage_idle{"),
+        "{:?}",
+        r.lines()
+    );
 }

@@ -3,36 +3,9 @@
 mod support;
 
 use serde_json::Value;
-use support::{FakeWarp10, READ_TOKEN, TestDir, cmd, records, run, stderr};
+use support::{FakeWarp10, TestDir, cmd, fetch_output, plan, records, run, stderr};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
-
-fn plan(t: &TestDir, url: &str, selector: &str, start: &str, end: &str, segment: &str) -> String {
-    let mut c = cmd(t.dir.path());
-    c.args([
-        "plan",
-        "--warp10-url",
-        url,
-        "--selector",
-        selector,
-        "--start",
-        start,
-        "--end",
-        end,
-        "--segment",
-        segment,
-    ]);
-    let o = run(&mut c, "");
-    assert!(o.status.success(), "plan: {}", stderr(&o));
-    support::stdout(&o)
-}
-
-fn fetch(t: &TestDir, manifest: &str, extra: &[&str]) -> std::process::Output {
-    let token = t.secret_file("read.token", READ_TOKEN);
-    let mut c = cmd(t.dir.path());
-    c.args(["fetch", "--read-token-file"]).arg(token).args(extra);
-    run(&mut c, manifest)
-}
 
 fn total(recs: &[Value], field: &str) -> u64 {
     recs.iter().map(|r| r["fetch"][field].as_u64().unwrap()).sum()
@@ -59,11 +32,9 @@ fn generated_data_splits_into_segments_without_loss() {
         &t,
         &fake.url,
         "~os\\..*{}",
-        "2024-01-15T00:00:00Z",
-        "2024-01-17T00:00:00Z",
-        "1d",
+        ("2024-01-15T00:00:00Z", "2024-01-17T00:00:00Z", "1d"),
     );
-    let o = fetch(&t, &daily, &[]);
+    let o = fetch_output(&t, &daily, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let days = records(&o);
     assert_eq!(days.len(), 2);
@@ -77,7 +48,7 @@ fn generated_data_splits_into_segments_without_loss() {
         assert_eq!(text.lines().count() as u64, r["fetch"]["points"].as_u64().unwrap());
     }
 
-    let o = fetch(&t, &support::stdout(&o), &[]);
+    let o = fetch_output(&t, &support::stdout(&o), &[]);
     assert!(o.status.success());
     assert_eq!(records(&o), days, "re-running fetch on fetched records is a no-op");
 }
@@ -90,11 +61,9 @@ fn edge_cases_round_the_day_boundary() {
         &t,
         &fake.url,
         "~.*{}",
-        "2024-01-14T00:00:00Z",
-        "2024-01-18T00:00:00Z",
-        "1d",
+        ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d"),
     );
-    let o = fetch(&t, &manifest, &[]);
+    let o = fetch_output(&t, &manifest, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let recs = records(&o);
     let loaded = std::fs::read_to_string(EDGE)
@@ -126,14 +95,6 @@ fn edge_cases_round_the_day_boundary() {
     }
 }
 
-/// Sets the fake's faults at run time (`POST /admin/faults`).
-fn set_faults(fake: &FakeWarp10, json: &str) {
-    let resp = ureq::post(&format!("{}/admin/faults", fake.url))
-        .send(json)
-        .expect("set faults");
-    assert_eq!(resp.status(), 200);
-}
-
 fn spool_exists(t: &TestDir, r: &Value) -> bool {
     t.dir
         .path()
@@ -149,11 +110,9 @@ fn cut_or_failing_fetches_fail_only_their_segment_and_leave_no_spool() {
         &t,
         &fake.url,
         "~.*{}",
-        "2024-01-14T00:00:00Z",
-        "2024-01-18T00:00:00Z",
-        "1d",
+        ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d"),
     );
-    let counts: std::collections::HashMap<String, u64> = records(&fetch(&TestDir::new(), &manifest, &[]))
+    let counts: std::collections::HashMap<String, u64> = records(&fetch_output(&TestDir::new(), &manifest, &[]))
         .iter()
         .map(|r| {
             (
@@ -173,11 +132,10 @@ fn cut_or_failing_fetches_fail_only_their_segment_and_leave_no_spool() {
         ("reset", "reading fetch body"),
     ] {
         let t = TestDir::new();
-        set_faults(
-            &fake,
-            &format!(r#"{{"fetch_cut": {{"after_points": {limit}, "mode": "{mode}"}}}}"#),
-        );
-        let o = fetch(&t, &manifest, &["--retries", "2"]);
+        fake.set_faults(&format!(
+            r#"{{"fetch_cut": {{"after_points": {limit}, "mode": "{mode}"}}}}"#
+        ));
+        let o = fetch_output(&t, &manifest, &["--retries", "2"]);
         assert_eq!(o.status.code(), Some(3), "{mode}: {}", stderr(&o));
         for r in records(&o) {
             let points = counts[r["id"].as_str().unwrap()];
@@ -203,23 +161,23 @@ fn cut_or_failing_fetches_fail_only_their_segment_and_leave_no_spool() {
 
     // A clean end exactly at a line boundary cannot be seen in the stream itself; it is the
     // purge gate's re-fetch that catches it. Here the fetch succeeds with fewer points.
-    set_faults(&fake, r#"{"fetch_cut": {"after_points": 9, "mode": "boundary"}}"#);
-    let cut = records(&fetch(&TestDir::new(), &manifest, &[]));
+    fake.set_faults(r#"{"fetch_cut": {"after_points": 9, "mode": "boundary"}}"#);
+    let cut = records(&fetch_output(&TestDir::new(), &manifest, &[]));
     assert!(cut.iter().all(|r| r["fetch"]["points"].as_u64().unwrap() <= limit));
 
-    set_faults(&fake, r#"{"fail_next": {"fetch": 2}}"#);
-    let o = fetch(&TestDir::new(), &manifest, &["--jobs", "1"]);
+    fake.set_faults(r#"{"fail_next": {"fetch": 2}}"#);
+    let o = fetch_output(&TestDir::new(), &manifest, &["--jobs", "1"]);
     assert!(o.status.success(), "two 500s are retried away: {}", stderr(&o));
 
-    set_faults(&fake, r#"{"fail_next": {"fetch": 1000}}"#);
-    let o = fetch(&TestDir::new(), &manifest, &["--retries", "2"]);
+    fake.set_faults(r#"{"fail_next": {"fetch": 1000}}"#);
+    let o = fetch_output(&TestDir::new(), &manifest, &["--retries", "2"]);
     assert_eq!(o.status.code(), Some(3));
     for r in records(&o) {
         let msg = r["error"]["message"].as_str().unwrap();
         assert!(msg.contains("500"), "{msg}");
         assert_eq!(r["error"]["retryable"], true);
     }
-    set_faults(&fake, "{}");
+    fake.set_faults("{}");
 }
 
 #[test]
@@ -230,9 +188,7 @@ fn wrong_token_and_time_unit_are_clear_errors() {
         &t,
         &fake.url,
         "~.*{}",
-        "2024-01-15T00:00:00Z",
-        "2024-01-16T00:00:00Z",
-        "1d",
+        ("2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "1d"),
     );
     let bad = t.secret_file("bad.token", "not-the-token");
     let mut c = cmd(t.dir.path());
@@ -245,12 +201,47 @@ fn wrong_token_and_time_unit_are_clear_errors() {
     assert!(!stderr(&o).contains("not-the-token"));
 
     let ms = manifest.replace("\"time_unit\":\"us\"", "\"time_unit\":\"ms\"");
-    let o = fetch(&t, &ms, &[]);
+    let o = fetch_output(&t, &ms, &[]);
     assert_eq!(o.status.code(), Some(3));
     let msg = records(&o)[0]["error"]["message"].as_str().unwrap().to_string();
     assert!(msg.contains("X-Warp10-Timeunit"), "{msg}");
 
-    let o = fetch(&t, "{\"v\":1,\n", &[]);
+    let o = fetch_output(&t, "{\"v\":1,\n", &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("manifest line 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn hostile_fetch_output_fails_the_segment_with_its_cause() {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let t = TestDir::new();
+    let manifest = plan(
+        &t,
+        &fake.url,
+        "~.*{}",
+        ("2024-01-16T00:00:00Z", "2024-01-17T00:00:00Z", "1d"),
+    );
+    for (append, cause) in [
+        ("1705190400000000// outside{} 1\n", "outside the requested range"),
+        ("1705400000000000// bad{} 1 2\n", "too many fields"),
+        ("1705400000000000// bad{} %ZZ\n", "invalid value"),
+        ("=1705449599999999// 1\n", "does not strictly decrease"),
+        ("1705400000000000// bad{k=%G1} 1\n", "invalid percent-escape"),
+        (
+            "1705400000000000// twice{} 1\n1705400000000000// other{} 1\n1705399999999999// twice{} 2\n",
+            "appears twice",
+        ),
+    ] {
+        let t = TestDir::new();
+        fake.set_faults(&serde_json::json!({ "fetch_append": append }).to_string());
+        let o = fetch_output(&t, &manifest, &[]);
+        assert_eq!(o.status.code(), Some(3), "{append}: {}", stderr(&o));
+        for r in records(&o) {
+            let msg = r["error"]["message"].as_str().unwrap_or_default();
+            assert!(msg.contains(cause), "{append}: {msg}");
+            assert!(msg.contains("line "), "the message names the line: {msg}");
+            assert_eq!(r["error"]["retryable"], false);
+            assert!(!spool_exists(&t, &r));
+        }
+    }
 }

@@ -76,6 +76,7 @@ impl MasterKey {
         Ok(key)
     }
 
+    #[cfg(test)]
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> MasterKey {
         MasterKey {
             bytes,

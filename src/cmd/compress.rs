@@ -74,14 +74,7 @@ pub fn compress_segment(mut seg: Segment, work: &WorkDir, o: &Options) -> Segmen
         }
         Err(e) => {
             let e = e.context(format!("compressing segment {}", seg.id));
-            crate::log::event(
-                crate::log::Level::Warn,
-                "compress",
-                Some(seg.id.as_str()),
-                &format!("{e:#}"),
-                &[],
-            );
-            seg.fail("compress", &e, false);
+            crate::cmd::record_failure(&mut seg, "compress", &e);
         }
     }
     seg

@@ -6,7 +6,6 @@ use crate::exit::Tally;
 use crate::fake::Fake;
 use crate::fake::faults::Faults;
 use crate::fake::generate::{self, Spec};
-use crate::secret::Secret;
 use anyhow::{Context, Result, bail};
 use std::io::Write;
 use std::net::TcpListener;
@@ -15,18 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub fn run(a: FakeWarp10Args) -> Result<Tally> {
-    let read_token = Secret::require(
-        a.read_token_file.as_deref(),
-        "WARP10_READ_TOKEN",
-        "--read-token-file",
-        "read token",
-    )?;
-    let write_token = Secret::require(
-        a.write_token_file.as_deref(),
-        "WARP10_WRITE_TOKEN",
-        "--write-token-file",
-        "write token",
-    )?;
+    let read_token = crate::secret::read_token(a.read_token_file.as_deref())?;
+    let write_token = crate::secret::write_token(a.write_token_file.as_deref())?;
     let faults = a.faults.as_deref().map(Faults::parse).transpose()?.unwrap_or_default();
     let fake = Arc::new(Fake::new(read_token, write_token, a.app.clone(), a.time_unit, faults));
 

@@ -8,7 +8,7 @@ use crate::exit::Tally;
 use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
 use crate::manifest::{FetchInfo, Segment};
 use crate::secret::Secret;
-use crate::warp10::{Client, Clients, Transient, is_transient, with_retries};
+use crate::warp10::{Client, Clients, Transient, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
@@ -19,12 +19,7 @@ use std::time::Instant;
 const MAX_LINE: u64 = 4 << 20;
 
 pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
-    let token = Secret::require(
-        a.read_token_file.as_deref(),
-        "WARP10_READ_TOKEN",
-        "--read-token-file",
-        "Warp 10 read token",
-    )?;
+    let token = crate::secret::read_token(a.read_token_file.as_deref())?;
     let work = WorkDir::new(&g.work_dir);
     let clients = Clients::new(&a.http);
     let bar = crate::log::bar(None, "fetch");
@@ -77,15 +72,7 @@ pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: 
         }
         Err(e) => {
             let e = e.context(format!("fetching segment {} from {}", seg.id, seg.warp10_url));
-            crate::log::event(
-                crate::log::Level::Warn,
-                "fetch",
-                Some(seg.id.as_str()),
-                &format!("{e:#}"),
-                &[],
-            );
-            let retryable = is_transient(&e);
-            seg.fail("fetch", &e, retryable);
+            crate::cmd::record_failure(&mut seg, "fetch", &e);
         }
     }
     seg
@@ -288,8 +275,8 @@ mod tests {
             let err = format!("{:#}", check(text).unwrap_err());
             assert!(err.contains(what), "{text:?}: {err}");
         }
-        assert!(is_transient(&check("10// a{} 1\n=9// 2").unwrap_err()));
-        assert!(!is_transient(&check("1001// a{} 1\n").unwrap_err()));
+        assert!(crate::warp10::is_transient(&check("10// a{} 1\n=9// 2").unwrap_err()));
+        assert!(!crate::warp10::is_transient(&check("1001// a{} 1\n").unwrap_err()));
         let long = format!("10// a{{}} '{}'\n", "x".repeat(MAX_LINE as usize));
         assert!(format!("{:#}", check(&long).unwrap_err()).contains("longer than"));
     }

@@ -2,14 +2,19 @@
 //! on the segments that need it with a bounded number of workers, write records on stdout as
 //! each finishes.
 
+pub mod all;
 pub mod bench_codec;
 pub mod cat;
 pub mod compress;
 pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
+pub mod ls;
 pub mod notify;
 pub mod plan;
+pub mod purge;
+pub mod restore;
+pub mod upload;
 pub mod verify;
 
 use crate::exit::Tally;
@@ -36,6 +41,23 @@ where
     D: Fn(&Segment) -> Action + Sync,
     W: Fn(Segment) -> Segment + Sync,
 {
+    run_segments(manifest::Reader::new(input), jobs, decide, work, |_| {})
+}
+
+/// The driver behind [`run_stage`], for any source of segments; `observe` sees each finished
+/// segment before it is written (`all` keeps its summary and progress bar with it).
+pub fn run_segments<I, D, W>(
+    segments: I,
+    jobs: usize,
+    decide: D,
+    work: W,
+    mut observe: impl FnMut(&Segment),
+) -> Result<Tally>
+where
+    I: Iterator<Item = Result<Segment>> + Send,
+    D: Fn(&Segment) -> Action + Sync,
+    W: Fn(Segment) -> Segment + Sync,
+{
     let jobs = jobs.max(1);
     let (task_tx, task_rx) = mpsc::sync_channel::<Segment>(jobs);
     let task_rx = Arc::new(Mutex::new(task_rx));
@@ -59,7 +81,7 @@ where
             let done_tx = done_tx.clone();
             let decide = &decide;
             scope.spawn(move || -> Result<()> {
-                for seg in manifest::Reader::new(input) {
+                for seg in segments {
                     let seg = seg?;
                     match decide(&seg) {
                         Action::Work => task_tx.send(seg).expect("workers outlive the reader"),
@@ -76,6 +98,7 @@ where
         let mut write_err = None;
         for seg in done_rx {
             tally.record(&seg);
+            observe(&seg);
             if write_err.is_none()
                 && let Err(e) = manifest::write_record(&mut out, &seg)
             {
@@ -88,6 +111,19 @@ where
             None => Ok(tally),
         }
     })
+}
+
+/// Records a stage's failure in the segment (retryable when the cause is transient) and logs it:
+/// the segment then passes through later stages untouched.
+pub fn record_failure(seg: &mut Segment, stage: &str, e: &anyhow::Error) {
+    crate::log::event(
+        crate::log::Level::Warn,
+        stage,
+        Some(seg.id.as_str()),
+        &format!("{e:#}"),
+        &[],
+    );
+    seg.fail(stage, e, crate::warp10::is_transient(e));
 }
 
 /// Standard input as the records source of a stage.
@@ -122,6 +158,11 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
             Tally::default()
         }
         Command::Notify(a) => notify::run(&g, a)?,
+        Command::Upload(a) => upload::run(&g, a)?,
+        Command::Purge(a) => purge::run(&g, a)?,
+        Command::All(a) => all::run(&g, a)?,
+        Command::Ls(a) => ls::run(a)?,
+        Command::Restore(a) => restore::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
             gen_docs::run(a)?;

@@ -13,50 +13,71 @@ use std::io::BufRead;
 use std::time::Duration;
 
 pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
-    let hooks = webhooks(&a)?;
-    if hooks.is_empty() && !a.dry_run {
-        event(
-            Level::Warn,
-            "notify",
-            None,
-            "no webhook configured (--slack-webhook-file or SLACK_WEBHOOK_URL, --webhook-file or \
-             WARP_OFFLOAD_WEBHOOK_URL): the summary goes to stderr only",
-            &[],
-        );
-    }
+    let delivery = Delivery::new(&a)?;
     let run = pass_through(crate::cmd::stdin());
     let report = run
         .summary
         .report(&a.manifest_hint, run.input_error.as_ref().map(|e| format!("{e:#}")));
-    log_report(&report);
-    if !report.wanted(a.on == NotifyOn::Always) {
-        crate::log::debug("notify", None, "nothing to post: no segment failed (--on failure)");
-    } else if a.dry_run {
-        dry_run(&hooks, &report);
-    } else {
-        post_all(&hooks, &report, Duration::from_secs(a.timeout));
-    }
+    delivery.deliver(&report);
     if let Some(e) = run.input_error.or(run.write_error) {
         return Err(e);
     }
     Ok(run.summary.tally())
 }
 
-fn webhooks(a: &NotifyArgs) -> Result<Vec<Webhook>> {
-    let slack = Secret::load(
-        a.slack_webhook_file.as_deref(),
-        "SLACK_WEBHOOK_URL",
-        "Slack webhook URL",
-    )?;
-    let json = Secret::load(
-        a.webhook_file.as_deref(),
-        "WARP_OFFLOAD_WEBHOOK_URL",
-        "JSON webhook URL",
-    )?;
-    [(Kind::Slack, slack), (Kind::Json, json)]
-        .into_iter()
-        .filter_map(|(kind, url)| url.map(|u| Webhook::new(kind, u, a.allow_insecure_http)))
-        .collect()
+/// Where and when a run summary is posted (also used by `all --notify`).
+pub struct Delivery {
+    hooks: Vec<Webhook>,
+    always: bool,
+    dry_run: bool,
+    timeout: Duration,
+}
+
+impl Delivery {
+    pub fn new(a: &NotifyArgs) -> Result<Delivery> {
+        let slack = Secret::load(
+            a.slack_webhook_file.as_deref(),
+            "SLACK_WEBHOOK_URL",
+            "Slack webhook URL",
+        )?;
+        let json = Secret::load(
+            a.webhook_file.as_deref(),
+            "WARP_OFFLOAD_WEBHOOK_URL",
+            "JSON webhook URL",
+        )?;
+        let hooks = [(Kind::Slack, slack), (Kind::Json, json)]
+            .into_iter()
+            .filter_map(|(kind, url)| url.map(|u| Webhook::new(kind, u)))
+            .collect::<Result<Vec<_>>>()?;
+        if hooks.is_empty() && !a.dry_run {
+            event(
+                Level::Warn,
+                "notify",
+                None,
+                "no webhook configured (--slack-webhook-file or SLACK_WEBHOOK_URL, --webhook-file or \
+                 WARP_OFFLOAD_WEBHOOK_URL): the summary goes to stderr only",
+                &[],
+            );
+        }
+        Ok(Delivery {
+            hooks,
+            always: a.on == NotifyOn::Always,
+            dry_run: a.dry_run,
+            timeout: Duration::from_secs(a.timeout),
+        })
+    }
+
+    /// Logs the report and posts it when wanted; a webhook failure is only a warning.
+    pub fn deliver(&self, report: &Report) {
+        log_report(report);
+        if !report.wanted(self.always) {
+            crate::log::debug("notify", None, "nothing to post: no segment failed (--on failure)");
+        } else if self.dry_run {
+            dry_run(&self.hooks, report);
+        } else {
+            post_all(&self.hooks, report, self.timeout);
+        }
+    }
 }
 
 struct PassThrough {

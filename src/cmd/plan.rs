@@ -11,44 +11,51 @@ use anyhow::{Context, Result};
 use jiff::{SignedDuration, Timestamp};
 
 pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
+    let segments = segments(&a)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut tally = Tally::default();
+    for seg in &segments {
+        manifest::write_record(&mut out, seg)?;
+        tally.record(seg);
+    }
+    Ok(tally)
+}
+
+/// The segments of a plan: every selector (or every class or series it matches) times every
+/// window.
+pub fn segments(a: &PlanArgs) -> Result<Vec<Segment>> {
     let now = Timestamp::now();
-    let windows = windows(&a, now)?;
+    let windows = windows(a, now)?;
     crate::warp10::check_base_url(&a.warp10_url)?;
     let selectors = match a.split_by {
         SplitBy::None => a.selectors.clone(),
         split => {
-            let token = Secret::require(
-                a.read_token_file.as_deref(),
-                "WARP10_READ_TOKEN",
-                "--read-token-file",
-                "Warp 10 read token",
-            )?;
+            let token = crate::secret::read_token(a.read_token_file.as_deref())?;
             let client = Client::new(&a.warp10_url, &a.http)?;
             split_selectors(&client, &token, &a.selectors, split)?
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut tally = Tally::default();
-    for selector in &selectors {
-        for &(start, end) in &windows {
-            let seg = Segment::new(selector, start, end, &a.warp10_url, a.time_unit);
-            manifest::write_record(&mut out, &seg)?;
-            tally.record(&seg);
-        }
-    }
+    let segments: Vec<Segment> = selectors
+        .iter()
+        .flat_map(|sel| {
+            windows
+                .iter()
+                .map(move |&(s, e)| Segment::new(sel, s, e, &a.warp10_url, a.time_unit))
+        })
+        .collect();
     crate::log::info(
         "plan",
         None,
         &format!(
             "{} segments ({} selectors x {} windows)",
-            tally.ok,
+            segments.len(),
             selectors.len(),
             windows.len()
         ),
         &[],
     );
-    Ok(tally)
+    Ok(segments)
 }
 
 /// The aligned windows `[start, end)` covering the requested range, refusing any that touch
@@ -116,11 +123,7 @@ mod tests {
             min_age: "1d".into(),
             time_unit: manifest::TimeUnit::Us,
             read_token_file: None,
-            http: crate::cli::HttpOpts {
-                retries: 1,
-                timeout: 1,
-                allow_insecure_http: false,
-            },
+            http: crate::cli::HttpOpts { retries: 1, timeout: 1 },
         }
     }
 

@@ -1,28 +1,35 @@
-//! `verify`: proves an archive holds exactly what `fetch` received. Locally (this file), the
-//! archive in the work directory must have the size and BLAKE3 `compress` recorded and decode
-//! to the same points, series and digest as the fetch.
+//! `verify`: proves an archive holds exactly what `fetch` received. Locally, the archive in
+//! the work directory must have the size and BLAKE3 `compress` recorded and decode to the same
+//! points, series and digest as the fetch. Remotely (segments with an `upload` section), the
+//! object is read back from its destination: HEAD size, every byte hashed and compared with
+//! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
 
 use crate::archive::crypt::MasterKey;
-use crate::archive::{Hashed, summarize};
+use crate::archive::{Hashed, Summary, summarize_with};
 use crate::cli::{GlobalOpts, VerifyArgs};
 use crate::cmd::{decide_default, run_stage, stdin};
+use crate::digest::SeriesHash;
 use crate::exit::{Mismatch, Tally};
+use crate::gts::Point;
 use crate::manifest::{Segment, VerifyInfo};
+use crate::store::{Store, Stores};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
+    crate::store::init_tls(&a.s3)?;
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
     let work = WorkDir::new(&g.work_dir);
+    let stores = Stores::new(&a.s3);
     let bar = crate::log::bar(None, "verify");
     let tally = run_stage(
         stdin(),
         a.jobs,
-        |seg| decide_default(seg, seg.verify.is_some(), a.force),
+        |seg| decide_default(seg, verified(seg), a.force),
         |seg| {
-            let seg = verify_segment(seg, &work, key.as_ref());
+            let seg = verify_segment(seg, &work, &stores, key.as_ref());
             bar.inc(1);
             seg
         },
@@ -31,8 +38,23 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
     tally
 }
 
-fn verify_segment(mut seg: Segment, work: &WorkDir, key: Option<&MasterKey>) -> Segment {
-    match verify_local(&seg, work, key) {
+/// Verified as far as the segment went: remotely once it was uploaded, locally before.
+fn verified(seg: &Segment) -> bool {
+    match (&seg.upload, &seg.verify) {
+        (Some(_), Some(v)) => v.scope == "remote",
+        (None, v) => v.is_some(),
+        (Some(_), None) => false,
+    }
+}
+
+pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
+    let result = match &seg.upload {
+        Some(up) => stores
+            .get(&up.dest)
+            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _| {})),
+        None => verify_local(&seg, work, key),
+    };
+    match result {
         Ok(info) => {
             crate::log::info(
                 "verify",
@@ -44,14 +66,7 @@ fn verify_segment(mut seg: Segment, work: &WorkDir, key: Option<&MasterKey>) -> 
         }
         Err(e) => {
             let e = e.context(format!("verifying segment {}", seg.id));
-            crate::log::event(
-                crate::log::Level::Warn,
-                "verify",
-                Some(seg.id.as_str()),
-                &format!("{e:#}"),
-                &[],
-            );
-            seg.fail("verify", &e, false);
+            crate::cmd::record_failure(&mut seg, "verify", &e);
         }
     }
     seg
@@ -59,32 +74,73 @@ fn verify_segment(mut seg: Segment, work: &WorkDir, key: Option<&MasterKey>) -> 
 
 /// Checks the local archive file against the `archive` and `fetch` sections.
 pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> Result<VerifyInfo> {
-    let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let archive = seg
         .archive
         .as_ref()
         .context("the segment has no archive section: run compress first")?;
     let path = work.path(&archive.path);
     let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let mut reader = Hashed::new(BufReader::with_capacity(1 << 20, file));
-    let decoded = summarize(&mut reader, key, &seg.id);
-    let (size, blake3) = reader.finish().with_context(|| format!("reading {}", path.display()))?;
-    if (size, &blake3) != (archive.size, &archive.blake3) {
-        let mut msg = format!(
-            "{} has size {size} and BLAKE3 {blake3}, compress recorded {} and {}",
-            path.display(),
-            archive.size,
-            archive.blake3
-        );
+    let reader = BufReader::with_capacity(1 << 20, file);
+    let expected = (archive.size, archive.blake3.as_str(), "compress recorded");
+    check(
+        seg,
+        reader,
+        &path.display().to_string(),
+        expected,
+        key,
+        "local",
+        |_, _| {},
+    )
+}
+
+/// Reads an uploaded object back from its destination and checks it against the `upload` and
+/// `fetch` sections.
+pub fn verify_remote(
+    seg: &Segment,
+    store: &dyn Store,
+    key: Option<&MasterKey>,
+    visit: impl FnMut(&SeriesHash, &Point),
+) -> Result<VerifyInfo> {
+    let up = seg.upload.as_ref().context("the segment has no upload section")?;
+    let url = store.url(&up.key);
+    let head = store
+        .head(&up.key)?
+        .ok_or_else(|| Mismatch(format!("{url} is missing")))?;
+    if head.size != up.size {
+        return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
+    }
+    let expected = (up.size, up.blake3.as_str(), "upload recorded");
+    check(seg, store.get(&up.key)?, &url, expected, key, "remote", visit)
+}
+
+/// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
+/// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`.
+fn check(
+    seg: &Segment,
+    reader: impl Read,
+    what: &str,
+    expected: (u64, &str, &str),
+    key: Option<&MasterKey>,
+    scope: &str,
+    visit: impl FnMut(&SeriesHash, &Point),
+) -> Result<VerifyInfo> {
+    let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
+    let mut reader = Hashed::new(reader);
+    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, visit);
+    let (size, blake3) = reader.finish().with_context(|| format!("reading {what}"))?;
+    let (want_size, want_blake3, recorder) = expected;
+    if (size, blake3.as_str()) != (want_size, want_blake3) {
+        let mut msg = format!("{what} has size {size} and BLAKE3 {blake3}, {recorder} {want_size} and {want_blake3}");
+        // A corrupted archive usually fails to decode too; the hash is the cause to report.
         if let Err(d) = &decoded {
             msg += &format!("; it does not decode either: {d:#}");
         }
         return Err(Mismatch(msg).into());
     }
-    let summary = decoded.with_context(|| format!("decoding {}", path.display()))?;
-    summary.check_against(fetch, &path.display().to_string())?;
+    let summary = decoded.with_context(|| format!("decoding {what}"))?;
+    summary.check_against(fetch, what)?;
     Ok(VerifyInfo {
-        scope: "local".to_string(),
+        scope: scope.to_string(),
         points: summary.points,
         series: summary.series,
         digest: summary.digest,

@@ -10,6 +10,10 @@ pub struct Faults {
     /// End every fetch after this many points.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetch_cut: Option<FetchCut>,
+    /// Raw text appended to every fetch body (a malformed line, a point outside the range, a
+    /// duplicate point): what a buggy or hostile server could send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetch_append: Option<String>,
     /// Endpoint (`find`, `fetch`, `delete`, `update`) → answer 500 to its next K requests.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fail_next: BTreeMap<String, u32>,
@@ -64,7 +68,15 @@ pub enum DeleteDisabled {
 impl Faults {
     pub fn parse(json: &str) -> anyhow::Result<Faults> {
         use anyhow::Context;
-        serde_json::from_str(json).with_context(|| format!("invalid fault set {json:?}"))
+        let faults: Faults = serde_json::from_str(json).with_context(|| format!("invalid fault set {json:?}"))?;
+        if let Some(bad) = faults
+            .fail_next
+            .keys()
+            .find(|k| !["find", "fetch", "delete", "update"].contains(&k.as_str()))
+        {
+            anyhow::bail!("invalid fault set: fail_next endpoint {bad:?} is not find, fetch, delete or update");
+        }
+        Ok(faults)
     }
 
     /// True if this request to `endpoint` must fail with a 500; counts it.
@@ -97,6 +109,7 @@ mod tests {
         assert!(f.take_failure("fetch") && f.take_failure("fetch") && !f.take_failure("fetch"));
         assert!(!f.take_failure("find"));
         assert!(Faults::parse(r#"{"fetch_cutt":{}}"#).is_err());
+        assert!(Faults::parse(r#"{"fail_next":{"fetchh":1}}"#).is_err());
         assert_eq!(Faults::parse("{}").unwrap(), Faults::default());
     }
 }

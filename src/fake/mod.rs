@@ -14,7 +14,7 @@ use crate::gts::input::InputParser;
 use crate::gts::line::{render_cont_line, render_header, render_pairs, render_point_prefix};
 use crate::gts::selector::Selector;
 use crate::gts::value::render_value;
-use crate::gts::{Point, SeriesKey};
+use crate::gts::{Point, SeriesKey, percent};
 use crate::manifest::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
@@ -196,9 +196,13 @@ impl Fake {
                 Err(msg) => return text(resp, 400, &msg),
             }
         }
-        let (cut, pause) = {
+        let (cut, pause, append) = {
             let f = self.faults();
-            (f.fetch_cut.clone(), Duration::from_millis(f.chunk_latency_ms))
+            (
+                f.fetch_cut.clone(),
+                Duration::from_millis(f.chunk_latency_ms),
+                f.fetch_append.clone(),
+            )
         };
         let unit = self.unit.per_second().to_string();
         resp.start(
@@ -215,6 +219,7 @@ impl Fake {
             cut_line: 0,
         };
         if out.series(&selected, &q)? {
+            out.buf.extend_from_slice(append.unwrap_or_default().as_bytes());
             return out.end();
         }
         let cut = cut.expect("only a cut stops the output");
@@ -386,7 +391,7 @@ impl Fake {
         if !well_formed(selector) {
             return resp.send(400, &[], b"");
         }
-        let sel = match Selector::parse(selector) {
+        let sel = match scoped(selector) {
             Ok(s) => s,
             Err(e) => return text(resp, 500, &format!("{e:#}")),
         };
@@ -560,7 +565,22 @@ fn parse_selector(sel: &str) -> Result<Selector, String> {
     if !well_formed(sel) {
         return Err(format!("Invalid selector {sel:?}."));
     }
-    Selector::parse(sel).map_err(|e| format!("{e:#}"))
+    scoped(sel).map_err(|e| format!("{e:#}"))
+}
+
+/// Parses a well-formed selector under the token's scope (§2.1): constraints on `.producer`,
+/// `.owner` and `.app` are dropped for the token's own, which every series here carries.
+fn scoped(sel: &str) -> anyhow::Result<Selector> {
+    let open = sel.find('{').expect("selector checked well-formed");
+    let kept: Vec<&str> = sel[open + 1..sel.len() - 1]
+        .split(',')
+        .filter(|piece| {
+            let name = piece.trim().split(['=', '~']).next().unwrap_or_default();
+            let name = percent::decode_str(name.as_bytes()).unwrap_or_default();
+            ![".producer", ".owner", ".app"].contains(&name.as_str())
+        })
+        .collect();
+    Selector::parse(&format!("{}{{{}}}", &sel[..open], kept.join(",")))
 }
 
 fn find_json(s: &Series) -> String {

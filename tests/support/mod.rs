@@ -1,6 +1,8 @@
 //! Shared test support: run the binary, start `fake-warp10` (and read its URL), temp dirs.
 #![allow(dead_code)]
 
+pub mod s3proxy;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -33,12 +35,12 @@ pub fn run(c: &mut Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
+    match child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        // A command that fails before reading its input (bad arguments, missing secrets) closes
+        // it: its exit status and output are what the test checks.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.expect("write stdin"),
+    }
     child.wait_with_output().expect("wait")
 }
 
@@ -133,9 +135,258 @@ impl FakeWarp10 {
     }
 }
 
+impl FakeWarp10 {
+    /// Replaces the injected faults (`POST /admin/faults`; `{}` clears them).
+    pub fn set_faults(&self, json: &str) {
+        let resp = ureq::post(&format!("{}/admin/faults", self.url))
+            .send(json)
+            .expect("set faults");
+        assert_eq!(resp.status(), 200);
+    }
+
+    /// Series and points matching `selector` in the inclusive range (`GET /admin/count`).
+    pub fn count(&self, selector: &str, start: i64, end: i64) -> (u64, u64) {
+        let mut resp = ureq::get(&format!("{}/admin/count", self.url))
+            .query("selector", selector)
+            .query("start", start.to_string())
+            .query("end", end.to_string())
+            .call()
+            .expect("admin count");
+        let v: serde_json::Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        (v["series"].as_u64().unwrap(), v["points"].as_u64().unwrap())
+    }
+
+    /// Writes GTS input lines with the write token.
+    pub fn update(&self, body: &str) {
+        let resp = ureq::post(&format!("{}/api/v0/update", self.url))
+            .header("X-Warp10-Token", WRITE_TOKEN)
+            .send(body)
+            .expect("update");
+        assert_eq!(resp.status(), 200);
+    }
+}
+
 impl Drop for FakeWarp10 {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A `plan` range: start, end (RFC 3339) and segment length.
+pub type Range<'a> = (&'a str, &'a str, &'a str);
+
+/// Runs the stage `args`, which must succeed, with `input` on stdin; returns its stdout.
+pub fn stage(t: &TestDir, args: &[&str], input: &str) -> String {
+    let o = run(cmd(t.dir.path()).args(args), input);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    stdout(&o)
+}
+
+/// The segments of `selector` over `range` on the Warp 10 at `url`.
+pub fn plan(t: &TestDir, url: &str, selector: &str, range: Range) -> String {
+    let (start, end, segment) = range;
+    stage(
+        t,
+        &[
+            "plan",
+            "--warp10-url",
+            url,
+            "--selector",
+            selector,
+            "--start",
+            start,
+            "--end",
+            end,
+            "--segment",
+            segment,
+            "--min-age",
+            "1h",
+        ],
+        "",
+    )
+}
+
+/// `fetch` of `manifest` with the test read token and `extra` flags, successful or not.
+pub fn fetch_output(t: &TestDir, manifest: &str, extra: &[&str]) -> Output {
+    let token = t.secret_file("read.token", READ_TOKEN);
+    let mut c = cmd(t.dir.path());
+    c.args(["fetch", "--read-token-file"]).arg(token).args(extra);
+    run(&mut c, manifest)
+}
+
+/// `fetch` of `manifest`, which must succeed; returns the fetched records.
+pub fn fetch(t: &TestDir, manifest: &str) -> String {
+    let o = fetch_output(t, manifest, &[]);
+    assert!(o.status.success(), "fetch: {}", stderr(&o));
+    stdout(&o)
+}
+
+/// Where archives go: a local directory, or a prefix of the SeaweedFS test bucket.
+pub enum Dest {
+    Dir(String),
+    S3 {
+        url: String,
+        endpoint: String,
+        bucket: String,
+        prefix: String,
+        access: String,
+        secret: String,
+    },
+}
+
+impl Dest {
+    /// The directory `t/dest`.
+    pub fn dir(t: &TestDir) -> Dest {
+        Dest::Dir(t.path("dest").display().to_string())
+    }
+
+    /// A fresh prefix `NAME-PID-UNIQUE` of the test bucket (SeaweedFS, started by
+    /// scripts/test.sh through scripts/seaweedfs.sh), or `None` when the run explicitly skips S3.
+    pub fn s3(t: &TestDir, name: &str) -> Option<Dest> {
+        let Ok(endpoint) = std::env::var("WARP_OFFLOAD_TEST_S3_ENDPOINT") else {
+            if std::env::var("WARP_OFFLOAD_SKIP_S3").is_ok_and(|v| v == "1") {
+                eprintln!("S3 test skipped (WARP_OFFLOAD_SKIP_S3=1)");
+                return None;
+            }
+            panic!(
+                "WARP_OFFLOAD_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh (it starts \
+                 SeaweedFS with scripts/seaweedfs.sh), or set WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
+            );
+        };
+        let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set (scripts/seaweedfs.sh env)"));
+        let bucket = var("WARP_OFFLOAD_TEST_S3_BUCKET");
+        let unique = t
+            .dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let prefix = format!("{name}-{}-{unique}", std::process::id());
+        Some(Dest::S3 {
+            url: format!("s3://{bucket}/{prefix}"),
+            endpoint,
+            bucket,
+            prefix,
+            access: var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
+            secret: var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Dest::Dir(p) => p,
+            Dest::S3 { url, .. } => url,
+        }
+    }
+
+    /// `warp-offload SUBCOMMAND --dest D` with the S3 settings.
+    pub fn cmd(&self, work: &Path, sub: &str) -> Command {
+        let mut c = self.cmd_no_dest(work, sub);
+        c.args(["--dest", self.url()]);
+        c
+    }
+
+    /// `warp-offload SUBCOMMAND` with the S3 settings (flags and environment), for stages that
+    /// take the destination from the records or another flag.
+    pub fn cmd_no_dest(&self, work: &Path, sub: &str) -> Command {
+        let mut c = cmd(work);
+        for v in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_S3",
+            "AWS_SESSION_TOKEN",
+            "AWS_REGION",
+            "AWS_PROFILE",
+        ] {
+            c.env_remove(v);
+        }
+        c.arg(sub);
+        if let Dest::S3 {
+            endpoint,
+            access,
+            secret,
+            ..
+        } = self
+        {
+            c.args(["--s3-endpoint", endpoint])
+                .env("AWS_ACCESS_KEY_ID", access)
+                .env("AWS_SECRET_ACCESS_KEY", secret);
+        }
+        c
+    }
+
+    /// A raw client for the test bucket, to look behind the tool's back.
+    pub fn bucket(&self) -> Option<Box<s3::bucket::Bucket>> {
+        let Dest::S3 {
+            endpoint,
+            bucket,
+            access,
+            secret,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let b = s3::bucket::Bucket::new(
+            bucket,
+            s3::Region::Custom {
+                region: "us-east-1".into(),
+                endpoint: endpoint.clone(),
+            },
+            s3::creds::Credentials::new(Some(access), Some(secret), None, None, None).unwrap(),
+        )
+        .unwrap();
+        Some(b.with_path_style())
+    }
+
+    /// The bytes of an object, read directly.
+    pub fn read(&self, key: &str) -> Vec<u8> {
+        match self {
+            Dest::Dir(p) => std::fs::read(Path::new(p).join(key)).unwrap(),
+            Dest::S3 { prefix, .. } => self
+                .bucket()
+                .unwrap()
+                .get_object(format!("{prefix}/{key}"))
+                .unwrap()
+                .to_vec(),
+        }
+    }
+
+    /// Whether an object exists, looked up directly.
+    pub fn exists(&self, key: &str) -> bool {
+        match self {
+            Dest::Dir(p) => Path::new(p).join(key).exists(),
+            Dest::S3 { prefix, .. } => self.bucket().unwrap().head_object(format!("{prefix}/{key}")).is_ok(),
+        }
+    }
+
+    /// Writes or replaces an object behind the tool's back.
+    pub fn overwrite(&self, key: &str, data: &[u8]) {
+        match self {
+            Dest::Dir(p) => {
+                let path = Path::new(p).join(key);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, data).unwrap();
+            }
+            Dest::S3 { prefix, .. } => {
+                self.bucket()
+                    .unwrap()
+                    .put_object(format!("{prefix}/{key}"), data)
+                    .unwrap();
+            }
+        }
+    }
+
+    /// Multipart uploads in progress under this destination.
+    pub fn pending_multipart(&self) -> usize {
+        let (Some(b), Dest::S3 { prefix, .. }) = (self.bucket(), self) else {
+            return 0;
+        };
+        let query = [("uploads", ""), ("prefix", prefix.as_str())].map(|(k, v)| (k.to_string(), v.to_string()));
+        let url = b.presign_get("/", 60, Some(query.into_iter().collect())).unwrap();
+        let mut resp = ureq::get(&url).call().unwrap();
+        let body = resp.body_mut().read_to_string().unwrap();
+        body.matches("<Upload>").count()
     }
 }

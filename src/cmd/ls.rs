@@ -1,0 +1,70 @@
+//! `ls`: the segments archived in a destination, one NDJSON line each, read from the manifest
+//! objects (the commit markers). With `--all`, data objects whose upload never committed are
+//! listed too, as `incomplete`.
+
+use crate::cli::LsArgs;
+use crate::cmd::upload::read_manifest;
+use crate::exit::Tally;
+use crate::manifest::{Segment, SegmentId};
+use crate::store;
+use anyhow::{Context, Result};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+pub fn run(a: LsArgs) -> Result<Tally> {
+    store::init_tls(&a.s3)?;
+    let store = store::open(&a.dest, &a.s3)?;
+    let mut by_segment: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    for (key, size) in store.list("segments/")? {
+        if let Some(id) = key.split('/').nth(1) {
+            by_segment.entry(id.to_string()).or_default().push((key, size));
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut tally = Tally::default();
+    for (id, objects) in &by_segment {
+        let committed = match SegmentId::new(id) {
+            Ok(id) => read_manifest(store.as_ref(), &id)?,
+            Err(_) => None,
+        };
+        let line = if let Some(seg) = committed {
+            describe(&seg, objects)
+        } else if a.all {
+            let keys: Vec<_> = objects
+                .iter()
+                .map(|(k, size)| json!({"key": k, "bytes": size}))
+                .collect();
+            json!({"id": id, "state": "incomplete", "objects": keys})
+        } else {
+            continue;
+        };
+        tally.ok += 1;
+        writeln!(out, "{line}").context("writing to stdout")?;
+    }
+    Ok(tally)
+}
+
+/// One line for a committed segment; `missing-data` when its archive object is gone.
+fn describe(seg: &Segment, objects: &[(String, u64)]) -> serde_json::Value {
+    let (Some(up), Some(archive), Some(fetch)) = (&seg.upload, &seg.archive, &seg.fetch) else {
+        unreachable!("read_manifest checked the sections");
+    };
+    let present = objects.iter().any(|(k, size)| *k == up.key && *size == up.size);
+    json!({
+        "id": seg.id,
+        "state": if present { "complete" } else { "missing-data" },
+        "selector": seg.selector,
+        "start": seg.start,
+        "end": seg.end,
+        "points": fetch.points,
+        "series": fetch.series,
+        "bytes": up.size,
+        "codec": archive.codec,
+        "encrypted": archive.key_id.is_some(),
+        "uploaded_at": up.at,
+        "key": up.key,
+        "blake3": up.blake3,
+    })
+}

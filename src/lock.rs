@@ -1,0 +1,246 @@
+//! Per-segment lock objects in the destination (`locks/<id>.lock`), so that two runs — on one
+//! machine or several — never work on the same segment at once, and a purge never runs
+//! without a fresh lock.
+//!
+//! S3-compatible stores do not all offer conditional writes, so taking a lock is the
+//! write-wait-check protocol restic and borg use: read the lock (refuse a live one held by
+//! someone else), write ours, wait, read it back; whoever's write landed last holds it. A stale
+//! lock — expired, or left on this host by a process that no longer exists (a crash, a
+//! `kill -9`) — is taken over the same way.
+
+use crate::manifest::SegmentId;
+use crate::store::{Meta, Store};
+use anyhow::{Context, Result, bail};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct LockFile {
+    owner: String,
+    expires: Timestamp,
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// This process, as a lock owner: `host:pid:random` (pids are reused).
+fn me() -> &'static str {
+    static ME: OnceLock<String> = OnceLock::new();
+    ME.get_or_init(|| {
+        let mut nonce = [0u8; 6];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).expect("system random");
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}:{}:{nonce}", host(), std::process::id())
+    })
+}
+
+impl LockFile {
+    /// Alive: not expired, and not left by a dead process of this host.
+    fn alive(&self) -> bool {
+        if self.expires <= Timestamp::now() {
+            return false;
+        }
+        let mut parts = self.owner.split(':');
+        match (parts.next(), parts.next().and_then(|p| p.parse::<u32>().ok())) {
+            (Some(h), Some(pid)) if h == host() => std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            _ => true,
+        }
+    }
+}
+
+pub fn key(id: &SegmentId) -> String {
+    format!("locks/{id}.lock")
+}
+
+/// A held lock; released (deleted, if still ours) on drop, unless it was taken inside a lock
+/// this process already held (`all` holds the segment's lock while `purge` takes it again).
+pub struct Lock<'a> {
+    store: &'a dyn Store,
+    id: SegmentId,
+    ttl: Duration,
+    nested: bool,
+}
+
+/// Lock settings: how long a lock lives without renewal, how long to wait before reading our
+/// write back.
+#[derive(Clone, Copy, Debug)]
+pub struct LockOpts {
+    pub ttl: Duration,
+    pub settle: Duration,
+}
+
+impl<'a> Lock<'a> {
+    pub fn acquire(store: &'a dyn Store, id: &SegmentId, o: LockOpts) -> Result<Lock<'a>> {
+        let k = key(id);
+        let held = read(store, &k)?;
+        let live = held.as_ref().filter(|l| l.alive());
+        if let Some(l) = live
+            && l.owner != me()
+        {
+            bail!(
+                "segment {id} is locked by {} until {} ({})",
+                l.owner,
+                l.expires,
+                store.url(&k)
+            );
+        }
+        let lock = Lock {
+            store,
+            id: id.clone(),
+            ttl: o.ttl,
+            nested: live.is_some(),
+        };
+        if lock.nested {
+            lock.refresh()?;
+        } else {
+            write(store, &k, o.ttl)?;
+            std::thread::sleep(o.settle);
+            lock.check()?;
+        }
+        Ok(lock)
+    }
+
+    /// Fails unless the lock is still ours and alive; extends it. Called before anything
+    /// destructive.
+    pub fn refresh(&self) -> Result<()> {
+        self.check()?;
+        write(self.store, &key(&self.id), self.ttl)
+    }
+
+    fn check(&self) -> Result<()> {
+        let k = key(&self.id);
+        match read(self.store, &k)? {
+            Some(l) if l.owner == me() && l.expires > Timestamp::now() => Ok(()),
+            Some(l) if l.owner == me() => bail!("the lock of segment {} expired at {}", self.id, l.expires),
+            Some(l) => bail!(
+                "segment {} was locked by {} meanwhile ({})",
+                self.id,
+                l.owner,
+                self.store.url(&k)
+            ),
+            None => bail!("the lock of segment {} disappeared ({})", self.id, self.store.url(&k)),
+        }
+    }
+}
+
+impl Drop for Lock<'_> {
+    fn drop(&mut self) {
+        if self.nested {
+            return;
+        }
+        let k = key(&self.id);
+        let ours = matches!(read(self.store, &k), Ok(Some(l)) if l.owner == me());
+        if ours && let Err(e) = self.store.delete(&k) {
+            crate::log::warn(&format!("could not release the lock of segment {}: {e:#}", self.id));
+        }
+    }
+}
+
+fn read(store: &dyn Store, k: &str) -> Result<Option<LockFile>> {
+    if store.head(k)?.is_none() {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    match store
+        .get(k)
+        .and_then(|mut r| Ok(std::io::Read::read_to_string(&mut r, &mut text)?))
+    {
+        Ok(_) => {}
+        // Released between the HEAD and the GET.
+        Err(_) if store.head(k)?.is_none() => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading lock {}", store.url(k))),
+    }
+    serde_json::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("lock object {} is not a warp-offload lock", store.url(k)))
+}
+
+fn write(store: &dyn Store, k: &str, ttl: Duration) -> Result<()> {
+    let lock = LockFile {
+        owner: me().to_string(),
+        expires: Timestamp::now() + SignedDuration::try_from(ttl).context("lock TTL out of range")?,
+    };
+    store
+        .put_bytes(k, serde_json::to_string(&lock)?.as_bytes(), &Meta::new())
+        .with_context(|| format!("writing lock {}", store.url(k)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> LockOpts {
+        LockOpts {
+            ttl: Duration::from_secs(60),
+            settle: Duration::from_millis(1),
+        }
+    }
+
+    #[test]
+    fn exclusive_reentrant_released_and_stale_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::fs::FsStore::new(dir.path()).unwrap();
+        let id = SegmentId::new("seg-1").unwrap();
+        let lock = Lock::acquire(&store, &id, opts()).unwrap();
+        lock.refresh().unwrap();
+        drop(Lock::acquire(&store, &id, opts()).expect("re-entrant for the same process"));
+        lock.refresh().expect("the inner lock did not release the outer one");
+        drop(lock);
+        assert!(store.head(&key(&id)).unwrap().is_none(), "released");
+
+        let other = LockFile {
+            owner: "elsewhere:1:abc".into(),
+            expires: Timestamp::now() + SignedDuration::from_secs(60),
+        };
+        store
+            .put_bytes(
+                &key(&id),
+                serde_json::to_string(&other).unwrap().as_bytes(),
+                &Meta::new(),
+            )
+            .unwrap();
+        let err = format!("{:#}", Lock::acquire(&store, &id, opts()).err().unwrap());
+        assert!(err.contains("locked by elsewhere:1:abc"), "{err}");
+
+        let put = |l: &LockFile| {
+            let text = serde_json::to_string(l).unwrap();
+            store.put_bytes(&key(&id), text.as_bytes(), &Meta::new()).unwrap();
+        };
+        put(&LockFile {
+            owner: "dead:2:def".into(),
+            expires: Timestamp::now() - SignedDuration::from_secs(1),
+        });
+        drop(Lock::acquire(&store, &id, opts()).expect("an expired lock is taken over"));
+
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead_pid = child.id();
+        child.wait().unwrap();
+        put(&LockFile {
+            owner: format!("{}:{dead_pid}:0", host()),
+            expires: Timestamp::now() + SignedDuration::from_secs(60),
+        });
+        let lock = Lock::acquire(&store, &id, opts()).expect("a lock left by a dead local process is taken over");
+        store
+            .put_bytes(
+                &key(&id),
+                serde_json::to_string(&other).unwrap().as_bytes(),
+                &Meta::new(),
+            )
+            .unwrap();
+        assert!(
+            lock.refresh().is_err(),
+            "a lock taken by someone else is no longer fresh"
+        );
+        drop(lock);
+        assert!(
+            store.head(&key(&id)).unwrap().is_some(),
+            "someone else's lock is not released by us"
+        );
+    }
+}

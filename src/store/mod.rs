@@ -1,0 +1,141 @@
+//! Destinations: one small object-store contract, implemented by an S3 bucket (`s3.rs`) and a
+//! local directory (`fs.rs`), checked by the same contract tests.
+//!
+//! Keys are relative to the destination (`s3://bucket/prefix` or the directory) and validated
+//! here: `/`-separated components of `[A-Za-z0-9._-]`, none `.`/`..` or starting with `.` (the
+//! directory store keeps its temp files and metadata sidecars under such names).
+
+pub mod fs;
+pub mod s3;
+
+use crate::cli::S3Opts;
+use anyhow::{Context, Result, bail};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// User metadata of an object (`x-amz-meta-*` on S3): lower-case names, ASCII values, never a
+/// secret.
+pub type Meta = BTreeMap<String, String>;
+
+pub const META_BLAKE3: &str = "blake3";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub meta: Meta,
+}
+
+/// The contract both destinations fulfil. Writes are atomic: a reader sees the old object, the
+/// new one, or none, never a part.
+pub trait Store: Send + Sync {
+    /// Where `key` lives, for records and messages: `s3://bucket/prefix/key`, `file:///dir/key`.
+    fn url(&self, key: &str) -> String;
+    /// Stores the file at `path` under `key`, streaming it. Returns the ETag when there is one.
+    fn put_file(&self, key: &str, path: &Path, meta: &Meta) -> Result<Option<String>>;
+    /// Stores a small object held in memory.
+    fn put_bytes(&self, key: &str, data: &[u8], meta: &Meta) -> Result<()>;
+    /// Reads an object as a stream.
+    fn get(&self, key: &str) -> Result<Box<dyn Read + Send + '_>>;
+    /// Size and metadata, or `None` when there is no such object.
+    fn head(&self, key: &str) -> Result<Option<ObjectInfo>>;
+    /// Keys starting with `prefix`, with their sizes, in key order.
+    fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>>;
+    /// Removes an object; removing a missing one is not an error. Only lock objects are ever
+    /// deleted: archives and manifest objects are write-once.
+    fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// Applies `--ca-cert`. Call it first thing in a command, before any thread is started.
+///
+/// rust-s3's sync client builds a fresh TLS configuration for every request from the public
+/// (webpki) roots plus the system roots, and offers no way to add one; the system roots come
+/// from `SSL_CERT_FILE` when it is set, so the only way in is that variable.
+pub fn init_tls(s3: &S3Opts) -> Result<()> {
+    let Some(path) = &s3.ca_cert else { return Ok(()) };
+    let pem = std::fs::read_to_string(path).with_context(|| format!("reading --ca-cert {}", path.display()))?;
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        bail!("--ca-cert {}: no PEM certificate in it", path.display());
+    }
+    let path = std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
+    // SAFETY: called before the command starts any thread, so nothing reads the environment
+    // concurrently.
+    unsafe { std::env::set_var("SSL_CERT_FILE", path) };
+    Ok(())
+}
+
+/// Opens `dest`: `s3://bucket[/prefix]`, `file:///dir` or a plain directory path.
+pub fn open(dest: &str, s3: &S3Opts) -> Result<Box<dyn Store>> {
+    if let Some(rest) = dest.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_matches('/');
+        if !prefix.is_empty() {
+            check_key(prefix).with_context(|| format!("invalid prefix in destination {dest}"))?;
+        }
+        return Ok(Box::new(s3::S3Store::new(bucket, prefix, s3, &s3::env_var)?));
+    }
+    let path = match dest.strip_prefix("file://") {
+        Some(p) if p.starts_with('/') => p,
+        Some(_) => bail!("invalid destination {dest:?}: a file URL must be file:///absolute/path"),
+        None if dest.contains("://") => {
+            bail!("invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path")
+        }
+        None => dest,
+    };
+    if path.is_empty() {
+        bail!("invalid destination: empty path");
+    }
+    Ok(Box::new(fs::FsStore::new(Path::new(path))?))
+}
+
+/// Checks that `key` is a safe relative object key (see the module comment).
+pub fn check_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.split('/').all(|c| {
+            !c.is_empty() && !c.starts_with('.') && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        });
+    if !ok {
+        bail!(
+            "invalid object key {key:?}: must be /-separated names of [A-Za-z0-9._-], none empty or starting with '.'"
+        );
+    }
+    Ok(())
+}
+
+/// Stores opened on demand, one per destination named in the records.
+pub struct Stores<'a> {
+    s3: &'a S3Opts,
+    open: Mutex<HashMap<String, Arc<dyn Store>>>,
+}
+
+impl<'a> Stores<'a> {
+    pub fn new(s3: &'a S3Opts) -> Stores<'a> {
+        Stores {
+            s3,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, dest: &str) -> Result<Arc<dyn Store>> {
+        let mut open = self.open.lock().expect("store cache lock");
+        if let Some(store) = open.get(dest) {
+            return Ok(Arc::clone(store));
+        }
+        let store: Arc<dyn Store> = Arc::from(self::open(dest, self.s3)?);
+        open.insert(dest.to_string(), Arc::clone(&store));
+        Ok(store)
+    }
+}
+
+/// Test hook: `WARP_OFFLOAD_FAILPOINT=NAME` makes the process die at the point named `NAME`, as
+/// a crash or `kill -9` would, so tests can check that a re-run recovers.
+pub fn failpoint(name: &str) {
+    if std::env::var("WARP_OFFLOAD_FAILPOINT").is_ok_and(|v| v == name) {
+        crate::log::error(&format!("failpoint {name}: aborting"));
+        std::process::abort();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract;

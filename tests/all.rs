@@ -1,0 +1,351 @@
+//! `all`: the whole chain in one process against fake-warp10 and a directory destination —
+//! purge leaves the range empty and the archives restore it exactly; a run killed at any stage
+//! boundary converges when re-run; concurrent runs process each segment once.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Output;
+use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, stderr};
+
+const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
+const SELECTOR: &str = "~.*{}";
+const START: &str = "2024-01-15T00:00:00Z";
+const END: &str = "2024-01-17T00:00:00Z";
+/// [START, END) in µs, inclusive end.
+const RANGE: (i64, i64) = (1_705_276_800_000_000, 1_705_449_599_999_999);
+
+/// A fake Warp 10 with the edge cases plus a little generated data, over three days.
+fn loaded_fake() -> FakeWarp10 {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let generated = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "2",
+        "--days",
+        "2",
+        "--interval",
+        "300s",
+        "--seed",
+        "3",
+        "--start",
+        START,
+    ]);
+    // Copy the generated points into `fake` through the text of a fetch.
+    let body = ureq::get(&format!("{}/api/v0/fetch", generated.url))
+        .header("X-Warp10-Token", READ_TOKEN)
+        .query("selector", "~os.*{}")
+        .query("start", RANGE.0.to_string())
+        .query("end", RANGE.1.to_string())
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    fake.update(&body);
+    fake
+}
+
+struct Run<'a> {
+    t: &'a TestDir,
+    work: &'a str,
+    url: &'a str,
+    extra: Vec<String>,
+}
+
+impl Run<'_> {
+    fn all(&self, more: &[&str], failpoint: Option<&str>) -> Output {
+        let read = self.t.secret_file("read.token", READ_TOKEN);
+        let write = self.t.secret_file("write.token", WRITE_TOKEN);
+        let mut c = cmd(&self.t.path(self.work));
+        c.args([
+            "all",
+            "--warp10-url",
+            self.url,
+            "--selector",
+            SELECTOR,
+            "--start",
+            START,
+            "--end",
+            END,
+        ])
+        .args(["--segment-length", "1d", "--min-age", "1h", "--dest"])
+        .arg(self.t.path("dest"))
+        .arg("--read-token-file")
+        .arg(read)
+        .arg("--write-token-file")
+        .arg(write)
+        .args(["--purge", "--settle-timeout", "5", "--retries", "2"])
+        .args(&self.extra)
+        .args(more);
+        if !self.extra.iter().any(|a| a == "--lock-settle-ms") {
+            c.args(["--lock-settle-ms", "50"]);
+        }
+        if let Some(fp) = failpoint {
+            c.env("WARP_OFFLOAD_FAILPOINT", fp);
+        }
+        run(&mut c, "")
+    }
+}
+
+/// Per segment id: (points, digest) of a fresh fetch of `url`.
+fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
+    let t = TestDir::new();
+    let o = run(
+        cmd(t.dir.path()).args([
+            "plan",
+            "--warp10-url",
+            url,
+            "--selector",
+            SELECTOR,
+            "--start",
+            START,
+            "--end",
+            END,
+            "--segment",
+            "1d",
+            "--min-age",
+            "1h",
+        ]),
+        "",
+    );
+    let token = t.secret_file("read.token", READ_TOKEN);
+    let o = run(
+        cmd(t.dir.path()).arg("fetch").arg("--read-token-file").arg(token),
+        &support::stdout(&o),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    records(&o)
+        .iter()
+        .map(|r| {
+            let f = &r["fetch"];
+            (
+                r["id"].as_str().unwrap().to_string(),
+                (f["points"].as_u64().unwrap(), f["digest"].as_str().unwrap().into()),
+            )
+        })
+        .collect()
+}
+
+/// Restores every archived segment of `t/dest` into an empty fake and returns what it holds.
+fn restored(t: &TestDir, ids: &[String], extra: &[String]) -> BTreeMap<String, (u64, String)> {
+    let target = FakeWarp10::start(&[]);
+    let read = t.secret_file("read.token", READ_TOKEN);
+    let write = t.secret_file("write.token", WRITE_TOKEN);
+    let mut c = cmd(&t.path("restore-work"));
+    c.args(["restore", "--from"])
+        .arg(t.path("dest"))
+        .args(["--to-warp10", &target.url, "--read-token-file"])
+        .arg(read)
+        .arg("--write-token-file")
+        .arg(write)
+        .args(
+            extra
+                .iter()
+                .filter(|a| a.starts_with("--key-file") || a.contains("key")),
+        );
+    for id in ids {
+        c.args(["--segment", id]);
+    }
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "restore: {}", stderr(&o));
+    fetched(&target.url)
+}
+
+fn purged(o: &Output) -> usize {
+    records(o)
+        .iter()
+        .filter(|r| r["purge"]["state"] == "purged" && r.get("error").is_none())
+        .count()
+}
+
+fn fetch_lines(o: &Output) -> usize {
+    stderr(o)
+        .lines()
+        .filter(|l| l.contains(" fetch ") && l.contains(": fetched"))
+        .count()
+}
+
+#[test]
+fn purges_the_range_and_the_archives_restore_it_exactly() {
+    let key = TestDir::new();
+    let key_file = key.secret_file("key", &"ab".repeat(32));
+    for extra in [
+        vec![],
+        vec![
+            "--codec".to_string(),
+            "gts.zst".into(),
+            "--key-file".into(),
+            key_file.display().to_string(),
+        ],
+    ] {
+        let fake = loaded_fake();
+        let before = fetched(&fake.url);
+        let outside = (
+            fake.count(SELECTOR, 0, RANGE.0 - 1),
+            fake.count(SELECTOR, RANGE.1 + 1, i64::MAX),
+        );
+        let t = TestDir::new();
+        let r = Run {
+            t: &t,
+            work: "work",
+            url: &fake.url,
+            extra: extra.clone(),
+        };
+        let o = r.all(&[], None);
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        assert_eq!(purged(&o), 2);
+        assert!(
+            stderr(&o).contains("2 segments: 2 ok"),
+            "summary on stderr: {}",
+            stderr(&o)
+        );
+        assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0, "the range is empty");
+        let after = (
+            fake.count(SELECTOR, 0, RANGE.0 - 1),
+            fake.count(SELECTOR, RANGE.1 + 1, i64::MAX),
+        );
+        assert_eq!(after, outside, "nothing outside the range was touched");
+
+        let again = r.all(&[], None);
+        assert!(again.status.success());
+        assert_eq!(fetch_lines(&again), 0, "a re-run redoes nothing");
+        assert_eq!(purged(&again), 2);
+
+        let ids: Vec<String> = before.keys().cloned().collect();
+        assert_eq!(
+            restored(&t, &ids, &extra),
+            before,
+            "{extra:?}: restore gives back every point"
+        );
+    }
+}
+
+#[test]
+fn a_run_killed_at_any_stage_converges_when_run_again() {
+    for fp in [
+        "all-after-fetch",
+        "all-after-compress",
+        "all-after-upload",
+        "purge-before-delete",
+        "all-after-purge",
+    ] {
+        let fake = loaded_fake();
+        let before = fetched(&fake.url);
+        let t = TestDir::new();
+        let r = Run {
+            t: &t,
+            work: "work",
+            url: &fake.url,
+            extra: vec![],
+        };
+        let killed = r.all(&["--jobs", "1"], Some(fp));
+        assert!(!killed.status.success(), "{fp}: the failpoint aborts the run");
+        let o = r.all(&[], None);
+        assert!(o.status.success(), "{fp}: {}", stderr(&o));
+        assert_eq!(purged(&o), 2, "{fp}");
+        assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0, "{fp}");
+        let ids: Vec<String> = before.keys().cloned().collect();
+        assert_eq!(
+            restored(&t, &ids, &[]),
+            before,
+            "{fp}: every point is in a verified archive"
+        );
+    }
+}
+
+#[test]
+fn a_delete_cut_mid_response_is_completed_by_the_next_run() {
+    let fake = loaded_fake();
+    let before = fetched(&fake.url);
+    let t = TestDir::new();
+    let r = Run {
+        t: &t,
+        work: "work",
+        url: &fake.url,
+        extra: vec![],
+    };
+    fake.set_faults(r#"{"delete_abort_after": 1}"#);
+    let o = r.all(&[], None);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let recs = records(&o);
+    assert!(recs.iter().all(|r| r["purge"]["state"] == "purge-unknown"), "{recs:?}");
+    fake.set_faults("{}");
+    let o = r.all(&[], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(purged(&o), 2);
+    assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0);
+    let ids: Vec<String> = before.keys().cloned().collect();
+    assert_eq!(restored(&t, &ids, &[]), before);
+}
+
+#[test]
+fn concurrent_runs_process_each_segment_once() {
+    let fake = loaded_fake();
+    let before = fetched(&fake.url);
+    let t = TestDir::new();
+    let a = Run {
+        t: &t,
+        work: "work-a",
+        url: &fake.url,
+        extra: vec!["--lock-settle-ms".into(), "300".into()],
+    };
+    let b = Run {
+        t: &t,
+        work: "work-b",
+        url: &fake.url,
+        extra: vec!["--lock-settle-ms".into(), "300".into()],
+    };
+    let (oa, ob) = std::thread::scope(|s| {
+        let ha = s.spawn(|| a.all(&[], None));
+        let hb = s.spawn(|| b.all(&[], None));
+        (ha.join().unwrap(), hb.join().unwrap())
+    });
+    assert_eq!(
+        fetch_lines(&oa) + fetch_lines(&ob),
+        2,
+        "each segment fetched once:\n{}\n{}",
+        stderr(&oa),
+        stderr(&ob)
+    );
+    // A run that met a locked segment reports it; running it again finds the work done.
+    for (o, run) in [(&oa, &a), (&ob, &b)] {
+        if !o.status.success() {
+            assert!(stderr(o).contains("is locked by"), "{}", stderr(o));
+            let again = run.all(&[], None);
+            assert!(again.status.success(), "{}", stderr(&again));
+            assert_eq!(
+                fetch_lines(&again),
+                0,
+                "the other run's committed work is adopted, not redone"
+            );
+        }
+    }
+    assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0);
+    let ids: Vec<String> = before.keys().cloned().collect();
+    assert_eq!(restored(&t, &ids, &[]), before);
+}
+
+#[test]
+fn segment_ids_select_what_runs() {
+    let fake = loaded_fake();
+    let before = fetched(&fake.url);
+    let first = before.keys().next().unwrap().clone();
+    let t = TestDir::new();
+    let r = Run {
+        t: &t,
+        work: "work",
+        url: &fake.url,
+        extra: vec![],
+    };
+    let o = r.all(&["--segment", &first], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let recs: Vec<Value> = records(&o);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["id"], first.as_str());
+    let o = r.all(&["--segment", "20200101T000000Z-1d-000000000000"], None);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not one of the segments"));
+}
