@@ -43,7 +43,7 @@ gen D3 --ts-mode us-jitter
 gen D4 --profile tsbs-cpu --ts-mode aligned --drop 0
 
 echo
-echo "dataset   points    B/pt  enc M/s  dec M/s | zstd-3 B/pt  M/s | zstd-19 B/pt  M/s | ratio vs -3  vs -19"
+echo "dataset   points    B/pt  enc M/s  dec M/s | zstd-3 B/pt  M/s | zstd-19 B/pt   M/s | ratio vs -3  vs -19"
 for d in D1 D3 D4; do
     text=$DIR/$d.txt
     "$BIN" bench-codec "$text" >"$DIR/$d.json"
@@ -54,7 +54,7 @@ r = json.load(open(sys.argv[1]))
 d, z3, c3, z19, c19 = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
 n, a = r["points"], r["archive_bytes"]
 m = lambda cpu: n / max(cpu, 1e-9) / 1e6
-print("%-4s %11d %7.3f %8.2f %8.2f | %11.3f %4.1f | %12.3f %4.1f | %10.1fx %6.1fx" % (
+print("%-4s %11d %7.3f %8.2f %8.2f | %11.3f %4.1f | %12.3f %5.3f | %10.1fx %6.1fx" % (
     d, n, a / n, r["encode_mpts_per_core"], r["decode_mpts_per_core"], z3 / n, m(c3), z19 / n, m(c19),
     z3 / a, z19 / a))
 EOF

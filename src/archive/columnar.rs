@@ -15,13 +15,14 @@
 //! ```text
 //! raw = n_series n_points section{15}       (each section: uvarint length + bytes)
 //! keys      class, n_labels, (key, value)*          length-prefixed UTF-8
-//! meta      per series: n, flags, then as needed: ts ref distance | ts mode, long mode,
-//!           double exponent + mode, elevation mode
-//! ts        timestamps (zigzag varints, delta or delta-of-delta, chosen per series)
+//! meta      per series: n, flags, then as needed: ts ref distance | ts coding, long coding,
+//!           double exponent + mantissa coding, elevation coding (coding: mode byte, divisor)
+//! ts        timestamps (first value, then residuals: delta or delta-of-delta chosen per
+//!           series, divided by their common divisor, zigzagged, in nibble planes)
 //! ts_ref    a series whose timestamps nearly equal those of one of the previous
 //!           `TS_REF_WINDOW` series stores only the edits against it
 //! types     one type tag per point, only for series that mix value types
-//! longs, double_mantissas, double_corrections, double_escapes, bools (bitmap),
+//! longs, double_mantissas (coded like ts), double_corrections, double_escapes, bools (bitmap),
 //! blob_lens, blob_data (STRING and BINARY), presence (geo/elevation bitmaps when only
 //! some points have them), geo (lat/lon bit deltas), elev
 //! ```
@@ -31,7 +32,7 @@
 //! The decoder checks every count and length against what remains and against the caps
 //! below before allocating, and the footer against the blocks it saw.
 
-use super::bytes::{Bits, Reader, put_bits, put_bytes, put_ivarint, put_uvarint, uvarint_len, zigzag};
+use super::bytes::{Bits, Reader, put_bits, put_bytes, put_ivarint, put_uvarint, unzigzag, uvarint_len, zigzag};
 use super::{SeriesBatch, double};
 use crate::gts::{Geo, Point, SeriesKey, Value};
 use anyhow::{Context, Result, bail};
@@ -42,13 +43,14 @@ pub const MAGIC: &[u8; 4] = b"W10A";
 const VERSION: u8 = 1;
 const CODEC_ID: u8 = 1;
 /// Points per block: ~1 MB of varints, enough for zstd to see many series of a host together.
-pub const BLOCK_POINTS: usize = 1 << 18;
+pub const BLOCK_POINTS: usize = 1 << 20;
 const BLOCK_SERIES: usize = 1 << 14;
 /// STRING/BINARY bytes after which a block is closed early.
 const BLOCK_BLOB_BYTES: usize = 8 << 20;
-/// Largest decompressed block accepted (a block closes at `BLOCK_BLOB_BYTES` plus one value,
-/// and a fetch line is at most 4 MiB).
-const MAX_RAW: usize = 64 << 20;
+/// Largest decompressed block accepted. The worst block the encoder writes: ~60 bytes per point
+/// (8 timestamp, 1 type, 23 double, 20 geo, 8 elevation) times `BLOCK_POINTS`, plus
+/// `BLOCK_BLOB_BYTES` and one last value (a fetch line is at most 4 MiB).
+const MAX_RAW: usize = 128 << 20;
 const TS_REF_WINDOW: usize = 8;
 const MAX_KEY_BYTES: usize = 1 << 20;
 
@@ -91,6 +93,7 @@ const SECTION_NAMES: [&str; SECTIONS] = [
 
 const MODE_DELTA: u8 = 0;
 const MODE_DOD: u8 = 1;
+const MODE_DIVISOR: u8 = 2;
 const TAG_LONG: u8 = 1;
 const TAG_DOUBLE: u8 = 2;
 const TAG_BOOL: u8 = 3;
@@ -100,52 +103,114 @@ const PRESENT_NONE: u8 = 0;
 const PRESENT_ALL: u8 = 1;
 const PRESENT_SOME: u8 = 2;
 
-/// Writes zigzag varints of the deltas or delta-of-deltas of `vals`, whichever is smaller
-/// (delta suits gauges, delta-of-delta counters and timestamps), and returns the mode.
-fn put_ints(out: &mut Vec<u8>, vals: &[i64]) -> u8 {
-    let (mut cost_d, mut cost_dd) = (0usize, 0usize);
+/// Residual `i` of `vals` in a mode: the first value as is, then deltas, or (delta-of-delta)
+/// from the third value on, differences of consecutive deltas.
+fn residuals(vals: &[i64], mode: u8) -> impl Iterator<Item = i64> + '_ {
     let (mut prev, mut prev_d) = (0i64, 0i64);
-    for (i, &v) in vals.iter().enumerate() {
+    vals.iter().enumerate().map(move |(i, &v)| {
         let d = v.wrapping_sub(prev);
-        cost_d += uvarint_len(zigzag(d));
-        cost_dd += uvarint_len(zigzag(if i >= 2 { d.wrapping_sub(prev_d) } else { d }));
+        let r = if mode & MODE_DOD != 0 && i >= 2 {
+            d.wrapping_sub(prev_d)
+        } else {
+            d
+        };
         prev = v;
         prev_d = d;
-    }
-    let mode = if cost_dd < cost_d { MODE_DOD } else { MODE_DELTA };
-    let (mut prev, mut prev_d) = (0i64, 0i64);
-    for (i, &v) in vals.iter().enumerate() {
-        let d = v.wrapping_sub(prev);
-        put_ivarint(
-            out,
-            if mode == MODE_DOD && i >= 2 {
-                d.wrapping_sub(prev_d)
-            } else {
-                d
-            },
-        );
-        prev = v;
-        prev_d = d;
-    }
-    mode
+        r
+    })
 }
 
-fn get_ints(r: &mut Reader, n: usize, mode: u8, out: &mut Vec<i64>) -> Result<()> {
-    if mode > MODE_DOD {
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Writes `vals` as zigzag varints of residuals divided by their common divisor, in the mode
+/// (delta or delta-of-delta) that takes fewer bytes: delta suits gauges, delta-of-delta
+/// counters and timestamps; the divisor catches page-sized counters and millisecond
+/// timestamps in microsecond units. The mode byte and divisor go to `meta`.
+fn put_ints(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) {
+    let coding = |mode: u8| {
+        let mut g = 0u64;
+        for r in residuals(vals, mode).skip(1) {
+            g = gcd(g, r.unsigned_abs());
+            if g == 1 {
+                break;
+            }
+        }
+        let g = if g > 1 && g <= i64::MAX as u64 { g as i64 } else { 1 };
+        let cost: usize = residuals(vals, mode)
+            .enumerate()
+            .map(|(i, r)| uvarint_len(zigzag(if i == 0 { r } else { r / g })))
+            .sum();
+        (cost, mode, g)
+    };
+    let (_, mode, g) = coding(MODE_DELTA).min(coding(MODE_DOD));
+    meta.push(mode | if g > 1 { MODE_DIVISOR } else { 0 });
+    if g > 1 {
+        put_uvarint(meta, g as u64);
+    }
+    // The first value as a varint, the others (small residuals) zigzagged in fixed-width
+    // nibble planes, two values per byte: zstd then codes each plane with its own statistics
+    // (low nibbles are noise, high ones nearly constant), and pairs of small residuals form
+    // one literal. Both beat varints.
+    let mut rs = residuals(vals, mode);
+    let Some(first) = rs.next() else { return };
+    put_ivarint(out, first);
+    let rest: Vec<u64> = rs.map(|r| zigzag(r / g)).collect();
+    let width = rest
+        .iter()
+        .map(|&z| 16 - z.leading_zeros() as usize / 4)
+        .max()
+        .unwrap_or(0);
+    out.push(width as u8);
+    for plane in 0..width {
+        out.extend(rest.chunks(2).map(|pair| {
+            let nib = |z: u64| (z >> (4 * plane)) as u8 & 15;
+            nib(pair[0]) | pair.get(1).map_or(0, |&z| nib(z) << 4)
+        }));
+    }
+}
+
+fn get_ints(meta: &mut Reader, r: &mut Reader, n: usize, out: &mut Vec<i64>) -> Result<()> {
+    let mode = meta.u8()?;
+    if mode > (MODE_DOD | MODE_DIVISOR) {
         bail!("unknown integer coding mode {mode}");
     }
-    if n > r.remaining() {
-        bail!("{n} integers announced but only {} bytes left", r.remaining());
-    }
+    let g = if mode & MODE_DIVISOR != 0 {
+        match meta.uvarint()? {
+            g @ 2..=0x7fff_ffff_ffff_ffff => g as i64,
+            g => bail!("invalid integer divisor {g}"),
+        }
+    } else {
+        1
+    };
     out.clear();
+    if n == 0 {
+        return Ok(());
+    }
+    let first = r.ivarint()?;
+    let width = r.u8()? as usize;
+    if width > 16 {
+        bail!("integer plane width {width} is out of range");
+    }
+    let plane_len = (n - 1).div_ceil(2);
+    let planes = r.take(plane_len.checked_mul(width).context("integer column too large")?)?;
     out.reserve(n);
-    let (mut prev, mut prev_d) = (0i64, 0i64);
-    for i in 0..n {
-        let r = r.ivarint()?;
-        let d = if mode == MODE_DOD && i >= 2 {
-            prev_d.wrapping_add(r)
+    out.push(first);
+    let (mut prev, mut prev_d) = (first, first);
+    for i in 1..n {
+        let (byte, shift) = ((i - 1) / 2, (i - 1) % 2 * 4);
+        let z = (0..width).fold(0u64, |z, p| {
+            z | u64::from(planes[p * plane_len + byte] >> shift & 15) << (4 * p)
+        });
+        let x = unzigzag(z).wrapping_mul(g);
+        let d = if mode & MODE_DOD != 0 && i >= 2 {
+            prev_d.wrapping_add(x)
         } else {
-            r
+            x
         };
         prev = prev.wrapping_add(d);
         prev_d = d;
@@ -278,6 +343,10 @@ impl<W: Write> Encoder<W> {
         compressor
             .set_parameter(zstd::zstd_safe::CParameter::ChecksumFlag(true))
             .context("setting up zstd")?;
+        // Residual planes are noise-like: spurious short matches cost more than they save.
+        compressor
+            .set_parameter(zstd::zstd_safe::CParameter::MinMatch(7))
+            .context("setting up zstd")?;
         out.write_all(MAGIC)
             .and_then(|()| out.write_all(&[VERSION, CODEC_ID, 0, 0]))
             .context("writing archive header")?;
@@ -394,8 +463,7 @@ impl<W: Write> Encoder<W> {
         let mut series = 0u64;
         let mut descending = vec![false; self.entries.len()];
         for i in 0..self.entries.len() {
-            let range =
-                |col: fn(&Entry) -> usize, len: usize| col(&self.entries[i])..self.entries.get(i + 1).map_or(len, col);
+            let range = |col: fn(&Entry) -> usize, len: usize| span(&self.entries, i, col, len);
             let pts = range(|e| e.points, self.ts.len());
             if pts.is_empty() {
                 continue;
@@ -419,8 +487,7 @@ impl<W: Write> Encoder<W> {
             let (geo_mode, elev_mode) = (presence(geo.len()), presence(elev.len()));
 
             // The closest of the previous series' timestamps, if editing them is cheaper.
-            let entry_points =
-                |j: usize| self.entries[j].points..self.entries.get(j + 1).map_or(self.ts.len(), |e| e.points);
+            let entry_points = |j: usize| span(&self.entries, j, |e| e.points, self.ts.len());
             let mut best: Option<(usize, usize)> = None;
             if descending[i] {
                 for back in (1..=TS_REF_WINDOW.min(i)).filter(|&b| descending[i - b]) {
@@ -448,8 +515,8 @@ impl<W: Write> Encoder<W> {
                     put_ts_edits(&mut s[TS_REF], &self.edits, base);
                 }
                 None => {
-                    let mode = put_ints(&mut s[TS], ts);
-                    s[META].push(mode);
+                    let [meta, out] = s.get_disjoint_mut([META, TS]).expect("distinct sections");
+                    put_ints(meta, out, ts);
                 }
             }
             if kind == 0 {
@@ -457,8 +524,8 @@ impl<W: Write> Encoder<W> {
             }
             let longs = &self.longs[range(|e| e.longs, self.longs.len())];
             if !longs.is_empty() {
-                let mode = put_ints(&mut s[LONGS], longs);
-                s[META].push(mode);
+                let [meta, out] = s.get_disjoint_mut([META, LONGS]).expect("distinct sections");
+                put_ints(meta, out, longs);
             }
             let doubles = &self.doubles[range(|e| e.doubles, self.doubles.len())];
             if !doubles.is_empty() {
@@ -467,8 +534,8 @@ impl<W: Write> Encoder<W> {
                 let [d_corr, d_esc] = s.get_disjoint_mut([D_CORR, D_ESC]).expect("distinct sections");
                 double::split(doubles, exp, &mut self.scratch, d_corr, d_esc);
                 s[META].push(exp);
-                let mode = put_ints(&mut s[D_MANT], &self.scratch);
-                s[META].push(mode);
+                let [meta, out] = s.get_disjoint_mut([META, D_MANT]).expect("distinct sections");
+                put_ints(meta, out, &self.scratch);
             }
             put_bits(
                 &mut s[BOOLS],
@@ -493,8 +560,8 @@ impl<W: Write> Encoder<W> {
             if !elev.is_empty() {
                 self.scratch.clear();
                 self.scratch.extend(elev.iter().map(|e| e.1));
-                let mode = put_ints(&mut s[ELEV], &self.scratch);
-                s[META].push(mode);
+                let [meta, out] = s.get_disjoint_mut([META, ELEV]).expect("distinct sections");
+                put_ints(meta, out, &self.scratch);
             }
         }
         self.sections[BLOB_DATA].extend_from_slice(&self.blob_data);
@@ -537,6 +604,11 @@ impl<W: Write> Encoder<W> {
         self.elev.clear();
         Ok(())
     }
+}
+
+/// Where series `i` of the block starts and ends in the column that `col` indexes.
+fn span(entries: &[Entry], i: usize, col: fn(&Entry) -> usize, len: usize) -> std::ops::Range<usize> {
+    col(&entries[i])..entries.get(i + 1).map_or(len, col)
 }
 
 /// Presence bitmap over the points `pts` (block indices) given the sorted indices that have it.
@@ -812,8 +884,8 @@ impl<R: Read> Decoder<R> {
             }
             apply_ts_edits(&mut rd[TS_REF], &b.recent[b.recent.len() - back], n, &mut ts)?;
         } else {
-            let mode = rd[META].u8()?;
-            get_ints(&mut rd[TS], n, mode, &mut ts)?;
+            let [meta, col] = rd.get_disjoint_mut([META, TS]).expect("distinct sections");
+            get_ints(meta, col, n, &mut ts)?;
         }
         let types = if kind == 0 {
             let t = rd[TYPES].take(n)?;
@@ -830,14 +902,14 @@ impl<R: Read> Decoder<R> {
             None => counts[kind as usize] = n,
         }
         if counts[TAG_LONG as usize] > 0 {
-            let mode = rd[META].u8()?;
-            get_ints(&mut rd[LONGS], counts[TAG_LONG as usize], mode, &mut self.longs)?;
+            let [meta, col] = rd.get_disjoint_mut([META, LONGS]).expect("distinct sections");
+            get_ints(meta, col, counts[TAG_LONG as usize], &mut self.longs)?;
         }
         let mut exp = 0;
         if counts[TAG_DOUBLE as usize] > 0 {
             exp = rd[META].u8()?;
-            let mode = rd[META].u8()?;
-            get_ints(&mut rd[D_MANT], counts[TAG_DOUBLE as usize], mode, &mut self.mantissas)?;
+            let [meta, col] = rd.get_disjoint_mut([META, D_MANT]).expect("distinct sections");
+            get_ints(meta, col, counts[TAG_DOUBLE as usize], &mut self.mantissas)?;
         }
         let mut bools = rd[BOOLS].bits(counts[TAG_BOOL as usize])?;
         let mut geo_bits = presence(&mut rd[PRESENCE], geo_mode, n)?;
@@ -848,8 +920,8 @@ impl<R: Read> Decoder<R> {
             None => 0,
         };
         if elev_count > 0 {
-            let mode = rd[META].u8()?;
-            get_ints(&mut rd[ELEV], elev_count, mode, &mut self.elevs)?;
+            let [meta, col] = rd.get_disjoint_mut([META, ELEV]).expect("distinct sections");
+            get_ints(meta, col, elev_count, &mut self.elevs)?;
         }
 
         let mut points = Vec::with_capacity(n);

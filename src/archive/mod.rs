@@ -116,15 +116,12 @@ impl<'a> Decoder<'a> {
     /// encryption (an archive cannot be passed off as another segment's).
     pub fn open(input: impl Read + 'a, key: Option<&crypt::MasterKey>, segment_id: &SegmentId) -> Result<Self> {
         let (head, input) = peek(Box::new(input))?;
-        let input = if crypt::is_encrypted(&head) {
-            let key = key.context("the archive is encrypted: give the key with --key-file or WARP_OFFLOAD_KEY_FILE")?;
-            let plain = crypt::DecryptReader::new(input, key, segment_id.as_str())?;
-            let (head, plain) = peek(Box::new(plain))?;
-            return Self::open_plain(head, plain);
-        } else {
-            input
-        };
-        Self::open_plain(head, input)
+        if !crypt::is_encrypted(&head) {
+            return Self::open_plain(head, input);
+        }
+        let key = key.context("the archive is encrypted: give the key with --key-file or WARP_OFFLOAD_KEY_FILE")?;
+        let (head, plain) = peek(Box::new(crypt::DecryptReader::new(input, key, segment_id.as_str())?))?;
+        Self::open_plain(head, plain)
     }
 
     fn open_plain(head: Vec<u8>, input: Box<dyn Read + 'a>) -> Result<Self> {

@@ -440,3 +440,20 @@ fn text_in_both_forms_encodes_the_same_points() {
     assert_eq!((sums[0].points, sums[0].series), (5, 2));
     let _ = BTreeMap::<String, String>::new();
 }
+
+#[test]
+fn encrypted_archives_decode_only_with_their_key_and_segment() {
+    use std::io::Write;
+    let key = crypt::MasterKey::from_bytes([7; 32]);
+    let plain = encode(Codec::Columnar, &sample());
+    let mut w = crypt::EncryptWriter::new(Vec::new(), &key, "test-segment").unwrap();
+    w.write_all(&plain).unwrap();
+    let sealed = w.finish().unwrap();
+    let good = summarize(plain.as_slice(), None, &sid()).unwrap();
+    assert_eq!(summarize(sealed.as_slice(), Some(&key), &sid()).unwrap(), good);
+    let err = summarize(sealed.as_slice(), None, &sid()).unwrap_err();
+    assert!(format!("{err:#}").contains("encrypted"), "{err:#}");
+    assert!(summarize(sealed.as_slice(), Some(&key), &SegmentId::new("other").unwrap()).is_err());
+    let other_key = crypt::MasterKey::from_bytes([8; 32]);
+    assert!(summarize(sealed.as_slice(), Some(&other_key), &sid()).is_err());
+}
