@@ -3,16 +3,17 @@
 # points, served by fake-warp10) into a local SeaweedFS, against a baseline measured in the same
 # run: curl of the same fetches piped into `zstd -3` and uploaded with curl --aws-sigv4, with the
 # same parallelism. Prints wall time, CPU time, peak memory and bytes stored for both, and ratios.
-# Everything stays on 127.0.0.1. Usage: scripts/bench-pipeline.sh [--hosts N] [--jobs N]
+# Everything stays on 127.0.0.1. Usage: scripts/bench-pipeline.sh [--hosts N] [--jobs N] [--segment 6h]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HOSTS=100 JOBS=4 SEGMENT=1h
+HOSTS=100 JOBS=4 SEGMENT=6h
 while [[ $# -gt 0 ]]; do
     case $1 in
         --hosts) HOSTS=$2; shift 2 ;;
         --jobs) JOBS=$2; shift 2 ;;
-        *) echo "usage: $0 [--hosts N] [--jobs N]" >&2; exit 2 ;;
+        --segment) SEGMENT=$2; shift 2 ;;
+        *) echo "usage: $0 [--hosts N] [--jobs N] [--segment LENGTH]" >&2; exit 2 ;;
     esac
 done
 

@@ -95,3 +95,6 @@ gen 10M --hours 28
 echo
 segment small "$DIR/small.txt"
 segment 10M "$DIR/10M.txt"
+
+# Pipeline part: `all` against curl | zstd -3 | curl --aws-sigv4 on D1 (see the script).
+scripts/bench-pipeline.sh
