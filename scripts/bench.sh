@@ -86,8 +86,9 @@ import json, sys
 r = json.loads(open(sys.argv[1]).read())
 assert "error" not in r, r["error"]
 n = r["fetch"]["points"]
+cpu = max(float(sys.argv[4]) + float(sys.argv[5]), 0.01)  # /usr/bin/time counts in 10 ms steps
 print("%-6s %10d points  peak RSS %6.1f MiB  compress (encode + decode + check) %.2f M pts/s/core" % (
-    sys.argv[2], n, int(sys.argv[3]) / 1024, n / (float(sys.argv[4]) + float(sys.argv[5])) / 1e6))
+    sys.argv[2], n, int(sys.argv[3]) / 1024, n / cpu / 1e6))
 EOF
 }
 gen small --hosts 1
