@@ -23,14 +23,7 @@ impl Bucket {
         let s3 = S3Env::from_env()?;
         let proxy = S3Proxy::start(&s3.endpoint);
         let t = TestDir::new();
-        let unique = t
-            .dir
-            .path()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-        let prefix = format!("faults-{}-{unique}", std::process::id());
+        let prefix = t.unique_prefix("faults");
         Some(Bucket { s3, proxy, prefix, t })
     }
 

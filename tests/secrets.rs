@@ -168,14 +168,7 @@ fn canaries_never_leak_from_any_subcommand() {
     let denying_file = t.secret_file("denying.url", &denying_hook.url);
     let refused_file = t.secret_file("refused.url", &format!("http://127.0.0.1:9{HOOK_PATH}"));
     let bad_url_file = t.secret_file("bad.url", "not a url CANARY-bad-url");
-    let unique = t
-        .dir
-        .path()
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-    let prefix = format!("secrets-{}-{unique}", std::process::id());
+    let prefix = t.unique_prefix("secrets");
     let dest = format!("s3://{}/{prefix}", s3.bucket);
     let fake = FakeWarp10::start_with_tokens(
         READ,

@@ -75,6 +75,13 @@ impl TestDir {
         self.dir.path().join(rel)
     }
 
+    /// An object-key prefix no other test (or test process) uses: `name-pid-tempdirname`.
+    pub fn unique_prefix(&self, name: &str) -> String {
+        let dir = self.dir.path().file_name().unwrap().to_string_lossy();
+        let unique: String = dir.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        format!("{name}-{}-{unique}", std::process::id())
+    }
+
     /// Writes a token file readable only by the owner.
     pub fn secret_file(&self, name: &str, value: &str) -> PathBuf {
         let p = self.path(name);
@@ -261,14 +268,7 @@ impl Dest {
         };
         let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set (scripts/seaweedfs.sh env)"));
         let bucket = var("WARP_OFFLOAD_TEST_S3_BUCKET");
-        let unique = t
-            .dir
-            .path()
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-        let prefix = format!("{name}-{}-{unique}", std::process::id());
+        let prefix = t.unique_prefix(name);
         Some(Dest::S3 {
             url: format!("s3://{bucket}/{prefix}"),
             endpoint,
