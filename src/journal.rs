@@ -41,6 +41,17 @@ impl Journal {
         Ok(Some(seg))
     }
 
+    /// Drops the saved state of `id`: the next run starts it over (or from the destination's
+    /// committed record).
+    pub fn forget(&self, id: &SegmentId) -> Result<()> {
+        match std::fs::remove_file(self.path(id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing the state of segment {id}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn save(&self, seg: &Segment) -> Result<()> {
         let path = self.path(&seg.id);
         WorkDir::write_atomic(&path, |f| {
@@ -69,10 +80,13 @@ mod tests {
             TimeUnit::Us,
         );
         assert!(j.load(&seg.id).unwrap().is_none());
+        j.forget(&seg.id).unwrap();
         j.save(&seg).unwrap();
         assert_eq!(j.load(&seg.id).unwrap(), Some(seg.clone()));
         std::fs::write(j.path(&seg.id), "{\"v\":1,").unwrap();
         let err = format!("{:#}", j.load(&seg.id).unwrap_err());
         assert!(err.contains("corrupt"), "{err}");
+        j.forget(&seg.id).unwrap();
+        assert!(j.load(&seg.id).unwrap().is_none());
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! S3-compatible stores do not all offer conditional writes, so taking a lock is the
 //! write-wait-check protocol restic and borg use: read the lock (refuse a live one held by
-//! someone else), write ours, wait, read it back; whoever's write landed last holds it. A stale
+//! someone else), write ours, wait, read it back; whoever's write landed last holds it. The wait
+//! is not spent idle: a lock is only *claimed* by `acquire`, and `confirm` (called by `refresh`
+//! and `keep_alive`, so before anything is written outside the work directory) does the wait
+//! and the check. A stale
 //! lock — expired, or left on this host by a process that no longer exists (a crash, a
 //! `kill -9`) — is taken over the same way.
 
@@ -66,6 +69,8 @@ pub struct Lock<'a> {
     ttl: Duration,
     nested: bool,
     renewed: std::cell::Cell<std::time::Instant>,
+    /// When our claim may be read back; `None` once confirmed.
+    settles_at: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 /// Lock settings: how long a lock lives without renewal, how long to wait before reading our
@@ -97,13 +102,13 @@ impl<'a> Lock<'a> {
             ttl: o.ttl,
             nested: live.is_some(),
             renewed: std::cell::Cell::new(std::time::Instant::now()),
+            settles_at: std::cell::Cell::new(None),
         };
         if lock.nested {
             lock.refresh()?;
         } else {
             write(store, &k, o.ttl)?;
-            std::thread::sleep(o.settle);
-            lock.check()?;
+            lock.settles_at.set(Some(std::time::Instant::now() + o.settle));
         }
         Ok(lock)
     }
@@ -111,6 +116,7 @@ impl<'a> Lock<'a> {
     /// Fails unless the lock is still ours and alive; extends it. Called before anything
     /// destructive.
     pub fn refresh(&self) -> Result<()> {
+        self.confirm()?;
         self.check()?;
         write(self.store, &key(&self.id), self.ttl)?;
         self.renewed.set(std::time::Instant::now());
@@ -119,11 +125,22 @@ impl<'a> Lock<'a> {
 
     /// Renews the lock once a third of its lifetime has passed; cheap to call between steps.
     pub fn keep_alive(&self) -> Result<()> {
+        self.confirm()?;
         if self.renewed.get().elapsed() < self.ttl / 3 {
             Ok(())
         } else {
             self.refresh()
         }
+    }
+
+    /// Waits until our claim has settled, then checks that it is the one that landed.
+    pub fn confirm(&self) -> Result<()> {
+        if let Some(at) = self.settles_at.get() {
+            std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+            self.check()?;
+            self.settles_at.set(None);
+        }
+        Ok(())
     }
 
     fn check(&self) -> Result<()> {
@@ -255,5 +272,32 @@ mod tests {
             store.head(&key(&id)).unwrap().is_some(),
             "someone else's lock is not released by us"
         );
+    }
+
+    #[test]
+    fn a_claim_overwritten_before_it_settles_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::fs::FsStore::new(dir.path()).unwrap();
+        let id = SegmentId::new("seg-2").unwrap();
+        let lock = Lock::acquire(&store, &id, opts()).unwrap();
+        let later = LockFile {
+            owner: "elsewhere:1:abc".into(),
+            expires: Timestamp::now() + SignedDuration::from_secs(60),
+        };
+        store
+            .put_bytes(
+                &key(&id),
+                serde_json::to_string(&later).unwrap().as_bytes(),
+                &Meta::new(),
+            )
+            .unwrap();
+        let err = format!("{:#}", lock.confirm().unwrap_err());
+        assert!(err.contains("locked by elsewhere:1:abc meanwhile"), "{err}");
+        assert!(
+            lock.keep_alive().is_err() && lock.refresh().is_err(),
+            "nothing may be written after losing"
+        );
+        drop(lock);
+        assert!(store.head(&key(&id)).unwrap().is_some(), "the winner's lock stays");
     }
 }

@@ -168,7 +168,16 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         if !needed(&seg) {
             continue;
         }
-        if let Err(e) = lock.keep_alive() {
+        // Fetch and compress only write to the work directory: the lock's settle time runs
+        // meanwhile, and it is confirmed before the first write to the destination.
+        if !matches!(name, "fetch" | "compress")
+            && let Err(e) = lock.keep_alive()
+        {
+            // Another run owns the segment: what was done here locally is not ours to commit.
+            let e = match ctx.journal.forget(&id) {
+                Ok(()) => e,
+                Err(forget) => e.context(format!("{forget:#}")),
+            };
             return failed(seg, name, e);
         }
         seg = run(seg);
