@@ -512,6 +512,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
       '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
       boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
   fetch_append: \"TEXT\"            raw text added at the end of every fetch body
+  read_scope_hides: \"SELECTOR\"   find and fetch (read token) do not show these series; delete does
   fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
   latency_ms: MS                  wait before the response headers
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)

@@ -636,3 +636,32 @@ fn a_rerun_after_a_partial_delete_without_saved_state_completes_it() {
     assert_eq!(count(&fake, DAYS, D16, D17 - 1), 0);
     assert_eq!(total(&fake, DAYS), before - 8, "nothing outside the range is touched");
 }
+
+/// Read and write tokens of different scopes (reference §9.7): a series the read token cannot
+/// see is neither fetched nor archived, yet the write token's delete would reach it. The
+/// dry-run listing is compared with what `find` shows the read token, and the purge refused.
+#[test]
+fn a_series_outside_the_read_tokens_scope_stops_the_purge() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    fake.set_faults(r#"{"read_scope_hides": "edge.days{host=h2}"}"#);
+    let recs = archive(&t, &dest, &fake.url, DAYS, DAY16, &[]);
+    assert_eq!(recs[0]["fetch"]["series"], 1, "the read token sees h1 only");
+    let hidden = count(&fake, "edge.days{host=h2}", D16, D17 - 1);
+    let o = purge(&t, &dest, &recs, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let msg = error_of(&records(&o)[0]).to_string();
+    assert!(msg.contains("read token cannot see") && msg.contains("h2"), "{msg}");
+    fake.set_faults("{}");
+    assert_eq!(
+        count(&fake, "edge.days{host=h2}", D16, D17 - 1),
+        hidden,
+        "the unarchived series is intact"
+    );
+    assert_eq!(
+        count(&fake, "edge.days{host=h1}", D16, D17 - 1),
+        4,
+        "nothing was deleted"
+    );
+}

@@ -201,9 +201,24 @@ impl<'a> Purger<'a> {
             client.delete(&self.write_token, &seg.selector, start, end, true)
         })
         .context("listing what the delete would touch (dry-run delete)")?;
+        // The write token may reach series the read token cannot see (tokens of different
+        // scopes): their points were never fetched, so never archived.
+        let readable: HashSet<SeriesHash> = client
+            .find(&self.read_token, &seg.selector)
+            .context("listing the series the read token sees (find)")?
+            .iter()
+            .map(SeriesHash::of)
+            .collect();
         let mut names = Vec::with_capacity(listing.series.len());
         for key in &listing.series {
             let h = SeriesHash::of(key);
+            if !readable.contains(&h) {
+                bail!(
+                    "the delete would reach series {} which the read token cannot see (read and write tokens of \
+                     different scopes?): its points were never archived; not purging",
+                    crate::gts::selector::exact_selector(key)
+                );
+            }
             if !archived.series.contains(&h) && now.series.contains(&h) {
                 bail!(
                     "the delete would reach series {} which has points in the range but is not in the archive: not purging",

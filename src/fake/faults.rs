@@ -14,6 +14,11 @@ pub struct Faults {
     /// duplicate point): what a buggy or hostile server could send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fetch_append: Option<String>,
+    /// A selector: the series it matches are out of the read token's scope (find and fetch do
+    /// not show them) but within the write token's (delete reaches them) — tokens of
+    /// different scopes, the trap of reference §9.7.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_scope_hides: Option<String>,
     /// Endpoint (`find`, `fetch`, `delete`, `update`) → answer 500 to its next K requests.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fail_next: BTreeMap<String, u32>,
@@ -77,6 +82,9 @@ impl Faults {
     pub fn parse(json: &str) -> anyhow::Result<Faults> {
         use anyhow::Context;
         let faults: Faults = serde_json::from_str(json).with_context(|| format!("invalid fault set {json:?}"))?;
+        if let Some(sel) = &faults.read_scope_hides {
+            crate::gts::selector::Selector::parse(sel).context("invalid fault set: read_scope_hides")?;
+        }
         if let Some(bad) = faults
             .fail_next
             .keys()

@@ -72,6 +72,18 @@ impl Fake {
         http::serve(listener, move |req, body, resp| self.route(req, body, resp));
     }
 
+    /// What the read token sees of `series` (all of it unless `read_scope_hides` is set).
+    fn read_scope(&self, series: Vec<std::sync::Arc<store::Series>>) -> Vec<std::sync::Arc<store::Series>> {
+        let hidden = self.faults().read_scope_hides.clone();
+        match hidden.and_then(|h| parse_selector(&h).ok()) {
+            Some(h) => series
+                .into_iter()
+                .filter(|s| !h.matches(&s.visible, &s.attrs))
+                .collect(),
+            None => series,
+        }
+    }
+
     fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
         self.faults.lock().expect("faults lock")
     }
@@ -128,7 +140,7 @@ impl Fake {
         let mut found = Vec::new();
         for sel in selectors.split_whitespace() {
             match parse_selector(sel) {
-                Ok(s) => found.extend(self.store.select(&s)),
+                Ok(s) => found.extend(self.read_scope(self.store.select(&s))),
                 Err(msg) => return text(resp, 500, &msg),
             }
         }
@@ -193,7 +205,7 @@ impl Fake {
         let mut selected = Vec::new();
         for sel in selectors.split_whitespace() {
             match parse_selector(sel) {
-                Ok(s) => selected.extend(self.store.select(&s)),
+                Ok(s) => selected.extend(self.read_scope(self.store.select(&s))),
                 Err(msg) => return text(resp, 400, &msg),
             }
         }
