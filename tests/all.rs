@@ -239,10 +239,13 @@ fn purges_the_range_and_the_archives_restore_it_exactly() {
 #[test]
 fn a_run_killed_at_any_stage_converges_when_run_again() {
     for fp in [
+        "fetch-mid-stream",
         "all-after-fetch",
-        "all-after-compress",
+        "upload-after-data",
         "all-after-upload",
+        "all-after-verify-remote",
         "purge-before-delete",
+        "purge-after-delete",
         "all-after-purge",
     ] {
         let fake = loaded_fake();

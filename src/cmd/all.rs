@@ -142,7 +142,13 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
     // against the fetch, and the remote verify reads it back again after the upload.
     let steps: [Step; 5] = [
         ("fetch", &|s| s.fetch.is_none(), &|s| {
-            fetch::fetch_segment(s, &ctx.clients, &ctx.read_token, &ctx.work)
+            fetch::fetch_segment(
+                s,
+                &ctx.clients,
+                &ctx.read_token,
+                &ctx.work,
+                &fetch::Target::Archive(&ctx.compress),
+            )
         }),
         ("compress", &|s| s.archive.is_none(), &|s| {
             ctx.pool

@@ -8,7 +8,7 @@ use crate::archive::{self, Codec, Encoder, Hashed};
 use crate::cli::{CompressArgs, GlobalOpts};
 use crate::cmd::{decide_default, run_stage, stdin};
 use crate::exit::Tally;
-use crate::manifest::{ArchiveInfo, Segment};
+use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -50,17 +50,7 @@ pub fn compress_segment(mut seg: Segment, work: &WorkDir, o: &Options) -> Segmen
     let started = Instant::now();
     match compress_once(&seg, work, o) {
         Ok(info) => {
-            crate::log::info(
-                "compress",
-                Some(seg.id.as_str()),
-                "compressed",
-                &[
-                    ("codec", info.codec.clone().into()),
-                    ("bytes", info.size.into()),
-                    ("bytes_per_point", info.bytes_per_point.into()),
-                    ("duration_ms", (started.elapsed().as_millis() as u64).into()),
-                ],
-            );
+            log_compressed(&seg, &info, started.elapsed().as_millis() as u64);
             if o.remove_spool
                 && let Some(f) = &seg.fetch
                 && let Err(e) = std::fs::remove_file(work.path(&f.spool))
@@ -80,6 +70,20 @@ pub fn compress_segment(mut seg: Segment, work: &WorkDir, o: &Options) -> Segmen
     seg
 }
 
+pub fn log_compressed(seg: &Segment, info: &ArchiveInfo, duration_ms: u64) {
+    crate::log::info(
+        "compress",
+        Some(seg.id.as_str()),
+        "compressed",
+        &[
+            ("codec", info.codec.clone().into()),
+            ("bytes", info.size.into()),
+            ("bytes_per_point", info.bytes_per_point.into()),
+            ("duration_ms", duration_ms.into()),
+        ],
+    );
+}
+
 fn compress_once(seg: &Segment, work: &WorkDir, o: &Options) -> Result<ArchiveInfo> {
     let fetch = seg
         .fetch
@@ -88,43 +92,87 @@ fn compress_once(seg: &Segment, work: &WorkDir, o: &Options) -> Result<ArchiveIn
     let spool_path = work.path(&fetch.spool);
     let spool = File::open(&spool_path).with_context(|| format!("opening spool {}", spool_path.display()))?;
     let spool = BufReader::with_capacity(1 << 20, spool);
+    let (_, info) = write_archive(seg, work, o, |enc| {
+        enc.encode_text(spool).context("encoding the spool")?;
+        Ok(fetch.clone())
+    })?;
+    Ok(info)
+}
+
+/// Where an archive is written: the file, or an encryption envelope around it.
+pub enum Sink<'f> {
+    Plain(BufWriter<&'f mut File>),
+    Sealed(EncryptWriter<BufWriter<&'f mut File>>),
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Sealed(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Sealed(w) => w.flush(),
+        }
+    }
+}
+
+impl Sink<'_> {
+    /// Writes what is buffered (and the final encrypted chunk).
+    fn close(self) -> Result<()> {
+        match self {
+            Sink::Plain(mut w) => w.flush()?,
+            Sink::Sealed(w) => w.finish().context("finishing encryption")?.flush()?,
+        }
+        Ok(())
+    }
+}
+
+/// Writes the archive of `seg` atomically. `feed` encodes the points and returns the fetch they
+/// came from; the written file is then decoded again and must hold exactly those points, series
+/// and digest (restic learned this from a compressor bug) before it takes its place.
+pub fn write_archive(
+    seg: &Segment,
+    work: &WorkDir,
+    o: &Options,
+    feed: impl for<'f> FnOnce(&mut Encoder<Sink<'f>>) -> Result<FetchInfo>,
+) -> Result<(FetchInfo, ArchiveInfo)> {
     let rel = WorkDir::archive_rel(&seg.id, o.codec.extension());
     let path = work.path(&rel);
-    let (size, blake3) = WorkDir::write_atomic(&path, |file| {
+    let (fetch, size, blake3) = WorkDir::write_atomic(&path, |file| {
         let out = BufWriter::with_capacity(1 << 20, &mut *file);
-        let mut out = match &o.key {
-            Some(key) => {
-                let enc = encode(o, spool, EncryptWriter::new(out, key, seg.id.as_str())?)?;
-                enc.finish().context("finishing encryption")?
-            }
-            None => encode(o, spool, out)?,
+        let sink = match &o.key {
+            Some(key) => Sink::Sealed(EncryptWriter::new(out, key, seg.id.as_str())?),
+            None => Sink::Plain(out),
         };
-        out.flush().with_context(|| format!("writing {}", path.display()))?;
-        drop(out);
+        let mut enc = Encoder::new(o.codec, o.level, sink)?;
+        let fetch = feed(&mut enc)?;
+        enc.finish()?
+            .close()
+            .with_context(|| format!("writing {}", path.display()))?;
         file.seek(SeekFrom::Start(0))?;
         let mut written = Hashed::new(BufReader::with_capacity(1 << 20, &mut *file));
         let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id)
             .with_context(|| format!("decoding {} again", path.display()))?;
-        summary.check_against(fetch, &format!("the new archive {}", path.display()))?;
-        written.finish().with_context(|| format!("reading {}", path.display()))
+        summary.check_against(&fetch, &format!("the new archive {}", path.display()))?;
+        let (size, blake3) = written
+            .finish()
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok((fetch, size, blake3))
     })?;
-    Ok(ArchiveInfo {
+    let points = fetch.points;
+    let info = ArchiveInfo {
         codec: o.codec.name().to_string(),
         path: rel,
         size,
         blake3,
-        bytes_per_point: if fetch.points == 0 {
-            0.0
-        } else {
-            size as f64 / fetch.points as f64
-        },
+        bytes_per_point: if points == 0 { 0.0 } else { size as f64 / points as f64 },
         key_id: o.key.as_ref().map(MasterKey::key_id_hex),
         at: jiff::Timestamp::now(),
-    })
-}
-
-fn encode<W: Write>(o: &Options, spool: impl std::io::BufRead, out: W) -> Result<W> {
-    let mut enc = Encoder::new(o.codec, o.level, out)?;
-    enc.encode_text(spool).context("encoding the spool")?;
-    enc.finish()
+    };
+    Ok((fetch, info))
 }

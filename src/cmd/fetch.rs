@@ -2,11 +2,13 @@
 //! streaming, counts and digests the points, and spools the text atomically to the work dir.
 
 use crate::cli::{FetchArgs, GlobalOpts};
+use crate::cmd::compress;
 use crate::cmd::{decide_default, run_stage};
 use crate::digest::{Digest, SeriesHash};
 use crate::exit::Tally;
+use crate::gts::SeriesKey;
 use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
-use crate::manifest::{FetchInfo, Segment};
+use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
 use crate::secret::Secret;
 use crate::warp10::{Client, Clients, Transient, with_retries};
 use crate::workdir::WorkDir;
@@ -28,7 +30,7 @@ pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
         a.jobs,
         |seg| decide_default(seg, seg.fetch.is_some(), a.force),
         |seg| {
-            let seg = fetch_segment(seg, &clients, &token, &work);
+            let seg = fetch_segment(seg, &clients, &token, &work, &Target::Spool);
             bar.inc(1);
             seg
         },
@@ -37,7 +39,14 @@ pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
     tally
 }
 
-pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: &WorkDir) -> Segment {
+/// Where fetched text goes: a spool file (the `fetch` stage), or straight into the segment's
+/// archive (`all`: one parse, no spool on disk).
+pub enum Target<'a> {
+    Spool,
+    Archive(&'a compress::Options),
+}
+
+pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: &WorkDir, target: &Target) -> Segment {
     if seg.purge.as_ref().is_some_and(|p| p.state != "dry-run") {
         let e = anyhow::anyhow!(
             "segment {} was already purged; fetching it again would replace its record",
@@ -47,11 +56,13 @@ pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: 
         return seg;
     }
     let started = Instant::now();
-    let result = clients
-        .get(&seg.warp10_url)
-        .and_then(|client| with_retries(client.retries(), "fetch", || fetch_once(&client, token, &seg, work)));
+    let result = clients.get(&seg.warp10_url).and_then(|client| {
+        with_retries(client.retries(), "fetch", || {
+            fetch_once(&client, token, &seg, work, target)
+        })
+    });
     match result {
-        Ok(mut info) => {
+        Ok((mut info, archive)) => {
             info.duration_ms = started.elapsed().as_millis() as u64;
             crate::log::info(
                 "fetch",
@@ -64,9 +75,12 @@ pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: 
                     ("duration_ms", info.duration_ms.into()),
                 ],
             );
+            if let Some(a) = &archive {
+                compress::log_compressed(&seg, a, info.duration_ms);
+            }
             seg.fetch = Some(info);
             // Whatever came after an older fetch described other data.
-            seg.archive = None;
+            seg.archive = archive;
             seg.upload = None;
             seg.verify = None;
         }
@@ -78,25 +92,53 @@ pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: 
     seg
 }
 
-fn fetch_once(client: &Client, token: &Secret, seg: &Segment, work: &WorkDir) -> Result<FetchInfo> {
+fn fetch_once(
+    client: &Client,
+    token: &Secret,
+    seg: &Segment,
+    work: &WorkDir,
+    target: &Target,
+) -> Result<(FetchInfo, Option<ArchiveInfo>)> {
     let (start, end) = seg.warp10_range()?;
     let body = client.fetch(token, &seg.selector, start, end, seg.time_unit.per_second())?;
-    let spool = WorkDir::spool_rel(&seg.id);
-    let stats = WorkDir::write_atomic(&work.path(&spool), |file| {
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        let stats = check_stream(body.reader, start, end, &mut out, |_, _| {})?;
-        out.flush().context("writing spool")?;
-        Ok(stats)
-    })?;
-    Ok(FetchInfo {
+    match target {
+        Target::Spool => {
+            let spool = WorkDir::spool_rel(&seg.id);
+            let stats = WorkDir::write_atomic(&work.path(&spool), |file| {
+                let mut out = BufWriter::with_capacity(1 << 20, file);
+                let stats = check_stream(body.reader, start, end, &mut out, |_, _, _| Ok(()))?;
+                out.flush().context("writing spool")?;
+                Ok(stats)
+            })?;
+            Ok((fetch_info(seg, &stats), None))
+        }
+        Target::Archive(o) => {
+            let (info, archive) = compress::write_archive(seg, work, o, |enc| {
+                let mut last = None;
+                let stats = check_stream(body.reader, start, end, &mut std::io::sink(), |key, hash, p| {
+                    if last != Some(*hash) {
+                        enc.begin_series(key)?;
+                        last = Some(*hash);
+                    }
+                    enc.push(p)
+                })?;
+                Ok(fetch_info(seg, &stats))
+            })?;
+            Ok((info, Some(archive)))
+        }
+    }
+}
+
+fn fetch_info(seg: &Segment, stats: &StreamStats) -> FetchInfo {
+    FetchInfo {
         points: stats.points,
         series: stats.series.len() as u64,
         bytes: stats.bytes,
         digest: stats.digest,
-        spool,
+        spool: WorkDir::spool_rel(&seg.id),
         at: jiff::Timestamp::now(),
         duration_ms: 0,
-    })
+    }
 }
 
 #[derive(Debug)]
@@ -111,13 +153,14 @@ pub struct StreamStats {
 /// Reads Warp 10 text output line by line, checks it strictly against the inclusive range
 /// `[start, end]`, and copies it to `out`. Fails on an in-band error (`#` line, empty line), a
 /// truncated last line, a point outside the range, a timestamp that does not strictly decrease
-/// within a series, a series printed twice, or any malformed line. `on_point` sees every point.
+/// within a series, a series printed twice, or any malformed line. `on_point` sees every point
+/// with its series; its error stops the stream.
 pub fn check_stream(
     mut input: impl BufRead,
     start: i64,
     end: i64,
     out: &mut impl Write,
-    mut on_point: impl FnMut(&SeriesHash, &crate::gts::Point),
+    mut on_point: impl FnMut(&SeriesKey, &SeriesHash, &crate::gts::Point) -> Result<()>,
 ) -> Result<StreamStats> {
     let mut buf = Vec::with_capacity(4096);
     let mut line_no: u64 = 0;
@@ -129,6 +172,7 @@ pub fn check_stream(
     };
     let mut header: Vec<u8> = Vec::new();
     let mut current: Option<(SeriesHash, i64)> = None;
+    let mut key = SeriesKey::default();
     loop {
         buf.clear();
         let n = (&mut input)
@@ -158,7 +202,7 @@ pub fn check_stream(
         let point = match parsed {
             FetchLine::Full { header: h, point, .. } => {
                 if current.is_none() || h != header.as_slice() {
-                    let key = parse_header(h).with_context(|| format!("fetch output line {line_no}"))?;
+                    key = parse_header(h).with_context(|| format!("fetch output line {line_no}"))?;
                     let hash = SeriesHash::of(&key);
                     if !stats.series.insert(hash) {
                         bail!(
@@ -191,7 +235,10 @@ pub fn check_stream(
         let (hash, _) = current.expect("a series is current");
         stats.digest.add(&hash, &point);
         stats.points += 1;
-        on_point(&hash, &point);
+        on_point(&key, &hash, &point)?;
+        if stats.points == 100 {
+            crate::store::failpoint("fetch-mid-stream");
+        }
         out.write_all(&buf).context("writing spool")?;
     }
     Ok(stats)
@@ -262,7 +309,7 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> Result<StreamStats> {
-        check_stream(text.as_bytes(), 0, 1000, &mut Vec::new(), |_, _| {})
+        check_stream(text.as_bytes(), 0, 1000, &mut Vec::new(), |_, _, _| Ok(()))
     }
 
     #[test]

@@ -292,7 +292,10 @@ impl<'a> Purger<'a> {
         let mut on_point = on_point;
         with_retries(client.retries(), "purge", || {
             let body = client.fetch(&self.read_token, &seg.selector, start, end, seg.time_unit.per_second())?;
-            check_stream(body.reader, start, end, &mut std::io::sink(), &mut on_point)
+            check_stream(body.reader, start, end, &mut std::io::sink(), |_, h, p| {
+                on_point(h, p);
+                Ok(())
+            })
         })
         .context("re-fetching the source range")
     }

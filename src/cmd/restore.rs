@@ -433,12 +433,13 @@ fn check(client: &Client, read: &Secret, probe: &Probe, sent: &Sent) -> Result<C
         let body = client.fetch(read, probe.selector, probe.lo, probe.hi, probe.per_second)?;
         let (mut found, mut extra) = (0u64, 0u64);
         let stats =
-            crate::cmd::fetch::check_stream(body.reader, probe.lo, probe.hi, &mut std::io::sink(), |hash, p| {
+            crate::cmd::fetch::check_stream(body.reader, probe.lo, probe.hi, &mut std::io::sink(), |_, hash, p| {
                 if sent.set.contains(hash, p) {
                     found += 1;
                 } else {
                     extra += 1;
                 }
+                Ok(())
             })?;
         Ok(Check {
             found,
