@@ -102,7 +102,7 @@ fn compress_once(seg: &Segment, work: &WorkDir, o: &Options) -> Result<ArchiveIn
 /// Where an archive is written: the file, or an encryption envelope around it.
 pub enum Sink<'f> {
     Plain(BufWriter<&'f mut File>),
-    Sealed(EncryptWriter<BufWriter<&'f mut File>>),
+    Sealed(Box<EncryptWriter<BufWriter<&'f mut File>>>),
 }
 
 impl Write for Sink<'_> {
@@ -126,7 +126,7 @@ impl Sink<'_> {
     fn close(self) -> Result<()> {
         match self {
             Sink::Plain(mut w) => w.flush()?,
-            Sink::Sealed(w) => w.finish().context("finishing encryption")?.flush()?,
+            Sink::Sealed(w) => (*w).finish().context("finishing encryption")?.flush()?,
         }
         Ok(())
     }
@@ -146,7 +146,7 @@ pub fn write_archive(
     let (fetch, size, blake3) = WorkDir::write_atomic(&path, |file| {
         let out = BufWriter::with_capacity(1 << 20, &mut *file);
         let sink = match &o.key {
-            Some(key) => Sink::Sealed(EncryptWriter::new(out, key, seg.id.as_str())?),
+            Some(key) => Sink::Sealed(Box::new(EncryptWriter::new(out, key, seg.id.as_str())?)),
             None => Sink::Plain(out),
         };
         let mut enc = Encoder::new(o.codec, o.level, sink)?;
