@@ -14,7 +14,7 @@ use crate::lock::{Lock, LockOpts};
 use crate::manifest::{Segment, SegmentId};
 use crate::notify::Summary;
 use crate::secret::Secret;
-use crate::store::{self, Store, Stores, failpoint};
+use crate::store::{self, Store, Stores};
 use crate::warp10::Clients;
 use crate::workdir::WorkDir;
 use anyhow::Result;
@@ -190,7 +190,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         if let Err(e) = ctx.journal.save(&seg) {
             return failed(seg, name, e);
         }
-        failpoint(&format!("all-after-{name}"));
+        crate::exit::failpoint(&format!("all-after-{name}"));
         if seg.error.is_some() {
             break;
         }

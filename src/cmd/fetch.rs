@@ -237,7 +237,7 @@ pub fn check_stream(
         stats.points += 1;
         on_point(&key, &hash, &point)?;
         if stats.points == 100 {
-            crate::store::failpoint("fetch-mid-stream");
+            crate::exit::failpoint("fetch-mid-stream");
         }
         out.write_all(&buf).context("writing spool")?;
     }

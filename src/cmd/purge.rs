@@ -239,7 +239,7 @@ impl<'a> Purger<'a> {
         }
         lock.refresh()
             .context("the segment lock is no longer fresh: not deleting")?;
-        crate::store::failpoint("purge-before-delete");
+        crate::exit::failpoint("purge-before-delete");
         // From here on a failure, even one after a complete delete, leaves the range in an
         // unknown state: only the purge-unknown path (every point left must be archived) may
         // finish it, since the range no longer equals the archive.
@@ -257,7 +257,7 @@ impl<'a> Purger<'a> {
     fn delete(&self, client: &Client, seg: &Segment, listing: &DeleteListing) -> Result<()> {
         let (start, end) = seg.warp10_range()?;
         let deleted = client.delete(&self.write_token, &seg.selector, start, end, false)?;
-        crate::store::failpoint("purge-after-delete");
+        crate::exit::failpoint("purge-after-delete");
         let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
         let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
         if listed != touched {

@@ -164,7 +164,7 @@ fn upload_one(seg: &Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) 
         ),
         _ => store.put_file(&key, &path, &meta)?,
     };
-    store::failpoint("upload-after-data");
+    crate::exit::failpoint("upload-after-data");
 
     // What landed must be what we sent before the commit marker says so (verify reads it all).
     let landed = store

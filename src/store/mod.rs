@@ -128,14 +128,5 @@ impl<'a> Stores<'a> {
     }
 }
 
-/// Test hook: `WARP_OFFLOAD_FAILPOINT=NAME` makes the process die at the point named `NAME`, as
-/// a crash or `kill -9` would, so tests can check that a re-run recovers.
-pub fn failpoint(name: &str) {
-    if std::env::var("WARP_OFFLOAD_FAILPOINT").is_ok_and(|v| v == name) {
-        crate::log::error(&format!("failpoint {name}: aborting"));
-        std::process::abort();
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod contract;

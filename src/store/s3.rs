@@ -291,7 +291,7 @@ impl S3Store {
                 b.put_multipart_chunk(&buf, full, number, upload_id, CONTENT_TYPE)
             })?;
             parts.push(part);
-            crate::store::failpoint("upload-after-part");
+            crate::exit::failpoint("upload-after-part");
             if (buf.len() as u64) < self.part_size {
                 break;
             }
