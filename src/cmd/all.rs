@@ -32,7 +32,6 @@ struct Ctx<'a> {
     upload: &'a UploadArgs,
     purger: Option<purge::Purger<'a>>,
     lock: LockOpts,
-    pool: rayon::ThreadPool,
 }
 
 pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
@@ -59,7 +58,6 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         upload: &upload_args,
         purger: a.purge.then(|| purge::Purger::new(&purge_args)).transpose()?,
         lock: a.gates.lock.opts()?,
-        pool: rayon::ThreadPoolBuilder::new().build()?,
     };
     let delivery = a
         .notify
@@ -151,8 +149,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             )
         }),
         ("compress", &|s| s.archive.is_none(), &|s| {
-            ctx.pool
-                .install(|| compress::compress_segment(s, &ctx.work, &ctx.compress))
+            compress::compress_segment(s, &ctx.work, &ctx.compress)
         }),
         (
             "upload",

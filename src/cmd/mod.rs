@@ -19,10 +19,10 @@ pub mod verify;
 
 use crate::exit::Tally;
 use crate::manifest::{self, Segment};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::io::BufRead;
+use std::sync::Mutex;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
 /// What the driver does with one input segment.
 pub enum Action {
@@ -59,24 +59,32 @@ where
     W: Fn(Segment) -> Segment + Sync,
 {
     let jobs = jobs.max(1);
+    // The workers are a rayon pool of `jobs` threads, each pulling segments from a bounded
+    // queue: the CPU-heavy stages (compress, `all`'s fetch into the archive) run on rayon, and
+    // at most `jobs` segments are in flight.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("segment-worker-{i}"))
+        .build()
+        .context("starting the worker threads")?;
     let (task_tx, task_rx) = mpsc::sync_channel::<Segment>(jobs);
-    let task_rx = Arc::new(Mutex::new(task_rx));
+    let task_rx = Mutex::new(task_rx);
     let (done_tx, done_rx) = mpsc::channel::<Segment>();
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            let rx = Arc::clone(&task_rx);
-            let tx = done_tx.clone();
-            let work = &work;
-            scope.spawn(move || {
+        let workers_tx = done_tx.clone();
+        let (task_rx, work) = (&task_rx, &work);
+        scope.spawn(move || {
+            pool.broadcast(|_| {
+                let tx = workers_tx.clone();
                 loop {
-                    let next = rx.lock().expect("task queue lock").recv();
+                    let next = task_rx.lock().expect("task queue lock").recv();
                     let Ok(seg) = next else { break };
                     if tx.send(work(seg)).is_err() {
                         break;
                     }
                 }
-            });
-        }
+            })
+        });
         let reader = {
             let done_tx = done_tx.clone();
             let decide = &decide;
