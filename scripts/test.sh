@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The notify and scale-out tests run the retry commands and scripts they print, which use jq.
+if ! command -v jq >/dev/null; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq jq >/dev/null
+    else
+        echo "test.sh: jq is needed by the tests (install it with your package manager)" >&2
+        exit 1
+    fi
+fi
+
 cargo fmt --all -- --check
 cargo clippy --all-targets -- -D warnings
 
