@@ -205,6 +205,17 @@ fn write(store: &dyn Store, k: &str, ttl: Duration) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// Writes a lock held by `owner` that expires `secs` from now (negative: expired).
+    fn plant(store: &dyn Store, id: &SegmentId, owner: &str, secs: i64) {
+        let lock = LockFile {
+            owner: owner.to_string(),
+            expires: Timestamp::now() + SignedDuration::from_secs(secs),
+        };
+        store
+            .put_bytes(&key(id), serde_json::to_string(&lock).unwrap().as_bytes(), &Meta::new())
+            .unwrap();
+    }
+
     fn opts() -> LockOpts {
         LockOpts {
             ttl: Duration::from_secs(60),
@@ -224,45 +235,19 @@ mod tests {
         drop(lock);
         assert!(store.head(&key(&id)).unwrap().is_none(), "released");
 
-        let other = LockFile {
-            owner: "elsewhere:1:abc".into(),
-            expires: Timestamp::now() + SignedDuration::from_secs(60),
-        };
-        store
-            .put_bytes(
-                &key(&id),
-                serde_json::to_string(&other).unwrap().as_bytes(),
-                &Meta::new(),
-            )
-            .unwrap();
+        plant(&store, &id, "elsewhere:1:abc", 60);
         let err = format!("{:#}", Lock::acquire(&store, &id, opts()).err().unwrap());
         assert!(err.contains("locked by elsewhere:1:abc"), "{err}");
 
-        let put = |l: &LockFile| {
-            let text = serde_json::to_string(l).unwrap();
-            store.put_bytes(&key(&id), text.as_bytes(), &Meta::new()).unwrap();
-        };
-        put(&LockFile {
-            owner: "dead:2:def".into(),
-            expires: Timestamp::now() - SignedDuration::from_secs(1),
-        });
+        plant(&store, &id, "dead:2:def", -1);
         drop(Lock::acquire(&store, &id, opts()).expect("an expired lock is taken over"));
 
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let dead_pid = child.id();
         child.wait().unwrap();
-        put(&LockFile {
-            owner: format!("{}:{dead_pid}:0", host()),
-            expires: Timestamp::now() + SignedDuration::from_secs(60),
-        });
+        plant(&store, &id, &format!("{}:{dead_pid}:0", host()), 60);
         let lock = Lock::acquire(&store, &id, opts()).expect("a lock left by a dead local process is taken over");
-        store
-            .put_bytes(
-                &key(&id),
-                serde_json::to_string(&other).unwrap().as_bytes(),
-                &Meta::new(),
-            )
-            .unwrap();
+        plant(&store, &id, "elsewhere:1:abc", 60);
         assert!(
             lock.refresh().is_err(),
             "a lock taken by someone else is no longer fresh"
@@ -280,17 +265,7 @@ mod tests {
         let store = crate::store::fs::FsStore::new(dir.path()).unwrap();
         let id = SegmentId::new("seg-2").unwrap();
         let lock = Lock::acquire(&store, &id, opts()).unwrap();
-        let later = LockFile {
-            owner: "elsewhere:1:abc".into(),
-            expires: Timestamp::now() + SignedDuration::from_secs(60),
-        };
-        store
-            .put_bytes(
-                &key(&id),
-                serde_json::to_string(&later).unwrap().as_bytes(),
-                &Meta::new(),
-            )
-            .unwrap();
+        plant(&store, &id, "elsewhere:1:abc", 60);
         let err = format!("{:#}", lock.confirm().unwrap_err());
         assert!(err.contains("locked by elsewhere:1:abc meanwhile"), "{err}");
         assert!(

@@ -55,7 +55,16 @@ struct Run<'a> {
     extra: Vec<String>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(t: &'a TestDir, work: &'a str, url: &'a str, extra: &[&str]) -> Run<'a> {
+        Run {
+            t,
+            work,
+            url,
+            extra: extra.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     fn all(&self, more: &[&str], failpoint: Option<&str>) -> Output {
         let read = self.t.secret_file("read.token", READ_TOKEN);
         let write = self.t.secret_file("write.token", WRITE_TOKEN);
@@ -201,12 +210,8 @@ fn purges_the_range_and_the_archives_restore_it_exactly() {
             fake.count(SELECTOR, RANGE.1 + 1, i64::MAX),
         );
         let t = TestDir::new();
-        let r = Run {
-            t: &t,
-            work: "work",
-            url: &fake.url,
-            extra: extra.clone(),
-        };
+        let flags: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let r = Run::new(&t, "work", &fake.url, &flags);
         let o = r.all(&[], None);
         assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
         assert_eq!(purged(&o), 2);
@@ -251,12 +256,7 @@ fn a_run_killed_at_any_stage_converges_when_run_again() {
         let fake = loaded_fake();
         let before = fetched(&fake.url);
         let t = TestDir::new();
-        let r = Run {
-            t: &t,
-            work: "work",
-            url: &fake.url,
-            extra: vec![],
-        };
+        let r = Run::new(&t, "work", &fake.url, &[]);
         let killed = r.all(&["--jobs", "1"], Some(fp));
         assert!(!killed.status.success(), "{fp}: the failpoint aborts the run");
         let o = r.all(&[], None);
@@ -277,12 +277,7 @@ fn a_delete_cut_mid_response_is_completed_by_the_next_run() {
     let fake = loaded_fake();
     let before = fetched(&fake.url);
     let t = TestDir::new();
-    let r = Run {
-        t: &t,
-        work: "work",
-        url: &fake.url,
-        extra: vec![],
-    };
+    let r = Run::new(&t, "work", &fake.url, &[]);
     fake.set_faults(r#"{"delete_abort_after": 1}"#);
     let o = r.all(&[], None);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
@@ -302,18 +297,8 @@ fn concurrent_runs_process_each_segment_once() {
     let fake = loaded_fake();
     let before = fetched(&fake.url);
     let t = TestDir::new();
-    let a = Run {
-        t: &t,
-        work: "work-a",
-        url: &fake.url,
-        extra: vec!["--lock-settle-ms".into(), "300".into()],
-    };
-    let b = Run {
-        t: &t,
-        work: "work-b",
-        url: &fake.url,
-        extra: vec!["--lock-settle-ms".into(), "300".into()],
-    };
+    let a = Run::new(&t, "work-a", &fake.url, &["--lock-settle-ms", "300"]);
+    let b = Run::new(&t, "work-b", &fake.url, &["--lock-settle-ms", "300"]);
     let (oa, ob) = std::thread::scope(|s| {
         let ha = s.spawn(|| a.all(&[], None));
         let hb = s.spawn(|| b.all(&[], None));
@@ -358,12 +343,7 @@ fn segment_ids_select_what_runs() {
     let before = fetched(&fake.url);
     let first = before.keys().next().unwrap().clone();
     let t = TestDir::new();
-    let r = Run {
-        t: &t,
-        work: "work",
-        url: &fake.url,
-        extra: vec![],
-    };
+    let r = Run::new(&t, "work", &fake.url, &[]);
     let o = r.all(&["--segment", &first], None);
     assert!(o.status.success(), "{}", stderr(&o));
     let recs: Vec<Value> = records(&o);
