@@ -139,7 +139,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__all)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment-length --split-by --min-age --time-unit --segment --read-token-file --write-token-file --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --max-clock-skew --notify --slack-webhook-file --webhook-file --notify-on --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --segment-length --force --split-by --min-age --time-unit --segment --read-token-file --write-token-file --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --max-clock-skew --notify --slack-webhook-file --webhook-file --notify-on --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,12 +497,16 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fetch)
-            opts="-q -v -h -V --read-token-file --jobs --force --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --read-token-file --jobs --force --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --warp10-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --read-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -971,12 +975,16 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__purge)
-            opts="-q -v -h -V --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --warp10-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

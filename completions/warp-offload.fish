@@ -77,6 +77,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s v -l 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l warp10-url -d 'Warp 10 to fetch from; a segment planned against another is refused (tokens go only here)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l jobs -d 'Segments fetched concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
@@ -189,6 +190,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l warp10-url -d 'Warp 10 to purge; a segment planned against another is refused (tokens and deletes go only here)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dest -d 'Destination the segments were uploaded to (the archives are read back from it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l read-token-file -d 'File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l write-token-file -d 'File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN' -r -F
@@ -269,6 +271,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l progre
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l force -d 'Start every segment over from the fetch, ignoring the work directory\'s state and the destination\'s manifest objects (an archive whose segment was purged is never replaced)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
@@ -303,7 +306,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l se
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l selector -d 'Restore only the archived series matching this selector, from every segment overlapping --start/--end' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l start -d 'Start of the window to restore (RFC 3339, now or now-30d)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l end -d 'End of the window to restore, exclusive' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l to-warp10 -d 'Warp 10 to write to [default: the warp10_url recorded in each segment]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l to-warp10 -d 'Warp 10 to write to (never taken from the archive\'s records)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l write-token-file -d 'File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l read-token-file -d 'File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l key-file -d 'Master key file for encrypted archives' -r -F

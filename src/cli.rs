@@ -181,6 +181,9 @@ pub struct PlanArgs {
   # retry one failed segment by hand
   jq -c 'select(.id == \"20261001T000000Z-1d-0123456789ab\") | del(.error)' run.ndjson | warp-offload fetch")]
 pub struct FetchArgs {
+    /// Warp 10 to fetch from; a segment planned against another is refused (tokens go only here)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
     /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
     #[arg(long)]
     pub read_token_file: Option<PathBuf>,
@@ -333,9 +336,9 @@ pub struct RestoreArgs {
     /// End of the window to restore, exclusive
     #[arg(long, requires = "selector")]
     pub end: Option<String>,
-    /// Warp 10 to write to [default: the warp10_url recorded in each segment]
-    #[arg(long, value_name = "URL")]
-    pub to_warp10: Option<String>,
+    /// Warp 10 to write to (never taken from the archive's records)
+    #[arg(long, value_name = "URL", env = "WARP10_URL")]
+    pub to_warp10: String,
     /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
     #[arg(long)]
     pub write_token_file: Option<PathBuf>,
@@ -594,6 +597,9 @@ Examples:
   warp-offload purge --dest s3://metrics-archive/warp10 --write-token-file /etc/warp-offload/write.token \\
       --read-token-file /etc/warp-offload/read.token --max-delete-points 50000000 < verified.ndjson")]
 pub struct PurgeArgs {
+    /// Warp 10 to purge; a segment planned against another is refused (tokens and deletes go only here)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
     /// Destination the segments were uploaded to (the archives are read back from it)
     #[arg(long)]
     pub dest: String,
@@ -697,6 +703,10 @@ pub struct AllArgs {
     /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
     #[arg(long, default_value = "1d")]
     pub segment_length: String,
+    /// Start every segment over from the fetch, ignoring the work directory's state and the
+    /// destination's manifest objects (an archive whose segment was purged is never replaced)
+    #[arg(long)]
+    pub force: bool,
     /// Split segments per class or per series found with /api/v0/find
     #[arg(long, value_enum, default_value_t = SplitBy::None)]
     pub split_by: SplitBy,
@@ -777,7 +787,7 @@ impl AllArgs {
         UploadArgs {
             dest: self.dest.clone(),
             jobs: self.jobs,
-            force: false,
+            force: self.force,
             dry_run: false,
             s3: self.s3.clone(),
         }
@@ -785,6 +795,7 @@ impl AllArgs {
 
     pub fn purge_args(&self) -> PurgeArgs {
         PurgeArgs {
+            warp10_url: self.warp10_url.clone(),
             dest: self.dest.clone(),
             read_token_file: self.read_token_file.clone(),
             write_token_file: self.write_token_file.clone(),

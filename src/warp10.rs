@@ -331,31 +331,6 @@ impl Client {
     }
 }
 
-/// One client per Warp 10 URL found in the records, shared by a stage's workers.
-pub struct Clients {
-    http: HttpOpts,
-    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Client>>>,
-}
-
-impl Clients {
-    pub fn new(http: &HttpOpts) -> Clients {
-        Clients {
-            http: http.clone(),
-            map: Default::default(),
-        }
-    }
-
-    pub fn get(&self, url: &str) -> Result<std::sync::Arc<Client>> {
-        let mut map = self.map.lock().expect("client cache lock");
-        if let Some(c) = map.get(url) {
-            return Ok(std::sync::Arc::clone(c));
-        }
-        let c = std::sync::Arc::new(Client::new(url, &self.http)?);
-        map.insert(url.to_string(), std::sync::Arc::clone(&c));
-        Ok(c)
-    }
-}
-
 /// Runs `op` up to `attempts` times, retrying only transient failures, with exponential
 /// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter.
 pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {

@@ -99,10 +99,9 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Per segment id: (points, digest) of a fresh fetch of `url`.
-fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
-    let t = TestDir::new();
-    let o = run(
+/// The segments of the test range on `url`: `plan`'s output.
+fn planned(t: &TestDir, url: &str) -> Output {
+    run(
         cmd(t.dir.path()).args([
             "plan",
             "--warp10-url",
@@ -119,7 +118,23 @@ fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
             "1h",
         ]),
         "",
-    );
+    )
+}
+
+/// The ids of the test range's segments on `url` (the source is part of a segment id).
+fn planned_ids(url: &str) -> Vec<String> {
+    let t = TestDir::new();
+    records(&planned(&t, url))
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Per segment start: (points, digest) of a fresh fetch of `url` (segment ids differ from one
+/// Warp 10 to another).
+fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
+    let t = TestDir::new();
+    let o = planned(&t, url);
     let token = t.secret_file("read.token", READ_TOKEN);
     let o = run(
         cmd(t.dir.path()).arg("fetch").arg("--read-token-file").arg(token),
@@ -131,7 +146,7 @@ fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
         .map(|r| {
             let f = &r["fetch"];
             (
-                r["id"].as_str().unwrap().to_string(),
+                r["start"].as_str().unwrap().to_string(),
                 (f["points"].as_u64().unwrap(), f["digest"].as_str().unwrap().into()),
             )
         })
@@ -232,7 +247,7 @@ fn purges_the_range_and_the_archives_restore_it_exactly() {
         assert_eq!(fetch_lines(&again), 0, "a re-run redoes nothing");
         assert_eq!(purged(&again), 2);
 
-        let ids: Vec<String> = before.keys().cloned().collect();
+        let ids = planned_ids(&fake.url);
         assert_eq!(
             restored(&t, &ids, &extra),
             before,
@@ -263,7 +278,7 @@ fn a_run_killed_at_any_stage_converges_when_run_again() {
         assert!(o.status.success(), "{fp}: {}", stderr(&o));
         assert_eq!(purged(&o), 2, "{fp}");
         assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0, "{fp}");
-        let ids: Vec<String> = before.keys().cloned().collect();
+        let ids = planned_ids(&fake.url);
         assert_eq!(
             restored(&t, &ids, &[]),
             before,
@@ -288,7 +303,7 @@ fn a_delete_cut_mid_response_is_completed_by_the_next_run() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(purged(&o), 2);
     assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0);
-    let ids: Vec<String> = before.keys().cloned().collect();
+    let ids = planned_ids(&fake.url);
     assert_eq!(restored(&t, &ids, &[]), before);
 }
 
@@ -333,15 +348,14 @@ fn concurrent_runs_process_each_segment_once() {
         }
     }
     assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0);
-    let ids: Vec<String> = before.keys().cloned().collect();
+    let ids = planned_ids(&fake.url);
     assert_eq!(restored(&t, &ids, &[]), before);
 }
 
 #[test]
 fn segment_ids_select_what_runs() {
     let fake = loaded_fake();
-    let before = fetched(&fake.url);
-    let first = before.keys().next().unwrap().clone();
+    let first = planned_ids(&fake.url)[0].clone();
     let t = TestDir::new();
     let r = Run::new(&t, "work", &fake.url, &[]);
     let o = r.all(&["--segment", &first], None);

@@ -280,8 +280,9 @@ fn damaged_archives_give_clear_errors_never_panics() {
 /// Runs fetch on `manifest` and returns its output and peak resident memory (VmHWM, kB).
 fn fetch_with_peak_rss(t: &TestDir, manifest: &str) -> (Output, u64) {
     let token = t.secret_file("read.token", READ_TOKEN);
+    let first: Value = serde_json::from_str(manifest.lines().next().unwrap()).unwrap();
     let mut child = cmd(&t.path("work"))
-        .arg("fetch")
+        .args(["fetch", "--warp10-url", first["warp10_url"].as_str().unwrap()])
         .arg("--read-token-file")
         .arg(token)
         .stdin(Stdio::piped())

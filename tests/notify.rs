@@ -588,6 +588,7 @@ fn retry_command_selects_exactly_the_failed_record() {
             format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
         )
         .env("WARP10_READ_TOKEN", "t")
+        .env("WARP10_URL", format!("http://127.0.0.1:{dead}"))
         .env("WARP_OFFLOAD_WORK_DIR", t.path("work"))
         .output()
         .unwrap();

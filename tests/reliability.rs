@@ -196,11 +196,12 @@ fn plain_http_off_loopback_is_refused_for_warp10_s3_and_webhooks() {
     assert!(stderr(&o).contains("refusing plain http://"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
 
+    // The Warp 10 of a run comes from its command line (or environment), checked before any
+    // record is read.
     let local = planned(&t, "http://127.0.0.1:9");
-    let remote = local.replace("http://127.0.0.1:9", OFF_LOOPBACK);
-    let o = fetch(&t, &remote, &[]);
-    assert_eq!(o.status.code(), Some(3));
-    assert!(error_message(&records(&o)[0]).contains("refusing plain http://"));
+    let o = fetch(&t, &local, &["--warp10-url", OFF_LOOPBACK]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("refusing plain http://"), "{}", stderr(&o));
 
     let o = run(
         cmd(t.dir.path())

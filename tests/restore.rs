@@ -37,6 +37,8 @@ const EDGE_SELECTOR: &str = "~.*{}";
 const EDGE_RANGE: Range = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");
 
 /// What a fresh fetch of `selector` over `range` from `url` finds: id → (points, digest).
+/// Points and digest of each segment of `selector` over `range` on `url`, by segment start (ids
+/// differ from one Warp 10 to another).
 fn fetched(url: &str, selector: &str, range: Range) -> BTreeMap<String, (u64, String)> {
     let t = TestDir::new();
     let out = fetch(&t, &plan(&t, url, selector, range));
@@ -45,7 +47,7 @@ fn fetched(url: &str, selector: &str, range: Range) -> BTreeMap<String, (u64, St
         .map(|r| {
             let f = &r["fetch"];
             (
-                r["id"].as_str().unwrap().to_string(),
+                r["start"].as_str().unwrap().to_string(),
                 (f["points"].as_u64().unwrap(), f["digest"].as_str().unwrap().to_string()),
             )
         })
@@ -255,8 +257,11 @@ fn restoring_over_the_original_data_passes() {
     let t = TestDir::new();
     let uploaded = archive(&t, &original.url, GEN_SELECTOR, GEN_RANGE, "gts.zst", false);
     let before = fetched(&original.url, GEN_SELECTOR, GEN_RANGE);
-    // No --to-warp10: the segment's own warp10_url, which still holds every point.
-    let o = restore(&t, &segment_args(&ids(&uploaded)));
+    // Into the Warp 10 the segments came from, which still holds every point.
+    let o = restore(
+        &t,
+        &[&["--to-warp10", &original.url][..], &segment_args(&ids(&uploaded))].concat(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     for r in records(&o) {
         assert_eq!(r["restore"]["to"], original.url.as_str());
@@ -306,7 +311,14 @@ fn selector_and_window_restore_a_subset_of_every_overlapping_segment() {
         .header("X-Warp10-Token", WRITE_TOKEN)
         .send("1705363200000002// edge.days{host=h1} 99\n")
         .expect("late write");
-    let o = restore(&t, &[&["--selector", "edge.days{host=h1}"][..], &window].concat());
+    let o = restore(
+        &t,
+        &[
+            &["--to-warp10", &original.url, "--selector", "edge.days{host=h1}"][..],
+            &window,
+        ]
+        .concat(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let extra: BTreeMap<String, u64> = records(&o)
         .iter()
@@ -393,7 +405,7 @@ fn damaged_or_missing_archives_fail_before_writing() {
             "20240101T000000Z-1d-000000000000",
         ],
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("not archived"), "{}", stderr(&o));
 
     // Encrypted archives need their key; the others still restore.
@@ -458,8 +470,17 @@ fn transient_update_failures_are_retried() {
 #[test]
 fn secrets_and_arguments_are_checked_up_front() {
     let t = TestDir::new();
+    // Where to write is never taken from the archive's records.
     let mut c = cmd(t.dir.path());
     c.args(["restore", "--from"])
+        .arg(t.path("dest"))
+        .args(["--segment", "x"]);
+    let o = run(&mut c, "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--to-warp10"), "{}", stderr(&o));
+
+    let mut c = cmd(t.dir.path());
+    c.args(["restore", "--to-warp10", "http://127.0.0.1:1", "--from"])
         .arg(t.path("dest"))
         .args(["--segment", "x"]);
     let o = run(&mut c, "");
@@ -480,7 +501,16 @@ fn secrets_and_arguments_are_checked_up_front() {
 
     let file = t.secret_file("x.w10a", "not a destination");
     let mut c = cmd(t.dir.path());
-    c.args(["restore", "--dry-run", "--segment", "x", "--from"]).arg(file);
+    c.args([
+        "restore",
+        "--dry-run",
+        "--to-warp10",
+        "http://127.0.0.1:1",
+        "--segment",
+        "x",
+        "--from",
+    ])
+    .arg(file);
     let o = run(&mut c, "");
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is a file"), "{}", stderr(&o));

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use support::s3proxy::{Fault, Rule, S3Env, S3Proxy};
-use support::{FakeWarp10, TestDir, cmd, records, run, stderr, stdout};
+use support::{FakeWarp10, TestDir, cmd, records, run, stage, stderr, stdout};
 
 const READ: &str = "CANARY-read-7f3a91";
 const WRITE: &str = "CANARY-write-c24e08";
@@ -311,7 +311,7 @@ fn canaries_never_leak_from_any_subcommand() {
         "restore",
         || {
             with(with_tokens("restore", true), |c| {
-                c.args(["--from", &dest, "--segment", &first])
+                c.args(["--from", &dest, "--segment", &first, "--to-warp10", &fake.url])
                     .arg("--key-file")
                     .arg(&key);
             })
@@ -347,15 +347,39 @@ fn canaries_never_leak_from_any_subcommand() {
 
     // Forced errors.
     let failing = |what: &str, o: &Output| assert!(!o.status.success(), "{what} should fail: {}", stderr(o));
+    // Fetch and restore: Warp 10 refuses the token (403). Purge: the records name the first Warp
+    // 10, the run another, so it refuses them before sending a token.
+    let planned_strict = stage(
+        &TestDir::new(),
+        &[
+            "plan",
+            "--warp10-url",
+            &strict.url,
+            "--selector",
+            "~.*{}",
+            "--start",
+            "2024-01-15T00:00:00Z",
+            "--end",
+            "2024-01-16T00:00:00Z",
+            "--min-age",
+            "1h",
+        ],
+        "",
+    );
     for sub in ["fetch", "purge", "restore"] {
-        let input = stdout(&verified).replace(&fake.url, &strict.url);
+        let input = match sub {
+            "fetch" => planned_strict.clone(),
+            "purge" => stdout(&verified),
+            _ => String::new(),
+        };
         let o = runs.run(
             &format!("{sub} with a refused token"),
             || {
                 let mut c = with_tokens(sub, sub != "fetch");
                 match sub {
                     "purge" => c
-                        .args(["--dest", &dest, "--retries", "1", "--lock-settle-ms", "1"])
+                        .args(["--warp10-url", &strict.url, "--dest", &dest, "--retries", "1"])
+                        .args(["--lock-settle-ms", "1"])
                         .arg("--key-file")
                         .arg(&key),
                     "restore" => c
@@ -375,7 +399,7 @@ fn canaries_never_leak_from_any_subcommand() {
                 };
                 c
             },
-            if sub == "restore" { "" } else { &input },
+            &input,
         );
         failing(sub, &o);
     }

@@ -10,7 +10,7 @@ use crate::cli::{GlobalOpts, VerifyArgs};
 use crate::cmd::{decide_default, run_stage, stdin};
 use crate::digest::SeriesHash;
 use crate::exit::{Mismatch, Tally};
-use crate::gts::Point;
+use crate::gts::{Point, SeriesKey};
 use crate::manifest::{Segment, VerifyInfo};
 use crate::store::{Store, Stores};
 use crate::workdir::WorkDir;
@@ -51,7 +51,7 @@ pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Op
     let result = match &seg.upload {
         Some(up) => stores
             .get(&up.dest)
-            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _| {})),
+            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
         None => verify_local(&seg, work, key),
     };
     match result {
@@ -89,7 +89,7 @@ pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> R
         expected,
         key,
         "local",
-        |_, _| {},
+        |_, _, _| {},
     )
 }
 
@@ -99,7 +99,7 @@ pub fn verify_remote(
     seg: &Segment,
     store: &dyn Store,
     key: Option<&MasterKey>,
-    visit: impl FnMut(&SeriesHash, &Point),
+    visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let up = seg.upload.as_ref().context("the segment has no upload section")?;
     let url = store.url(&up.key);
@@ -132,17 +132,17 @@ fn check(
     expected: (u64, &str, &str),
     key: Option<&MasterKey>,
     scope: &str,
-    mut visit: impl FnMut(&SeriesHash, &Point),
+    mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let (start, end) = seg.warp10_range()?;
     let mut outside = 0u64;
     let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |h, p| {
+    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |k, h, p| {
         if p.ts < start || p.ts > end {
             outside += 1;
         }
-        visit(h, p)
+        visit(k, h, p)
     });
     let (size, blake3) = reader
         .finish()

@@ -29,7 +29,9 @@ pub struct Faults {
     /// line of delete output).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub chunk_latency_ms: u64,
-    /// Reset the connection of a (non dry-run) delete after deleting and listing this many GTS.
+    /// Reset the connection of a (non dry-run) delete once this many GTS have been deleted and
+    /// listed, counted over every delete since the fault was set (a purge sends one delete per
+    /// series: its run dies part-way); every later delete is reset too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_abort_after: Option<usize>,
     /// Refuse deletes: 400 (`standalone.delete.disable`) or 403 (`warp.delete.disabled`).

@@ -29,6 +29,18 @@ pub fn cmd(work: &Path) -> Command {
 
 /// Runs `c` with `stdin` as standard input and returns its output.
 pub fn run(c: &mut Command, stdin: &str) -> Output {
+    // Stages that talk to Warp 10 take its URL from the run (flag or WARP10_URL), never from the
+    // records. Like a user's shell, the tests export WARP10_URL: the URL of the records piped in,
+    // unless the test set it (or passes --warp10-url, which wins).
+    let set = c.get_envs().any(|(k, v)| k == "WARP10_URL" && v.is_some());
+    if !set
+        && let Some(url) = stdin
+            .lines()
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .and_then(|r| r["warp10_url"].as_str().map(str::to_string))
+    {
+        c.env("WARP10_URL", url);
+    }
     let mut child = c
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
