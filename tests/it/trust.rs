@@ -2,7 +2,7 @@
 //! the same way every time, records, state files and manifest objects naming another Warp 10,
 //! manifest objects replaced or edited in the destination.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! purge leaves the range empty and the archives restore it exactly; a run killed at any stage
 //! boundary converges when re-run; concurrent runs process each segment once.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;

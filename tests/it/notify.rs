@@ -2,7 +2,7 @@
 //! a local webhook receiver, a dead or slow webhook costs only a warning and a bounded wait, and
 //! the webhook URL never shows up in the output.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::io::Read;

@@ -1,6 +1,6 @@
 //! plan → fetch against fake-warp10: counts, digests, boundaries, and strict failures.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::{FakeWarp10, TestDir, cmd, fetch_output, plan, records, run, stage, stderr};

@@ -2,7 +2,7 @@
 //! slow and failing servers, redirects, plain http off loopback, clock skew. The S3 side is in
 //! tests/s3faults.rs, hostile input in tests/hostile.rs, secrets in tests/secrets.rs.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -11,23 +11,7 @@ use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, stderr, stdout};
-
-/// A small data set: 2 series, one point every 5 minutes on 2024-01-15.
-fn small_fake() -> FakeWarp10 {
-    FakeWarp10::start(&[
-        "--generate",
-        "infra",
-        "--hosts",
-        "1",
-        "--series-per-host",
-        "2",
-        "--interval",
-        "300s",
-        "--start",
-        "2024-01-15T00:00:00Z",
-    ])
-}
+use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, small_fake, stderr, stdout};
 
 fn plan(t: &TestDir, url: &str, extra: &[&str]) -> Output {
     run(
@@ -80,7 +64,7 @@ fn error_message(r: &Value) -> String {
 
 #[test]
 fn a_server_slower_than_timeout_fails_the_segment_in_bounded_time() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     let manifest = planned(&t, &fake.url);
     for fault in [r#"{"latency_ms": 4000}"#, r#"{"chunk_latency_ms": 4000}"#] {
@@ -107,7 +91,7 @@ fn a_server_slower_than_timeout_fails_the_segment_in_bounded_time() {
 
 #[test]
 fn server_errors_are_retried_exactly_retries_times_then_fail_retryable() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     let manifest = planned(&t, &fake.url);
     set_faults(&fake, r#"{"fail_next": {"fetch": 5}}"#);
@@ -243,7 +227,7 @@ fn plain_http_off_loopback_is_refused_for_warp10_s3_and_webhooks() {
 
 #[test]
 fn plan_stops_when_the_clocks_disagree() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     for (skew, words) in [(86_400, "1d behind"), (-86_400, "1d ahead of")] {
         set_faults(&fake, &format!(r#"{{"clock_skew_s": {skew}}}"#));
@@ -273,7 +257,7 @@ fn plan_stops_when_the_clocks_disagree() {
 
 #[test]
 fn purge_stops_on_clock_skew_before_touching_warp10() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     let manifest = planned(&t, &fake.url);
     let count = || -> Value {
