@@ -460,9 +460,6 @@ pub struct VerifyArgs {
     /// Segments verified concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
-    /// Verify again segments that were already verified
-    #[arg(long)]
-    pub force: bool,
     /// How to reach S3 for uploaded segments (their destination is in the record)
     #[command(flatten)]
     pub s3: S3Opts,

@@ -428,7 +428,7 @@ fn canaries_never_leak_from_any_subcommand() {
                 || {
                     let mut c = s3c(sub, endpoint, ACCESS, SECRET);
                     match sub {
-                        "verify" => c.arg("--force").arg("--key-file").arg(&key),
+                        "verify" => c.arg("--key-file").arg(&key),
                         "upload" => c.args(["--dest", &dest, "--force"]),
                         _ => c.args(["--dest", &dest]),
                     };
