@@ -269,7 +269,7 @@ fn canaries_never_leak_from_any_subcommand() {
         "verify",
         || {
             with(real("verify"), |c| {
-                c.arg("--key-file").arg(&key).arg("--force");
+                c.arg("--key-file").arg(&key);
             })
         },
         &stdout(&uploaded),
@@ -455,8 +455,6 @@ fn canaries_never_leak_from_any_subcommand() {
                 let mut c = base(sub);
                 if sub == "cat" {
                     c.arg(work.join(&archive));
-                } else {
-                    c.arg("--force");
                 }
                 c.arg("--key-file").arg(&other_key);
                 c

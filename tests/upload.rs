@@ -467,7 +467,10 @@ fn remote_verify(dest: Dest, t: &TestDir, key: &[&str]) {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     dest.overwrite(&object, &bytes);
-    let o = support::run(dest.cmd_no_dest(&work, "verify").args(key), &ndjson(&[victim.clone()]));
+    let o = support::run(
+        dest.cmd_no_dest(&work, "verify").args(key),
+        &ndjson(std::slice::from_ref(&victim)),
+    );
     assert_eq!(o.status.code(), Some(4), "{}", support::stderr(&o));
     let err = &support::records(&o)[0]["error"];
     assert_eq!(err["mismatch"], true, "{err}");
