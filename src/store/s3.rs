@@ -504,15 +504,16 @@ fn classify(e: S3Error) -> anyhow::Error {
 }
 
 fn describe(e: &S3Error) -> String {
-    let timed_out = |io: &std::io::Error| io.kind() == std::io::ErrorKind::TimedOut;
+    let timed_out = match e {
+        S3Error::Atto(a) => {
+            matches!(a.kind(), attohttpc::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+        }
+        S3Error::Io(io) => io.kind() == std::io::ErrorKind::TimedOut,
+        _ => false,
+    };
     match e {
+        _ if timed_out => "the request did not complete within --s3-timeout (store too slow)".to_string(),
         S3Error::HttpFailWithBody(status, body) => format!("HTTP {status} {}", error_code(body)),
-        S3Error::Atto(a) if matches!(a.kind(), attohttpc::ErrorKind::Io(io) if timed_out(io)) => {
-            "the request did not complete within --s3-timeout (store too slow)".to_string()
-        }
-        S3Error::Io(io) if timed_out(io) => {
-            "the request did not complete within --s3-timeout (store too slow)".to_string()
-        }
         other => other.to_string(),
     }
 }
