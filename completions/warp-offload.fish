@@ -65,7 +65,8 @@ ns\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -81,7 +82,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l warp
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l jobs -d 'Segments fetched concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -128,7 +130,6 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l pro
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l force -d 'Verify again segments that were already verified'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -203,7 +204,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l lock
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l jobs -d 'Segments purged concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
@@ -256,7 +258,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhoo
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify-on -d 'With --notify: when to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
@@ -313,7 +316,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l ke
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l max-body -d 'Largest request body sent to /api/v0/update (each starts with a full line)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l jobs -d 'Segments restored concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''

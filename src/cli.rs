@@ -245,15 +245,22 @@ pub struct NotifyArgs {
     pub dry_run: bool,
 }
 
-/// Timeouts and retries for requests to Warp 10.
+/// Timeouts and retries for requests to Warp 10 (see `net::MinRate` for the rate check).
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
     /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
-    /// Seconds without progress before a request is abandoned
-    #[arg(long, default_value_t = 60)]
+    /// Seconds allowed to connect, to send a request, to receive the response headers, and
+    /// for each read of a response body; also the window --min-rate is measured over
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout
+    /// seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or
+    /// trickling server fails in bounded time. An update may take --timeout plus its size at
+    /// this rate. 0 turns the check off
+    #[arg(long, default_value = "1KiB", value_parser = parse_size, value_name = "BYTES")]
+    pub min_rate: u64,
 }
 
 /// Upload archives, then their manifest objects (written last: the commit markers)
@@ -456,9 +463,6 @@ pub struct VerifyArgs {
     /// Segments verified concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
-    /// Verify again segments that were already verified
-    #[arg(long)]
-    pub force: bool,
     /// How to reach S3 for uploaded segments (their destination is in the record)
     #[command(flatten)]
     pub s3: S3Opts,
@@ -519,6 +523,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
   fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
   latency_ms: MS                  wait before the response headers
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
+  trickle_ms: {\"fetch\": MS, ...} send the bodies of find|fetch|delete|update one byte at a time, MS apart
   delete_abort_after: K           delete K series, list them, then reset the connection
   delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
   clock_skew_s: S                 shift the Date header of every response by S seconds

@@ -131,7 +131,11 @@ mod tests {
             time_unit: manifest::TimeUnit::Us,
             read_token_file: None,
             max_clock_skew: "5m".into(),
-            http: crate::cli::HttpOpts { retries: 1, timeout: 1 },
+            http: crate::cli::HttpOpts {
+                retries: 1,
+                timeout: 1,
+                min_rate: 0,
+            },
         }
     }
 

@@ -3,6 +3,10 @@
 //! points, series and digest as the fetch. Remotely (segments with an `upload` section), the
 //! object is read back from its destination: HEAD size, every byte hashed and compared with
 //! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
+//!
+//! Every segment without an error is verified, even one whose record says it already was: a
+//! user runs `verify` to learn what the archive holds now. (`all` skips stages already done
+//! on resume; that is its own decision, not this stage's.)
 
 use crate::archive::crypt::MasterKey;
 use crate::archive::{Hashed, Summary, summarize_with};
@@ -27,7 +31,7 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
     let tally = run_stage(
         stdin(),
         a.jobs,
-        |seg| decide_default(seg, verified(seg), a.force),
+        |seg| decide_default(seg, false, false),
         |seg| {
             let seg = verify_segment(seg, &work, &stores, key.as_ref());
             bar.inc(1);
@@ -36,15 +40,6 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
     );
     bar.finish_and_clear();
     tally
-}
-
-/// Verified as far as the segment went: remotely once it was uploaded, locally before.
-fn verified(seg: &Segment) -> bool {
-    match (&seg.upload, &seg.verify) {
-        (Some(_), Some(v)) => v.scope == "remote",
-        (None, v) => v.is_some(),
-        (Some(_), None) => false,
-    }
 }
 
 pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {

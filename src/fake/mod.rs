@@ -106,6 +106,7 @@ impl Fake {
         };
         let (fail, latency) = {
             let mut f = self.faults();
+            resp.set_trickle(Duration::from_millis(f.trickle_ms.get(endpoint).copied().unwrap_or(0)));
             (f.take_failure(endpoint), f.latency_ms)
         };
         std::thread::sleep(Duration::from_millis(latency));

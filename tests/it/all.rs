@@ -367,3 +367,45 @@ fn segment_ids_select_what_runs() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("is not one of the segments"));
 }
+
+/// The "wall N.Ns" of the summary `all` logs, in seconds.
+fn reported_wall_s(o: &Output) -> f64 {
+    let err = stderr(o);
+    let at = err.find("wall ").unwrap_or_else(|| panic!("no wall time in: {err}")) + 5;
+    let word: String = err[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    assert!(
+        err[at + word.len()..].starts_with('s'),
+        "wall time under a minute expected: {err}"
+    );
+    word.parse().unwrap()
+}
+
+/// A resumed run reports its own wall time, not the span of the times saved in the records
+/// by the slow run before it.
+#[test]
+fn a_resumed_run_reports_its_own_wall_time() {
+    let t = TestDir::new();
+    let fake = loaded_fake();
+    let runner = Run::new(&t, "work", &fake.url, &[]);
+    fake.set_faults(r#"{"latency_ms": 400}"#);
+    let first = runner.all(&[], None);
+    fake.set_faults("{}");
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first_wall = reported_wall_s(&first);
+    assert!(first_wall >= 2.0, "the slow run took {first_wall} s");
+
+    let started = std::time::Instant::now();
+    let again = runner.all(&[], None);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let wall = reported_wall_s(&again);
+    assert!(
+        took < first_wall,
+        "the resumed run took {took} s, no faster than the first"
+    );
+    // Reported with one decimal: allow the rounding.
+    assert!(wall <= took + 0.05, "reported wall {wall} s for a run of {took} s");
+}

@@ -675,3 +675,28 @@ fn a_series_outside_the_read_tokens_scope_stops_the_purge() {
         "nothing was deleted"
     );
 }
+
+/// A delete listing that trickles (one byte every 300 ms) fails in bounded time, names the
+/// request, and nothing is deleted (it is the dry run's listing that is too slow).
+#[test]
+fn a_trickling_delete_fails_within_bounded_time() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let before = total(&fake, DAYS);
+    let recs = archive(&t, &dest, &fake.url, DAYS, DAY16, &[]);
+    fake.set_faults(r#"{"trickle_ms":{"delete":300}}"#);
+    let started = std::time::Instant::now();
+    let o = purge(&t, &dest, &recs, &["--retries", "1", "--timeout", "2"]);
+    let took = started.elapsed();
+    fake.set_faults("{}");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = records(&o).remove(0);
+    let msg = error_of(&r);
+    assert!(
+        msg.contains("/api/v0/delete on http://127.0.0.1") && msg.contains("too slow"),
+        "{msg}"
+    );
+    assert!(took < std::time::Duration::from_secs(6), "a 2 s limit took {took:?}");
+    assert_eq!(total(&fake, DAYS), before, "nothing was deleted");
+}

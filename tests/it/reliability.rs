@@ -89,6 +89,90 @@ fn a_server_slower_than_timeout_fails_the_segment_in_bounded_time() {
     set_faults(&fake, "{}");
 }
 
+/// Headers at once, then one byte every 300 ms: every read makes progress, so only the rate
+/// check stops it (reference: issue 10 §5, a server kept `all --timeout 5` going past 90 s).
+#[test]
+fn a_trickling_fetch_or_find_fails_within_bounded_time_naming_the_request() {
+    let fake = small_fake(2);
+    let t = TestDir::new();
+    let manifest = planned(&t, &fake.url);
+    set_faults(&fake, r#"{"trickle_ms": {"fetch": 300, "find": 300}}"#);
+
+    let started = Instant::now();
+    let o = fetch(&TestDir::new(), &manifest, &["--timeout", "2", "--retries", "1"]);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    let msg = error_message(r);
+    assert!(
+        msg.contains("/api/v0/fetch on http://127.0.0.1")
+            && msg.contains("too slow")
+            && msg.contains("--min-rate 1024"),
+        "{msg}"
+    );
+    assert_eq!(r["error"]["retryable"], true);
+    assert!(took < Duration::from_secs(6), "a 2 s limit took {took:?}");
+
+    let started = Instant::now();
+    let token = t.secret_file("read.token", READ_TOKEN);
+    let token = token.to_str().unwrap();
+    let o = plan(
+        &t,
+        &fake.url,
+        &[
+            "--split-by",
+            "series",
+            "--read-token-file",
+            token,
+            "--timeout",
+            "2",
+            "--retries",
+            "1",
+        ],
+    );
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("/api/v0/find on http://127.0.0.1") && err.contains("too slow"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(6), "a 2 s limit took {took:?}");
+    set_faults(&fake, "{}");
+}
+
+/// A body that takes several times `--timeout` in all but arrives steadily is not cut: there
+/// is no flat deadline on streamed bodies.
+#[test]
+fn a_slow_but_steady_fetch_succeeds() {
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "4",
+        "--series-per-host",
+        "10",
+        "--interval",
+        "300s",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ]);
+    let t = TestDir::new();
+    let manifest = planned(&t, &fake.url);
+    set_faults(&fake, r#"{"chunk_latency_ms": 600}"#);
+    let started = Instant::now();
+    let o = fetch(&t, &manifest, &["--timeout", "1", "--retries", "1"]);
+    let took = started.elapsed();
+    set_faults(&fake, "{}");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    assert!(r["fetch"]["bytes"].as_u64().unwrap() > 4 * 65536, "{r}");
+    assert!(
+        took > Duration::from_secs(2),
+        "the body took {took:?}, not several --timeout"
+    );
+}
+
 #[test]
 fn server_errors_are_retried_exactly_retries_times_then_fail_retryable() {
     let fake = small_fake(2);

@@ -37,6 +37,11 @@ impl Bucket {
 
     /// `warp-offload SUB` through the proxy, with few, quick retries.
     fn cmd(&self, sub: &str) -> Command {
+        self.cmd_with_budget(sub, 3, 10)
+    }
+
+    /// `warp-offload SUB` through the proxy, with these `--s3-retries` and `--s3-timeout`.
+    fn cmd_with_budget(&self, sub: &str, retries: u32, timeout_s: u64) -> Command {
         let mut c = support::cmd(&self.work());
         for v in [
             "AWS_ENDPOINT_URL",
@@ -52,9 +57,9 @@ impl Bucket {
                 "--s3-endpoint",
                 &self.proxy.endpoint(),
                 "--s3-retries",
-                "3",
+                &retries.to_string(),
                 "--s3-timeout",
-                "10",
+                &timeout_s.to_string(),
             ])
             .env("AWS_ACCESS_KEY_ID", &self.s3.access_key)
             .env("AWS_SECRET_ACCESS_KEY", &self.s3.secret_key);
@@ -337,6 +342,30 @@ fn a_read_back_with_a_flipped_bit_or_short_fails_verify_with_exit_4() {
     b.proxy.set(vec![]);
     let o = run(&mut b.cmd("verify"), &input);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A store that sends the headers of a GET, then one byte every 300 ms: the read-back fails
+/// within about --s3-timeout per attempt, naming the object and the limit.
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn a_trickling_read_back_fails_within_s3_timeout() {
+    let b = Bucket::new();
+    let input = uploaded(&b);
+    let key = records_key(&input);
+    b.proxy.set(vec![
+        Rule::new(Fault::Trickle(std::time::Duration::from_millis(300)))
+            .method("GET")
+            .path(&key),
+    ]);
+    let started = std::time::Instant::now();
+    let o = run(&mut b.cmd_with_budget("verify", 1, 2), &input);
+    let took = started.elapsed();
+    b.proxy.set(vec![]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(&key) && msg.contains("within --s3-timeout"), "{msg}");
+    assert!(took < std::time::Duration::from_secs(6), "a 2 s limit took {took:?}");
 }
 
 /// The data object's key of the (single) uploaded record.

@@ -270,7 +270,7 @@ fn canaries_never_leak_from_any_subcommand() {
         "verify",
         || {
             with(real("verify"), |c| {
-                c.arg("--key-file").arg(&key).arg("--force");
+                c.arg("--key-file").arg(&key);
             })
         },
         &stdout(&uploaded),
@@ -453,7 +453,7 @@ fn canaries_never_leak_from_any_subcommand() {
                 || {
                     let mut c = s3c(sub, endpoint, ACCESS, SECRET);
                     match sub {
-                        "verify" => c.arg("--force").arg("--key-file").arg(&key),
+                        "verify" => c.arg("--key-file").arg(&key),
                         "upload" => c.args(["--dest", &dest, "--force"]),
                         _ => c.args(["--dest", &dest]),
                     };
@@ -480,8 +480,6 @@ fn canaries_never_leak_from_any_subcommand() {
                 let mut c = base(sub);
                 if sub == "cat" {
                     c.arg(work.join(&archive));
-                } else {
-                    c.arg("--force");
                 }
                 c.arg("--key-file").arg(&other_key);
                 c

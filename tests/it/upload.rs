@@ -462,21 +462,33 @@ fn remote_verify(dest: Dest, t: &TestDir, key: &[&str]) {
     assert_eq!(listed.len(), 4);
     assert_eq!(listed[0]["encrypted"], !key.is_empty());
 
-    // Already verified remotely: passes through; --force reads everything back again.
+    // Already verified: verify reads everything back again all the same.
     let again = support::run(dest.cmd_no_dest(&work, "verify").args(key), &support::stdout(&o));
     ok(&again);
-    let mut victim = verified[0].clone();
+    for (now, before) in support::records(&again).iter().zip(&verified) {
+        assert_eq!(now["verify"]["scope"], "remote", "{now}");
+        assert_ne!(now["verify"]["at"], before["verify"]["at"], "not read again: {now}");
+    }
+    // So an object tampered with after its verify fails the verified record with exit 4.
+    let victim = verified[0].clone();
     let object = victim["upload"]["key"].as_str().unwrap().to_string();
     let mut bytes = dest.read(&object);
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     dest.overwrite(&object, &bytes);
-    victim.as_object_mut().unwrap().remove("verify");
-    let o = support::run(dest.cmd_no_dest(&work, "verify").args(key), &ndjson(&[victim]));
+    let o = support::run(
+        dest.cmd_no_dest(&work, "verify").args(key),
+        &ndjson(std::slice::from_ref(&victim)),
+    );
     assert_eq!(o.status.code(), Some(4), "{}", support::stderr(&o));
     let err = &support::records(&o)[0]["error"];
     assert_eq!(err["mismatch"], true, "{err}");
-    assert!(err["message"].as_str().unwrap().contains("BLAKE3"), "{err}");
+    let msg = err["message"].as_str().unwrap();
+    assert!(msg.contains("BLAKE3"), "{err}");
+    assert!(
+        msg.contains(victim["id"].as_str().unwrap()) && msg.contains(&object),
+        "{err}"
+    );
 }
 
 #[test]

@@ -15,8 +15,8 @@
 //!
 //! - Requests are forwarded byte for byte (the `Host` header as the client sent it), so SigV4
 //!   signatures made for the proxy's address stay valid upstream. Responses are forwarded unchanged
-//!   except under a body fault (`ReplaceBody`, `Truncate`, `Shorten`, `FlipBit`), which re-frames
-//!   them with a `Content-Length`.
+//!   except under a body fault (`ReplaceBody`, `Truncate`, `Shorten`, `FlipBit`, `Trickle`), which
+//!   re-frames them with a `Content-Length`.
 //! - Keep-alive works: each client connection has its own upstream connection and thread.
 //!   `Expect: 100-continue` is answered by the proxy itself (the store's own `100` is dropped).
 //! - Rules are tried in order; the first one that matches the method (exact), path (substring of
@@ -66,6 +66,9 @@ pub enum Fault {
     FlipBit(usize),
     /// Wait this long before forwarding (a slow store).
     Delay(Duration),
+    /// Forward; send the response head at once, then the body one byte at a time, this long
+    /// apart (a store or proxy that trickles its answer).
+    Trickle(Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -344,7 +347,15 @@ impl Conn {
                 copy_body(from_store, &mut body, response_body, true)?;
                 let length = rewrite(fault, status, &mut body);
                 self.client.write_all(&response.with_length(length))?;
-                self.client.write_all(&body)?;
+                match fault {
+                    Fault::Trickle(pause) => {
+                        for byte in body.chunks(1) {
+                            thread::sleep(pause);
+                            self.client.write_all(byte)?;
+                        }
+                    }
+                    _ => self.client.write_all(&body)?,
+                }
                 if matches!(fault, Fault::Truncate(_)) {
                     return Ok(false);
                 }
