@@ -1,7 +1,9 @@
 //! Command-line interface: global options and one Args struct per subcommand.
 
+use crate::id::TimeUnit;
 use crate::log::{LogFormat, ProgressMode};
-use crate::manifest::TimeUnit;
+use crate::store::{Addressing, S3Config};
+use crate::warp10::HttpConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -263,6 +265,17 @@ pub struct HttpOpts {
     pub min_rate: u64,
 }
 
+impl HttpOpts {
+    /// The Warp 10 client's own settings (`warp10` knows nothing of the command line).
+    pub fn config(&self) -> HttpConfig {
+        HttpConfig {
+            retries: self.retries,
+            timeout: self.timeout,
+            min_rate: self.min_rate,
+        }
+    }
+}
+
 /// Upload archives, then their manifest objects (written last: the commit markers)
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -396,11 +409,18 @@ pub struct S3Opts {
     pub ca_cert: Option<PathBuf>,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Addressing {
-    Auto,
-    Path,
-    Virtual,
+impl S3Opts {
+    /// The store's own settings (`store` knows nothing of the command line).
+    pub fn config(&self) -> S3Config {
+        S3Config {
+            s3_endpoint: self.s3_endpoint.clone(),
+            s3_addressing: self.s3_addressing,
+            part_size: self.part_size,
+            s3_retries: self.s3_retries,
+            s3_timeout: self.s3_timeout,
+            ca_cert: self.ca_cert.clone(),
+        }
+    }
 }
 
 /// A byte size: a number with an optional KiB/MiB/GiB (or K/M/G) suffix.

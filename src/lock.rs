@@ -11,7 +11,7 @@
 //! lock — expired, or left on this host by a process that no longer exists (a crash, a
 //! `kill -9`) — is taken over the same way.
 
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use crate::store::{Meta, Store};
 use anyhow::{Context, Result, bail};
 use jiff::{SignedDuration, Timestamp};

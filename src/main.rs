@@ -3,15 +3,18 @@ mod cli;
 mod cmd;
 mod completeness;
 mod digest;
+mod error;
 mod exit;
 mod fake;
 mod gts;
+mod id;
 mod journal;
 mod lock;
 mod log;
 mod manifest;
 mod net;
 mod notify;
+mod retry;
 mod secret;
 mod store;
 mod time;
@@ -42,9 +45,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             log::error(&format!("{e:#}"));
-            ExitCode::from(if e.downcast_ref::<exit::Mismatch>().is_some() {
+            ExitCode::from(if e.downcast_ref::<error::Mismatch>().is_some() {
                 exit::MISMATCH
-            } else if e.downcast_ref::<exit::Usage>().is_some() {
+            } else if e.downcast_ref::<error::Usage>().is_some() {
                 exit::USAGE
             } else {
                 exit::ERROR

@@ -710,7 +710,8 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
 mod tests {
     use super::*;
     use crate::digest::Digest;
-    use crate::manifest::{ArchiveInfo, FetchInfo, PurgeInfo, TimeUnit, UploadInfo, VerifyInfo};
+    use crate::id::TimeUnit;
+    use crate::manifest::{ArchiveInfo, FetchInfo, PurgeInfo, UploadInfo, VerifyInfo};
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -720,7 +721,7 @@ mod tests {
         let start = at(&format!("2026-10-{day:02}T00:00:00Z"));
         let end = at(&format!("2026-10-{:02}T00:00:00Z", day + 1));
         Segment::new(
-            &crate::manifest::Source::new("http://127.0.0.1:8080", TimeUnit::Us).unwrap(),
+            &crate::id::Source::new("http://127.0.0.1:8080", TimeUnit::Us).unwrap(),
             "os.cpu{}",
             start,
             end,
@@ -876,7 +877,7 @@ mod tests {
         let mut s = full(1);
         s.fail(
             "verify",
-            &anyhow::Error::new(crate::exit::Mismatch("digest".into())),
+            &anyhow::Error::new(crate::error::Mismatch("digest".into())),
             false,
         );
         let r = summary(&[s, full(2)]);
@@ -1029,8 +1030,8 @@ mod tests {
             .map(|i| {
                 let mut s = planned(1);
                 s.selector = format!("cls{i}{{}}");
-                let source = crate::manifest::Source::new(&s.warp10_url, s.time_unit).unwrap();
-                s.id = crate::manifest::SegmentId::derive(&source, &s.selector, s.start, s.end);
+                let source = crate::id::Source::new(&s.warp10_url, s.time_unit).unwrap();
+                s.id = crate::id::SegmentId::derive(&source, &s.selector, s.start, s.end);
                 failed(s, "fetch", "down")
             })
             .collect();

@@ -8,10 +8,12 @@
 use crate::archive::crypt::MasterKey;
 use crate::cli::{AllArgs, GlobalOpts, PurgeArgs, UploadArgs};
 use crate::cmd::{Action, compress, fetch, plan, purge, run_segments, upload, verify};
-use crate::exit::{Tally, Usage};
+use crate::error::Usage;
+use crate::exit::Tally;
+use crate::id::SegmentId;
 use crate::journal::Journal;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::{Segment, SegmentId};
+use crate::manifest::Segment;
 use crate::notify::Summary;
 use crate::secret::Secret;
 use crate::store::{self, Store, Stores};
@@ -24,7 +26,7 @@ struct Ctx<'a> {
     work: WorkDir,
     journal: Journal,
     store: Box<dyn Store>,
-    stores: Stores<'a>,
+    stores: Stores,
     dest: String,
     read_token: Secret,
     /// This run's Warp 10 (`--warp10-url`/`WARP10_URL`); saved state is checked against it.
@@ -38,20 +40,20 @@ struct Ctx<'a> {
 
 pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     let started = std::time::Instant::now();
-    store::init_tls(&a.s3)?;
+    store::init_tls(&a.s3.config())?;
     let segments = select(plan::segments(&a.plan_args())?, &a.only)?;
     let upload_args = a.upload_args();
     let purge_args: PurgeArgs = a.purge_args();
     let work = WorkDir::new(&g.work_dir);
-    let store = store::open(&a.dest, &a.s3)?;
+    let store = store::open(&a.dest, &a.s3.config())?;
     let ctx = Ctx {
         journal: Journal::new(&work),
         work,
         dest: store.url(""),
         store,
-        stores: Stores::new(&a.s3),
+        stores: Stores::new(a.s3.config()),
         read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
-        client: Client::new(&a.warp10_url, &a.http)?,
+        client: Client::new(&a.warp10_url, &a.http.config())?,
         force: a.force,
         compress: compress::Options {
             codec: a.codec,

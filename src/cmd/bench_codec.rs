@@ -6,7 +6,7 @@
 use crate::archive::{Decoder, Encoder, summarize};
 use crate::cli::BenchCodecArgs;
 use crate::gts::line::{render_cont_line, render_full_line};
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use anyhow::{Context, Result, bail};
 
 pub fn run(a: BenchCodecArgs) -> Result<()> {

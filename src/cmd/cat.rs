@@ -6,7 +6,7 @@ use crate::archive::{Codec, Decoder};
 use crate::cli::{CatArgs, TextFormat};
 use crate::gts::SeriesKey;
 use crate::gts::line::{render_cont_line, render_full_line};
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::{BufReader, ErrorKind, Write};

@@ -5,12 +5,14 @@ use crate::cli::{FetchArgs, GlobalOpts};
 use crate::cmd::compress;
 use crate::cmd::{decide_default, run_stage};
 use crate::digest::{Digest, SeriesHash};
+use crate::error::Transient;
 use crate::exit::Tally;
 use crate::gts::SeriesKey;
 use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
 use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
+use crate::retry::with_retries;
 use crate::secret::Secret;
-use crate::warp10::{Client, Transient, with_retries};
+use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
@@ -23,7 +25,7 @@ const MAX_LINE: u64 = 4 << 20;
 pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
     let token = crate::secret::read_token(a.read_token_file.as_deref())?;
     let work = WorkDir::new(&g.work_dir);
-    let client = Client::new(&a.warp10_url, &a.http)?;
+    let client = Client::new(&a.warp10_url, &a.http.config())?;
     let bar = crate::log::bar(None, "fetch");
     let tally = run_stage(
         crate::cmd::stdin(),
@@ -344,8 +346,8 @@ mod tests {
             let err = format!("{:#}", check(text).unwrap_err());
             assert!(err.contains(what), "{text:?}: {err}");
         }
-        assert!(crate::warp10::is_transient(&check("10// a{} 1\n=9// 2").unwrap_err()));
-        assert!(!crate::warp10::is_transient(&check("1001// a{} 1\n").unwrap_err()));
+        assert!(crate::error::is_transient(&check("10// a{} 1\n=9// 2").unwrap_err()));
+        assert!(!crate::error::is_transient(&check("1001// a{} 1\n").unwrap_err()));
         let bad_utf8 = format!("{:#}", check_raw_bytes(b"10// a{} '\xc3('", 7).unwrap_err());
         assert!(bad_utf8.contains("line 7: invalid UTF-8 at byte 11"), "{bad_utf8}");
         assert!(

@@ -5,7 +5,8 @@
 use crate::cli::LsArgs;
 use crate::cmd::upload::read_manifest;
 use crate::exit::Tally;
-use crate::manifest::{Segment, SegmentId};
+use crate::id::SegmentId;
+use crate::manifest::Segment;
 use crate::store;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -13,8 +14,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 pub fn run(a: LsArgs) -> Result<Tally> {
-    store::init_tls(&a.s3)?;
-    let store = store::open(&a.dest, &a.s3)?;
+    store::init_tls(&a.s3.config())?;
+    let store = store::open(&a.dest, &a.s3.config())?;
     let mut by_segment: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for (key, size) in store.list("segments/")? {
         if let Some(id) = key.split('/').nth(1) {

@@ -131,7 +131,7 @@ pub fn record_failure(seg: &mut Segment, stage: &str, e: &anyhow::Error) {
         &format!("{e:#}"),
         &[],
     );
-    seg.fail(stage, e, crate::warp10::is_transient(e));
+    seg.fail(stage, e, crate::error::is_transient(e));
 }
 
 /// Standard input as the records source of a stage.

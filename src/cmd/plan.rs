@@ -2,8 +2,10 @@
 //! selector each, optionally split per class or per series found with `/api/v0/find`.
 
 use crate::cli::{GlobalOpts, PlanArgs, SplitBy};
-use crate::exit::{Tally, Usage};
-use crate::manifest::{self, Segment, Source};
+use crate::error::Usage;
+use crate::exit::Tally;
+use crate::id::Source;
+use crate::manifest::{self, Segment};
 use crate::secret::Secret;
 use crate::time::{align_down, parse_duration_secs, parse_instant};
 use crate::warp10::Client;
@@ -27,11 +29,11 @@ pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
 pub fn segments(a: &PlanArgs) -> Result<Vec<Segment>> {
     let max_skew = parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?;
     let source = Source::new(&a.warp10_url, a.time_unit)?;
-    let client = Client::new(&source.url, &a.http)?;
+    let client = Client::new(&source.url, &a.http.config())?;
     // Planning works offline (the URL is only recorded), so an unreachable Warp 10 leaves the
     // clock unchecked with a warning; a reachable one with a skewed clock stops the plan.
     match client.check_clock(max_skew) {
-        Err(e) if crate::warp10::is_transient(&e) => {
+        Err(e) if crate::error::is_transient(&e) => {
             crate::log::warn(&format!("the local clock was not checked against Warp 10: {e:#}"))
         }
         r => r?,
@@ -128,7 +130,7 @@ mod tests {
             segment: seg.into(),
             split_by: SplitBy::None,
             min_age: "1d".into(),
-            time_unit: manifest::TimeUnit::Us,
+            time_unit: crate::id::TimeUnit::Us,
             read_token_file: None,
             max_clock_skew: "5m".into(),
             http: crate::cli::HttpOpts {

@@ -29,14 +29,17 @@ use crate::cmd::fetch::check_stream;
 use crate::cmd::{Action, run_stage};
 use crate::completeness::{ArchivedSeries, Grid, archived_grid};
 use crate::digest::{PointSet, SeriesHash};
-use crate::exit::{Mismatch, Tally};
+use crate::error::Mismatch;
+use crate::exit::Tally;
 use crate::gts::SeriesKey;
 use crate::gts::selector::exact_selector;
+use crate::id::SegmentId;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::{PurgeInfo, Segment, SegmentId};
+use crate::manifest::{PurgeInfo, Segment};
+use crate::retry::with_retries;
 use crate::secret::Secret;
 use crate::store::{Meta, Store};
-use crate::warp10::{Client, with_retries};
+use crate::warp10::Client;
 use anyhow::{Context, Result, bail};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -124,11 +127,11 @@ pub struct Purger<'a> {
 
 impl<'a> Purger<'a> {
     pub fn new(a: &'a PurgeArgs) -> Result<Purger<'a>> {
-        crate::store::init_tls(&a.s3)?;
+        crate::store::init_tls(&a.s3.config())?;
         Ok(Purger {
             a,
             lock: a.gates.lock.opts()?,
-            store: crate::store::open(&a.dest, &a.s3)?,
+            store: crate::store::open(&a.dest, &a.s3.config())?,
             key: a
                 .key_file
                 .as_deref()
@@ -136,7 +139,7 @@ impl<'a> Purger<'a> {
                 .transpose()?,
             read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
             write_token: crate::secret::write_token(a.write_token_file.as_deref())?,
-            client: Client::new(&a.warp10_url, &a.http)?,
+            client: Client::new(&a.warp10_url, &a.http.config())?,
             used: Mutex::new(Budget::default()),
             max_clock_skew_s: crate::time::parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?,
         })

@@ -14,14 +14,17 @@ use crate::cli::{GlobalOpts, RestoreArgs};
 use crate::cmd::upload::{manifest_key, read_manifest};
 use crate::cmd::{Action, run_stage};
 use crate::digest::{Digest, PointSet, SeriesHash};
-use crate::exit::{Mismatch, Tally};
+use crate::error::Mismatch;
+use crate::exit::Tally;
 use crate::gts::SeriesKey;
 use crate::gts::line::{render_cont_line, render_full_line};
 use crate::gts::selector::Selector;
-use crate::manifest::{self, RestoreInfo, Segment, SegmentId, UploadInfo};
+use crate::id::SegmentId;
+use crate::manifest::{self, RestoreInfo, Segment, UploadInfo};
+use crate::retry::with_retries;
 use crate::secret::Secret;
 use crate::store::{self, Store};
-use crate::warp10::{Client, with_retries};
+use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
@@ -65,7 +68,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
             a.from
         );
     }
-    let client = Client::new(&a.to_warp10, &a.http).context("--to-warp10")?;
+    let client = Client::new(&a.to_warp10, &a.http.config()).context("--to-warp10")?;
     let window = a
         .selector
         .as_ref()
@@ -80,7 +83,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         })
     };
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
-    let store = store::open(&a.from, &a.s3)?;
+    let store = store::open(&a.from, &a.s3.config())?;
     let (segments, unreadable) = match &window {
         Some(w) => segments_in_window(store.as_ref(), w)?,
         None => named_segments(store.as_ref(), &a.segments)?,
@@ -114,7 +117,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
     bar.finish_and_clear();
     let mut tally = tally?;
     for e in &unreadable {
-        if e.downcast_ref::<crate::exit::Mismatch>().is_some() {
+        if e.downcast_ref::<crate::error::Mismatch>().is_some() {
             tally.mismatched += 1;
         } else {
             tally.failed += 1;
@@ -129,7 +132,7 @@ fn window(text: &str, start: Option<&str>, end: Option<&str>) -> Result<Window> 
     let start = crate::time::parse_instant(start.context("--selector needs --start")?, now).context("--start")?;
     let end = crate::time::parse_instant(end.context("--selector needs --end")?, now).context("--end")?;
     if end <= start {
-        return Err(crate::exit::Usage(format!("--end {end} is not after --start {start}")).into());
+        return Err(crate::error::Usage(format!("--end {end} is not after --start {start}")).into());
     }
     Ok(Window {
         text: text.to_string(),

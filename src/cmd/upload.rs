@@ -6,8 +6,10 @@
 use crate::archive::Hashed;
 use crate::cli::{GlobalOpts, UploadArgs};
 use crate::cmd::{decide_default, run_stage};
-use crate::exit::{Mismatch, Tally};
-use crate::manifest::{self, ArchiveInfo, Segment, SegmentId, UploadInfo};
+use crate::error::Mismatch;
+use crate::exit::Tally;
+use crate::id::SegmentId;
+use crate::manifest::{self, ArchiveInfo, Segment, UploadInfo};
 use crate::store::{self, META_BLAKE3, Meta, Store};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
@@ -15,8 +17,8 @@ use std::io::BufReader;
 use std::time::Instant;
 
 pub fn run(g: &GlobalOpts, a: UploadArgs) -> Result<Tally> {
-    store::init_tls(&a.s3)?;
-    let store = store::open(&a.dest, &a.s3)?;
+    store::init_tls(&a.s3.config())?;
+    let store = store::open(&a.dest, &a.s3.config())?;
     let work = WorkDir::new(&g.work_dir);
     let dest = store.url("");
     let bar = crate::log::bar(None, "upload");

@@ -13,7 +13,8 @@ use crate::archive::{Hashed, Summary, summarize_with};
 use crate::cli::{GlobalOpts, VerifyArgs};
 use crate::cmd::{decide_default, run_stage, stdin};
 use crate::digest::SeriesHash;
-use crate::exit::{Mismatch, Tally};
+use crate::error::Mismatch;
+use crate::exit::Tally;
 use crate::gts::{Point, SeriesKey};
 use crate::manifest::{Segment, VerifyInfo};
 use crate::store::{Store, Stores};
@@ -23,10 +24,10 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
-    crate::store::init_tls(&a.s3)?;
+    crate::store::init_tls(&a.s3.config())?;
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
     let work = WorkDir::new(&g.work_dir);
-    let stores = Stores::new(&a.s3);
+    let stores = Stores::new(a.s3.config());
     let bar = crate::log::bar(None, "verify");
     let tally = run_stage(
         stdin(),

@@ -15,7 +15,7 @@ use crate::gts::line::{render_cont_line, render_header, render_pairs, render_poi
 use crate::gts::selector::Selector;
 use crate::gts::value::render_value;
 use crate::gts::{Point, SeriesKey, percent};
-use crate::manifest::TimeUnit;
+use crate::id::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
 use http::{Request, Responder};
