@@ -81,8 +81,8 @@ pub fn render_double(out: &mut Vec<u8>, d: f64) {
 /// `-0.0` → `0.0`). `d` is the double of such a decimal: at most 14 significant digits, so
 /// the shortest digits that read back to `d` are the decimal's own digits.
 pub fn render_plain_decimal(out: &mut Vec<u8>, d: f64) {
-    if d == 0.0 || !d.is_finite() {
-        return render_double(out, d.abs());
+    if d == 0.0 {
+        return out.extend_from_slice(b"0.0");
     }
     let mut buf = ryu::Buffer::new();
     let (negative, digits, exp) = decompose(buf.format_finite(d).as_bytes());
