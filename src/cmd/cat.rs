@@ -1,5 +1,6 @@
 //! `cat`: prints an archive as Warp 10 text, streaming, so that `cat | curl .../update` is a
-//! manual restore. Points come out as stored: series by series, newest first.
+//! manual restore. Points come out as stored: series by series, newest first, in text that
+//! Warp 10 reads back with the same bits (-0.0 as `-0.0E0`, see `gts/value.rs`).
 
 use crate::archive::crypt::MasterKey;
 use crate::archive::{Codec, Decoder};

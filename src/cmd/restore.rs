@@ -4,7 +4,8 @@
 //! BLAKE3 are checked against the manifest object, then decoded once to check points, series
 //! and digest against what `fetch` recorded, so nothing from a damaged archive is ever written.
 //! A second decoding streams GTS text to `/api/v0/update` in bounded bodies, each starting with a
-//! full line, and keeps the set of points sent. Last, the window is fetched back and every point
+//! full line (rendered so that Warp 10 keeps every value's bits: -0.0 as `-0.0E0`, see
+//! `gts/value.rs`), and keeps the set of points sent. Last, the window is fetched back and every point
 //! sent must be there: Warp 10 may drop points silently (`reference/warp10-api.md` §5.2).
 
 use crate::archive::Hashed;

@@ -10,11 +10,11 @@ pub mod generate;
 mod http;
 pub mod store;
 
-use crate::gts::input::InputParser;
-use crate::gts::line::{render_cont_line, render_header, render_pairs, render_point_prefix};
+use crate::gts::input::{InputParser, InputPoint};
+use crate::gts::line::{render_header, render_pairs, render_point_prefix};
 use crate::gts::selector::Selector;
-use crate::gts::value::render_value;
-use crate::gts::{Point, SeriesKey, percent};
+use crate::gts::value::{render_plain_decimal, render_value};
+use crate::gts::{SeriesKey, Value, percent};
 use crate::id::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
@@ -479,7 +479,7 @@ impl Fake {
     /// the 1-based number of the bad line and its parse error.
     pub fn ingest(&self, body: &mut dyn BufRead) -> io::Result<Result<usize, (usize, anyhow::Error)>> {
         let mut parser = InputParser::new(self.now());
-        let mut batch: HashMap<SeriesKey, Vec<Point>> = HashMap::new();
+        let mut batch: HashMap<SeriesKey, Vec<InputPoint>> = HashMap::new();
         let (mut pending, mut stored, mut line_no) = (0, 0, 0);
         let mut line = Vec::new();
         loop {
@@ -515,7 +515,7 @@ impl Fake {
     }
 
     /// Stores parsed points under their series with the token's labels forced.
-    pub fn store_batch(&self, batch: HashMap<SeriesKey, Vec<Point>>) {
+    pub fn store_batch(&self, batch: HashMap<SeriesKey, Vec<InputPoint>>) {
         for (mut key, points) in batch {
             key.labels.extend(self.token_labels());
             self.store.insert(key, points);
@@ -650,7 +650,7 @@ impl FetchOut<'_, '_> {
             }
             for (n, i) in q.indices(s).enumerate() {
                 let start = self.buf.len();
-                self.line(&header, &s.point(i), n == 0);
+                self.line(&header, s, i, n == 0);
                 if self.left == 0 {
                     self.cut_line = start;
                     return Ok(false);
@@ -665,17 +665,24 @@ impl FetchOut<'_, '_> {
         Ok(true)
     }
 
-    fn line(&mut self, header: &[u8], p: &Point, first: bool) {
-        if first || self.fulltext {
-            render_point_prefix(&mut self.buf, p);
-            self.buf.push(b' ');
+    /// Point `i` of `s` as fetch prints it: a full line or an `=` continuation line.
+    fn line(&mut self, header: &[u8], s: &Series, i: usize, first: bool) {
+        let p = s.point(i);
+        let full = first || self.fulltext;
+        if !full {
+            self.buf.push(b'=');
+        }
+        render_point_prefix(&mut self.buf, &p);
+        self.buf.push(b' ');
+        if full {
             self.buf.extend_from_slice(header);
             self.buf.push(b' ');
-            render_value(&mut self.buf, &p.value);
-            self.buf.push(b'\n');
-        } else {
-            render_cont_line(&mut self.buf, p);
         }
+        match p.value {
+            Value::Double(d) if s.is_decimal(i) => render_plain_decimal(&mut self.buf, d),
+            v => render_value(&mut self.buf, &v),
+        }
+        self.buf.push(b'\n');
     }
 
     fn end(self) -> Reply {
