@@ -682,6 +682,47 @@ pub struct LockArgs {
     pub lock_settle_ms: u64,
 }
 
+impl NotifyArgs {
+    /// Where and when these arguments post a run summary.
+    pub fn delivery(&self) -> anyhow::Result<crate::notify::Delivery> {
+        crate::notify::Delivery::new(
+            (self.slack_webhook_file.as_deref(), self.webhook_file.as_deref()),
+            self.on == NotifyOn::Always,
+            self.dry_run,
+            std::time::Duration::from_secs(self.timeout),
+        )
+    }
+}
+
+impl PurgeArgs {
+    /// The purge stage these arguments describe.
+    pub fn purger(&self) -> anyhow::Result<crate::stage::purge::Purger> {
+        use anyhow::Context;
+        crate::store::init_tls(&self.s3.config())?;
+        let limits = crate::stage::purge::Limits {
+            max_delete_points: self.gates.max_delete_points,
+            max_delete_series: self.gates.max_delete_series,
+            settle_timeout: self.gates.settle_timeout,
+            dry_run: self.gates.dry_run,
+            max_clock_skew_s: crate::time::parse_duration_secs(&self.max_clock_skew).context("--max-clock-skew")?,
+        };
+        Ok(crate::stage::purge::Purger::new(
+            crate::store::open(&self.dest, &self.s3.config())?,
+            crate::warp10::Client::new(&self.warp10_url, &self.http.config())?,
+            (
+                crate::secret::read_token(self.read_token_file.as_deref())?,
+                crate::secret::write_token(self.write_token_file.as_deref())?,
+            ),
+            self.key_file
+                .as_deref()
+                .map(crate::archive::crypt::MasterKey::load)
+                .transpose()?,
+            self.gates.lock.opts()?,
+            limits,
+        ))
+    }
+}
+
 impl LockArgs {
     pub fn opts(&self) -> anyhow::Result<crate::lock::LockOpts> {
         use anyhow::Context;
@@ -805,16 +846,6 @@ impl AllArgs {
             read_token_file: self.read_token_file.clone(),
             max_clock_skew: self.max_clock_skew.clone(),
             http: self.http.clone(),
-        }
-    }
-
-    pub fn upload_args(&self) -> UploadArgs {
-        UploadArgs {
-            dest: self.dest.clone(),
-            jobs: self.jobs,
-            force: self.force,
-            dry_run: false,
-            s3: self.s3.clone(),
         }
     }
 

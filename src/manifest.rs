@@ -88,8 +88,7 @@ pub struct UploadInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyInfo {
-    /// `local` (archive file decoded) or `remote` (object read back and decoded).
-    pub scope: String,
+    pub scope: VerifyScope,
     pub points: u64,
     pub series: u64,
     pub digest: Digest,
@@ -99,9 +98,7 @@ pub struct VerifyInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurgeInfo {
-    /// `purged`, `partial` (archived series deleted, others left: see `not_archived`),
-    /// `dry-run` or `purge-unknown`.
-    pub state: String,
+    pub state: PurgeState,
     /// Exact selectors of the series deleted (or, on a dry run, that would be).
     pub series: Vec<String>,
     pub points: u64,
@@ -110,6 +107,50 @@ pub struct PurgeInfo {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_archived: Vec<String>,
     pub at: Timestamp,
+}
+
+/// What a verification read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyScope {
+    /// The archive file in the work directory, decoded.
+    Local,
+    /// The object read back from the destination and decoded.
+    Remote,
+}
+
+impl VerifyScope {
+    pub fn name(self) -> &'static str {
+        match self {
+            VerifyScope::Local => "local",
+            VerifyScope::Remote => "remote",
+        }
+    }
+}
+
+/// Where a segment's purge stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PurgeState {
+    /// Every archived series deleted, nothing unarchived left.
+    Purged,
+    /// The archived series deleted; series not archived left in Warp 10 (`not_archived`).
+    Partial,
+    /// Every gate checked, nothing deleted.
+    DryRun,
+    /// A delete was sent and may have been applied in part: the next run checks what is left.
+    PurgeUnknown,
+}
+
+impl PurgeState {
+    pub fn name(self) -> &'static str {
+        match self {
+            PurgeState::Purged => "purged",
+            PurgeState::Partial => "partial",
+            PurgeState::DryRun => "dry-run",
+            PurgeState::PurgeUnknown => "purge-unknown",
+        }
+    }
 }
 
 /// What `restore` put back into Warp 10, and what the re-fetch of the window found there.
@@ -173,6 +214,31 @@ impl Segment {
             purge: None,
             restore: None,
             error: None,
+        }
+    }
+
+    /// Records a new fetch, and the archive `all` wrote while fetching. Here, and in the two
+    /// below, lives the rule that a stage's new section makes the later ones stale: they
+    /// described an older fetch, archive or object.
+    pub fn set_fetch(&mut self, fetch: FetchInfo, archive: Option<ArchiveInfo>) {
+        self.fetch = Some(fetch);
+        self.archive = archive;
+        self.upload = None;
+        self.verify = None;
+    }
+
+    pub fn set_archive(&mut self, archive: ArchiveInfo) {
+        self.archive = Some(archive);
+        self.upload = None;
+        self.verify = None;
+    }
+
+    /// A remote verification described the object this upload may have replaced; a local one
+    /// still describes the archive.
+    pub fn set_upload(&mut self, upload: UploadInfo) {
+        self.upload = Some(upload);
+        if self.verify.as_ref().is_some_and(|v| v.scope == VerifyScope::Remote) {
+            self.verify = None;
         }
     }
 

@@ -6,8 +6,7 @@
 //! segment in the destination keeps concurrent runs apart.
 
 use crate::archive::crypt::MasterKey;
-use crate::cli::{AllArgs, GlobalOpts, PurgeArgs, UploadArgs};
-use crate::cmd::{Action, compress, fetch, plan, purge, run_segments, upload, verify};
+use crate::cli::{AllArgs, GlobalOpts};
 use crate::error::Usage;
 use crate::exit::Tally;
 use crate::id::SegmentId;
@@ -15,7 +14,11 @@ use crate::journal::Journal;
 use crate::lock::{Lock, LockOpts};
 use crate::manifest::Segment;
 use crate::notify::Summary;
-use crate::secret::Secret;
+use crate::stage::compress::{Compress, Options};
+use crate::stage::fetch::{Fetch, Target};
+use crate::stage::upload::Upload;
+use crate::stage::verify::Verify;
+use crate::stage::{Action, Stage, run_segments};
 use crate::store::{self, Store, Stores};
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
@@ -23,52 +26,63 @@ use anyhow::Result;
 
 /// Everything the workers share.
 struct Ctx<'a> {
-    work: WorkDir,
     journal: Journal,
-    store: Box<dyn Store>,
-    stores: Stores,
+    /// The destination (the upload stage's store): locks and committed manifests.
+    store: &'a dyn Store,
     dest: String,
-    read_token: Secret,
-    /// This run's Warp 10 (`--warp10-url`/`WARP10_URL`); saved state is checked against it.
-    client: Client,
     force: bool,
-    compress: compress::Options,
-    upload: &'a UploadArgs,
-    purger: Option<purge::Purger<'a>>,
     lock: LockOpts,
+    /// The chain, in order. No local verify: compress (or the fetch into the archive) has just
+    /// decoded the archive it wrote and checked it against the fetch, and the remote verify
+    /// reads it back again after the upload.
+    stages: Vec<&'a dyn Stage>,
 }
 
 pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     let started = std::time::Instant::now();
     store::init_tls(&a.s3.config())?;
-    let segments = select(plan::segments(&a.plan_args())?, &a.only)?;
-    let upload_args = a.upload_args();
-    let purge_args: PurgeArgs = a.purge_args();
+    let segments = select(crate::plan::segments(&a.plan_args())?, &a.only)?;
     let work = WorkDir::new(&g.work_dir);
-    let store = store::open(&a.dest, &a.s3.config())?;
-    let ctx = Ctx {
-        journal: Journal::new(&work),
-        work,
-        dest: store.url(""),
-        store,
-        stores: Stores::new(a.s3.config()),
-        read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
-        client: Client::new(&a.warp10_url, &a.http.config())?,
-        force: a.force,
-        compress: compress::Options {
+    let key = || a.key_file.as_deref().map(MasterKey::load).transpose();
+    let compress = Compress {
+        work: work.clone(),
+        options: Options {
             codec: a.codec,
             level: a.level,
-            key: a.key_file.as_deref().map(MasterKey::load).transpose()?,
+            key: key()?,
             remove_spool: true,
         },
-        upload: &upload_args,
-        purger: a.purge.then(|| purge::Purger::new(&purge_args)).transpose()?,
-        lock: a.gates.lock.opts()?,
     };
-    let delivery = a
-        .notify
-        .then(|| crate::cmd::notify::Delivery::new(&a.notify_args()))
-        .transpose()?;
+    let fetch = Fetch {
+        // Saved state is checked against this run's Warp 10 (`--warp10-url`/`WARP10_URL`).
+        client: Client::new(&a.warp10_url, &a.http.config())?,
+        token: crate::secret::read_token(a.read_token_file.as_deref())?,
+        work: work.clone(),
+        target: Target::Archive(&compress.options),
+    };
+    let upload = Upload {
+        store: store::open(&a.dest, &a.s3.config())?,
+        work: work.clone(),
+        force: a.force,
+        dry_run: false,
+    };
+    let verify = Verify {
+        work: work.clone(),
+        stores: Stores::new(a.s3.config()),
+        key: key()?,
+    };
+    let purger = a.purge.then(|| a.purge_args().purger()).transpose()?;
+    let mut stages: Vec<&dyn Stage> = vec![&fetch, &compress, &upload, &verify];
+    stages.extend(purger.as_ref().map(|p| p as &dyn Stage));
+    let ctx = Ctx {
+        journal: Journal::new(&work),
+        store: upload.store.as_ref(),
+        dest: upload.store.url(""),
+        force: a.force,
+        lock: a.gates.lock.opts()?,
+        stages,
+    };
+    let delivery = a.notify.then(|| a.notify_args().delivery()).transpose()?;
 
     let bar = crate::log::bar(Some(segments.len() as u64), "all");
     let mut summary = Summary::default();
@@ -111,17 +125,10 @@ fn select(planned: Vec<Segment>, only: &[String]) -> Result<Vec<Segment>> {
     Ok(planned.into_iter().filter(|s| ids.contains(&s.id)).collect())
 }
 
-/// A stage of the chain: its name, whether a segment still needs it, and the stage itself.
-type Step<'c> = (
-    &'static str,
-    &'c dyn Fn(&Segment) -> bool,
-    &'c dyn Fn(Segment) -> Segment,
-);
-
 /// Runs one segment through every stage it has not reached yet, saving it after each.
 fn process(ctx: &Ctx, planned: Segment) -> Segment {
     let id = planned.id.clone();
-    let lock = match Lock::acquire(ctx.store.as_ref(), &id, ctx.lock) {
+    let lock = match Lock::acquire(ctx.store, &id, ctx.lock) {
         Ok(lock) => lock,
         Err(e) => return failed(planned, "lock", e),
     };
@@ -137,44 +144,14 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             &[],
         );
     }
-    // No local verify step: compress has just decoded the archive it wrote and checked it
-    // against the fetch, and the remote verify reads it back again after the upload.
-    let steps: [Step; 5] = [
-        ("fetch", &|s| s.fetch.is_none(), &|s| {
-            fetch::fetch_segment(
-                s,
-                &ctx.client,
-                &ctx.read_token,
-                &ctx.work,
-                &fetch::Target::Archive(&ctx.compress),
-            )
-        }),
-        ("compress", &|s| s.archive.is_none(), &|s| {
-            compress::compress_segment(s, &ctx.work, &ctx.compress)
-        }),
-        (
-            "upload",
-            &|s| s.upload.as_ref().is_none_or(|u| u.dest != ctx.dest),
-            &|s| upload::upload_segment(s, ctx.store.as_ref(), ctx.upload, &ctx.work),
-        ),
-        (
-            "verify-remote",
-            &|s| s.verify.as_ref().is_none_or(|v| v.scope != "remote"),
-            &|s| verify_segment(ctx, s),
-        ),
-        (
-            "purge",
-            &|s| ctx.purger.is_some() && s.purge.as_ref().is_none_or(|p| p.state != purge::PURGED),
-            &|s| ctx.purger.as_ref().expect("only with --purge").purge_segment(s),
-        ),
-    ];
-    for (name, needed, run) in steps {
-        if !needed(&seg) {
+    for stage in &ctx.stages {
+        if !stage.needed(&seg) {
             continue;
         }
+        let name = stage.name();
         // Fetch and compress only write to the work directory: the lock's settle time runs
-        // meanwhile, and it is confirmed before the first write to the destination.
-        if !matches!(name, "fetch" | "compress")
+        // meanwhile, and it is confirmed before the first use of the destination.
+        if stage.uses_destination()
             && let Err(e) = lock.keep_alive()
         {
             // Another run owns the segment: what was done here locally is not ours to commit.
@@ -184,7 +161,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             };
             return failed(seg, name, e);
         }
-        seg = run(seg);
+        seg = stage.apply(seg);
         if let Err(e) = ctx.journal.save(&seg) {
             return failed(seg, name, e);
         }
@@ -208,7 +185,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
     }
     let (saved, whence) = match ctx.journal.load(&planned.id)? {
         Some(saved) => (saved, "the work directory's state"),
-        None => match upload::read_manifest(ctx.store.as_ref(), &planned.id)? {
+        None => match crate::layout::read_manifest(ctx.store, &planned.id)? {
             Some(mut committed) => {
                 // The manifest object was found here, so here is where its archive is, whatever
                 // destination it was first uploaded to; the read-back below checks it.
@@ -250,11 +227,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
     Ok(saved)
 }
 
-fn verify_segment(ctx: &Ctx, seg: Segment) -> Segment {
-    verify::verify_segment(seg, &ctx.work, &ctx.stores, ctx.compress.key.as_ref())
-}
-
 fn failed(mut seg: Segment, stage: &str, e: anyhow::Error) -> Segment {
-    crate::cmd::record_failure(&mut seg, stage, &e);
+    crate::stage::record_failure(&mut seg, stage, &e);
     seg
 }

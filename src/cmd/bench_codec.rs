@@ -13,7 +13,7 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
     let text = std::fs::read(&a.text).with_context(|| format!("reading {}", a.text.display()))?;
     let id = SegmentId::new("bench")?;
     let expected =
-        crate::cmd::fetch::check_stream(text.as_slice(), i64::MIN, i64::MAX, &mut std::io::sink(), |_, _, _| {
+        crate::gts::stream::check_stream(text.as_slice(), i64::MIN, i64::MAX, &mut std::io::sink(), |_, _, _| {
             Ok(())
         })?;
 

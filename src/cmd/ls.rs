@@ -3,9 +3,9 @@
 //! listed too, as `incomplete`.
 
 use crate::cli::LsArgs;
-use crate::cmd::upload::read_manifest;
 use crate::exit::Tally;
 use crate::id::SegmentId;
+use crate::layout::read_manifest;
 use crate::manifest::Segment;
 use crate::store;
 use anyhow::{Context, Result};

@@ -53,4 +53,5 @@ pub mod input;
 pub mod line;
 pub mod percent;
 pub mod selector;
+pub mod stream;
 pub mod value;

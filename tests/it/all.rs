@@ -263,7 +263,7 @@ fn a_run_killed_at_any_stage_converges_when_run_again() {
         "all-after-fetch",
         "upload-after-data",
         "all-after-upload",
-        "all-after-verify-remote",
+        "all-after-verify",
         "purge-before-delete",
         "purge-after-delete",
         "all-after-purge",
