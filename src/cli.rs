@@ -2,6 +2,7 @@
 
 use crate::id::TimeUnit;
 use crate::log::{LogFormat, ProgressMode};
+use crate::plan::SplitBy;
 use crate::store::{Addressing, S3Config};
 use crate::warp10::HttpConfig;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -105,7 +106,7 @@ pub enum Command {
     Notify(NotifyArgs),
     Upload(UploadArgs),
     Purge(PurgeArgs),
-    All(AllArgs),
+    All(Box<AllArgs>),
     Ls(LsArgs),
     Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
@@ -124,25 +125,30 @@ pub struct GenDocsArgs {
     pub completions_dir: PathBuf,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SplitBy {
-    /// One segment per selector and window
-    None,
-    /// One segment per class matched by the selector (via /api/v0/find)
-    Class,
-    /// One segment per series matched by the selector (via /api/v0/find)
-    Series,
-}
-
 /// Turn selectors and a time range into segments (one NDJSON record each)
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
   warp-offload plan --warp10-url http://127.0.0.1:8080 --selector '~os\\..*{dc=par1}' \\
-      --start 2026-10-01T00:00:00Z --end 2026-11-01T00:00:00Z --segment 1d > october.ndjson
+      --start 2026-10-01T00:00:00Z --end 2026-11-01T00:00:00Z --segment-length 1d > october.ndjson
   # cron, first day of the month: everything older than 30 days, in 6 h segments
-  warp-offload plan --selector 'os.cpu{}' --start now-60d --end now-30d --segment 6h")]
+  warp-offload plan --selector 'os.cpu{}' --start now-60d --end now-30d --segment-length 6h")]
 pub struct PlanArgs {
-    /// Warp 10 base URL (no token in it)
+    #[command(flatten)]
+    pub range: RangeOpts,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)
+    #[arg(long, alias = "segment", default_value = "1d")]
+    pub segment_length: String,
+    /// File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub http: HttpOpts,
+}
+
+/// What to plan, shared by `plan` and `all`: the Warp 10, its selectors and the range.
+#[derive(Args, Debug, Clone)]
+pub struct RangeOpts {
+    /// Warp 10 base URL (no token in it); tokens and deletes go only here
     #[arg(long, env = "WARP10_URL")]
     pub warp10_url: String,
     /// Warp 10 selector, e.g. '~os\..*{dc=par1}' (repeatable; each gets its own segments)
@@ -154,9 +160,6 @@ pub struct PlanArgs {
     /// End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary
     #[arg(long)]
     pub end: String,
-    /// Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)
-    #[arg(long = "segment", default_value = "1d")]
-    pub segment: String,
     /// Split segments per class or per series found with /api/v0/find
     #[arg(long, value_enum, default_value_t = SplitBy::None)]
     pub split_by: SplitBy,
@@ -166,14 +169,33 @@ pub struct PlanArgs {
     /// Platform time unit of the Warp 10 instance (warp.timeunits)
     #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
     pub time_unit: TimeUnit,
-    /// File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN
-    #[arg(long)]
-    pub read_token_file: Option<PathBuf>,
     /// Stop if the local clock and Warp 10's (its Date header) differ by more than this
     #[arg(long, default_value = "5m")]
     pub max_clock_skew: String,
-    #[command(flatten)]
-    pub http: HttpOpts,
+}
+
+impl RangeOpts {
+    /// The plan these options describe, with segments of `segment_length`.
+    pub fn spec<'a>(
+        &'a self,
+        segment_length: &'a str,
+        read_token_file: Option<&'a std::path::Path>,
+        http: &HttpOpts,
+    ) -> crate::plan::PlanSpec<'a> {
+        crate::plan::PlanSpec {
+            warp10_url: &self.warp10_url,
+            time_unit: self.time_unit,
+            selectors: &self.selectors,
+            start: &self.start,
+            end: &self.end,
+            segment_length,
+            split_by: self.split_by,
+            min_age: &self.min_age,
+            read_token_file,
+            max_clock_skew: &self.max_clock_skew,
+            http: http.config(),
+        }
+    }
 }
 
 /// Fetch each segment from Warp 10, check it strictly and spool it to the work directory
@@ -227,12 +249,8 @@ last, on the records saved in --manifest-hint; add the options the stages need (
 code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
 failure, which is only a warning.")]
 pub struct NotifyArgs {
-    /// File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
-    #[arg(long)]
-    pub slack_webhook_file: Option<PathBuf>,
-    /// File holding the URL of a webhook that receives the summary as JSON; or set WARP_OFFLOAD_WEBHOOK_URL
-    #[arg(long)]
-    pub webhook_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub webhooks: WebhookOpts,
     /// When to post
     #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
     pub on: NotifyOn,
@@ -628,12 +646,8 @@ pub struct PurgeArgs {
     /// Destination the segments were uploaded to (the archives are read back from it)
     #[arg(long)]
     pub dest: String,
-    /// File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN
-    #[arg(long)]
-    pub read_token_file: Option<PathBuf>,
-    /// File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN
-    #[arg(long)]
-    pub write_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub tokens: TokenOpts,
     /// Key file of encrypted archives
     #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
     pub key_file: Option<PathBuf>,
@@ -682,20 +696,58 @@ pub struct LockArgs {
     pub lock_settle_ms: u64,
 }
 
-impl NotifyArgs {
-    /// Where and when these arguments post a run summary.
-    pub fn delivery(&self) -> anyhow::Result<crate::notify::Delivery> {
+/// The Warp 10 tokens, from files or the environment (never argv).
+#[derive(Args, Debug, Clone)]
+pub struct TokenOpts {
+    /// File holding the Warp 10 read token (fetch, checks); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+}
+
+/// Where a run summary is posted, shared by `notify` and `all --notify`.
+#[derive(Args, Debug, Clone)]
+pub struct WebhookOpts {
+    /// File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
+    #[arg(long)]
+    pub slack_webhook_file: Option<PathBuf>,
+    /// File holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL
+    #[arg(long)]
+    pub webhook_file: Option<PathBuf>,
+}
+
+impl WebhookOpts {
+    /// Posting to these webhooks: `always` or on failure only, for real or as a dry run.
+    pub fn delivery(
+        &self,
+        always: bool,
+        dry_run: bool,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<crate::notify::Delivery> {
         crate::notify::Delivery::new(
             (self.slack_webhook_file.as_deref(), self.webhook_file.as_deref()),
-            self.on == NotifyOn::Always,
-            self.dry_run,
-            std::time::Duration::from_secs(self.timeout),
+            always,
+            dry_run,
+            timeout,
         )
     }
 }
 
-impl PurgeArgs {
-    /// The purge stage these arguments describe.
+/// The purge stage for this run's Warp 10 and destination, shared by `purge` and `all --purge`.
+pub struct PurgeSetup<'a> {
+    pub warp10_url: &'a str,
+    pub dest: &'a str,
+    pub tokens: &'a TokenOpts,
+    pub key_file: Option<&'a std::path::Path>,
+    pub gates: &'a PurgeOpts,
+    pub max_clock_skew: &'a str,
+    pub http: &'a HttpOpts,
+    pub s3: &'a S3Opts,
+}
+
+impl PurgeSetup<'_> {
     pub fn purger(&self) -> anyhow::Result<crate::stage::purge::Purger> {
         use anyhow::Context;
         crate::store::init_tls(&self.s3.config())?;
@@ -704,19 +756,16 @@ impl PurgeArgs {
             max_delete_series: self.gates.max_delete_series,
             settle_timeout: self.gates.settle_timeout,
             dry_run: self.gates.dry_run,
-            max_clock_skew_s: crate::time::parse_duration_secs(&self.max_clock_skew).context("--max-clock-skew")?,
+            max_clock_skew_s: crate::time::parse_duration_secs(self.max_clock_skew).context("--max-clock-skew")?,
         };
         Ok(crate::stage::purge::Purger::new(
-            crate::store::open(&self.dest, &self.s3.config())?,
-            crate::warp10::Client::new(&self.warp10_url, &self.http.config())?,
+            crate::store::open(self.dest, &self.s3.config())?,
+            crate::warp10::Client::new(self.warp10_url, &self.http.config())?,
             (
-                crate::secret::read_token(self.read_token_file.as_deref())?,
-                crate::secret::write_token(self.write_token_file.as_deref())?,
+                crate::secret::read_token(self.tokens.read_token_file.as_deref())?,
+                crate::secret::write_token(self.tokens.write_token_file.as_deref())?,
             ),
-            self.key_file
-                .as_deref()
-                .map(crate::archive::crypt::MasterKey::load)
-                .transpose()?,
+            self.key_file.map(crate::archive::crypt::MasterKey::load).transpose()?,
             self.gates.lock.opts()?,
             limits,
         ))
@@ -754,18 +803,12 @@ Examples:
   warp-offload all ...same flags... --segment 20261001T000000Z-1d-0123456789ab"
 )]
 pub struct AllArgs {
-    /// Warp 10 base URL (no token in it)
-    #[arg(long, env = "WARP10_URL")]
-    pub warp10_url: String,
-    /// Warp 10 selector (repeatable; each gets its own segments)
-    #[arg(long = "selector", required = true)]
-    pub selectors: Vec<String>,
-    /// Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary
-    #[arg(long)]
-    pub start: String,
-    /// End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary
-    #[arg(long)]
-    pub end: String,
+    #[command(flatten)]
+    pub range: RangeOpts,
+    #[command(flatten)]
+    pub tokens: TokenOpts,
+    #[command(flatten)]
+    pub webhooks: WebhookOpts,
     /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
     #[arg(long, default_value = "1d")]
     pub segment_length: String,
@@ -773,24 +816,9 @@ pub struct AllArgs {
     /// destination's manifest objects (an archive whose segment was purged is never replaced)
     #[arg(long)]
     pub force: bool,
-    /// Split segments per class or per series found with /api/v0/find
-    #[arg(long, value_enum, default_value_t = SplitBy::None)]
-    pub split_by: SplitBy,
-    /// Refuse windows that end less than this long ago
-    #[arg(long, default_value = "1d")]
-    pub min_age: String,
-    /// Platform time unit of the Warp 10 instance
-    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
-    pub time_unit: TimeUnit,
     /// Run only the segment with this id (repeatable)
     #[arg(long = "segment", value_name = "ID")]
     pub only: Vec<String>,
-    /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
-    #[arg(long)]
-    pub read_token_file: Option<PathBuf>,
-    /// File holding the Warp 10 write token (needed by --purge); or set WARP10_WRITE_TOKEN
-    #[arg(long)]
-    pub write_token_file: Option<PathBuf>,
     /// Destination: s3://bucket/prefix, file:///dir or a directory
     #[arg(long)]
     pub dest: String,
@@ -811,18 +839,9 @@ pub struct AllArgs {
     pub purge: bool,
     #[command(flatten)]
     pub gates: PurgeOpts,
-    /// Stop if the local clock and Warp 10's (its Date header) differ by more than this
-    #[arg(long, default_value = "5m")]
-    pub max_clock_skew: String,
     /// Post the run summary (see `notify`) when the run ends
     #[arg(long)]
     pub notify: bool,
-    /// With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL
-    #[arg(long)]
-    pub slack_webhook_file: Option<PathBuf>,
-    /// With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL
-    #[arg(long)]
-    pub webhook_file: Option<PathBuf>,
     /// With --notify: when to post
     #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
     pub notify_on: NotifyOn,
@@ -830,48 +849,4 @@ pub struct AllArgs {
     pub http: HttpOpts,
     #[command(flatten)]
     pub s3: S3Opts,
-}
-
-impl AllArgs {
-    pub fn plan_args(&self) -> PlanArgs {
-        PlanArgs {
-            warp10_url: self.warp10_url.clone(),
-            selectors: self.selectors.clone(),
-            start: self.start.clone(),
-            end: self.end.clone(),
-            segment: self.segment_length.clone(),
-            split_by: self.split_by,
-            min_age: self.min_age.clone(),
-            time_unit: self.time_unit,
-            read_token_file: self.read_token_file.clone(),
-            max_clock_skew: self.max_clock_skew.clone(),
-            http: self.http.clone(),
-        }
-    }
-
-    pub fn purge_args(&self) -> PurgeArgs {
-        PurgeArgs {
-            warp10_url: self.warp10_url.clone(),
-            dest: self.dest.clone(),
-            read_token_file: self.read_token_file.clone(),
-            write_token_file: self.write_token_file.clone(),
-            key_file: self.key_file.clone(),
-            gates: self.gates.clone(),
-            jobs: self.jobs,
-            max_clock_skew: self.max_clock_skew.clone(),
-            http: self.http.clone(),
-            s3: self.s3.clone(),
-        }
-    }
-
-    pub fn notify_args(&self) -> NotifyArgs {
-        NotifyArgs {
-            slack_webhook_file: self.slack_webhook_file.clone(),
-            webhook_file: self.webhook_file.clone(),
-            on: self.notify_on,
-            manifest_hint: "run.ndjson".to_string(),
-            timeout: 10,
-            dry_run: false,
-        }
-    }
 }

@@ -6,7 +6,7 @@
 //! segment in the destination keeps concurrent runs apart.
 
 use crate::archive::crypt::MasterKey;
-use crate::cli::{AllArgs, GlobalOpts};
+use crate::cli::{AllArgs, GlobalOpts, NotifyOn, PurgeSetup};
 use crate::error::Usage;
 use crate::exit::Tally;
 use crate::id::SegmentId;
@@ -41,7 +41,13 @@ struct Ctx<'a> {
 pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     let started = std::time::Instant::now();
     store::init_tls(&a.s3.config())?;
-    let segments = select(crate::plan::segments(&a.plan_args())?, &a.only)?;
+    let segments = select(
+        crate::plan::segments(
+            &a.range
+                .spec(&a.segment_length, a.tokens.read_token_file.as_deref(), &a.http),
+        )?,
+        &a.only,
+    )?;
     let work = WorkDir::new(&g.work_dir);
     let key = || a.key_file.as_deref().map(MasterKey::load).transpose();
     let compress = Compress {
@@ -55,8 +61,8 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     };
     let fetch = Fetch {
         // Saved state is checked against this run's Warp 10 (`--warp10-url`/`WARP10_URL`).
-        client: Client::new(&a.warp10_url, &a.http.config())?,
-        token: crate::secret::read_token(a.read_token_file.as_deref())?,
+        client: Client::new(&a.range.warp10_url, &a.http.config())?,
+        token: crate::secret::read_token(a.tokens.read_token_file.as_deref())?,
         work: work.clone(),
         target: Target::Archive(&compress.options),
     };
@@ -71,7 +77,22 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         stores: Stores::new(a.s3.config()),
         key: key()?,
     };
-    let purger = a.purge.then(|| a.purge_args().purger()).transpose()?;
+    let purger = a
+        .purge
+        .then(|| {
+            PurgeSetup {
+                warp10_url: &a.range.warp10_url,
+                dest: &a.dest,
+                tokens: &a.tokens,
+                key_file: a.key_file.as_deref(),
+                gates: &a.gates,
+                max_clock_skew: &a.range.max_clock_skew,
+                http: &a.http,
+                s3: &a.s3,
+            }
+            .purger()
+        })
+        .transpose()?;
     let mut stages: Vec<&dyn Stage> = vec![&fetch, &compress, &upload, &verify];
     stages.extend(purger.as_ref().map(|p| p as &dyn Stage));
     let ctx = Ctx {
@@ -82,7 +103,14 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         lock: a.gates.lock.opts()?,
         stages,
     };
-    let delivery = a.notify.then(|| a.notify_args().delivery()).transpose()?;
+    // A webhook slower than 10 s only delays the end of the run.
+    let delivery = a
+        .notify
+        .then(|| {
+            let always = a.notify_on == NotifyOn::Always;
+            a.webhooks.delivery(always, false, std::time::Duration::from_secs(10))
+        })
+        .transpose()?;
 
     let bar = crate::log::bar(Some(segments.len() as u64), "all");
     let mut summary = Summary::default();

@@ -39,7 +39,7 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Notify(a) => notify::run(&g, a)?,
         Command::Upload(a) => upload::run(&g, a)?,
         Command::Purge(a) => purge::run(&g, a)?,
-        Command::All(a) => all::run(&g, a)?,
+        Command::All(a) => all::run(&g, *a)?,
         Command::Ls(a) => ls::run(a)?,
         Command::Restore(a) => restore::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,

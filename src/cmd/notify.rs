@@ -2,7 +2,7 @@
 //! summary to Slack and/or a JSON webhook. A webhook that is down or slow costs a warning and a
 //! bounded wait, never the records or the exit code.
 
-use crate::cli::{GlobalOpts, NotifyArgs};
+use crate::cli::{GlobalOpts, NotifyArgs, NotifyOn};
 use crate::exit::Tally;
 use crate::manifest;
 use crate::notify::Summary;
@@ -10,7 +10,11 @@ use anyhow::Result;
 use std::io::BufRead;
 
 pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
-    let delivery = a.delivery()?;
+    let delivery = a.webhooks.delivery(
+        a.on == NotifyOn::Always,
+        a.dry_run,
+        std::time::Duration::from_secs(a.timeout),
+    )?;
     let run = pass_through(crate::stage::stdin());
     let report = run
         .summary

@@ -6,7 +6,7 @@ use crate::manifest;
 use anyhow::Result;
 
 pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
-    let segments = crate::plan::segments(&a)?;
+    let segments = crate::plan::segments(&a.range.spec(&a.segment_length, a.read_token_file.as_deref(), &a.http))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut tally = Tally::default();
