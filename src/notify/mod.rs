@@ -29,10 +29,12 @@ const SLACK_MAX_FAILURES: usize = 10;
 
 use crate::exit::Tally;
 use crate::manifest::Segment;
+use indicatif::{HumanBytes, HumanDuration};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Positions in the pipeline, in order. `verify` runs twice: on the local archive before
 /// upload, on the object read back after it.
@@ -198,8 +200,8 @@ impl Summary {
         let mut s = format!(
             "{} points, {} in, {} out",
             self.points,
-            human_bytes(self.bytes_in),
-            human_bytes(self.bytes_out)
+            HumanBytes(self.bytes_in),
+            HumanBytes(self.bytes_out)
         );
         if self.paired_out > 0 {
             s.push_str(&format!(
@@ -410,7 +412,7 @@ impl Report {
     }
 
     fn bytes_text(&self) -> String {
-        let mut s = format!("{} in, {} out", human_bytes(self.bytes_in), human_bytes(self.bytes_out));
+        let mut s = format!("{} in, {} out", HumanBytes(self.bytes_in), HumanBytes(self.bytes_out));
         if let Some(r) = self.ratio {
             s.push_str(&format!(" (ratio {r:.1})"));
         }
@@ -420,10 +422,14 @@ impl Report {
     fn time_text(&self) -> Option<String> {
         let mut parts: Vec<String> = self
             .wall_ms
-            .map(|ms| format!("wall {}", human_ms(ms)))
+            .map(|ms| format!("wall {}", HumanDuration(Duration::from_millis(ms))))
             .into_iter()
             .collect();
-        parts.extend(self.durations_ms.iter().map(|(k, ms)| format!("{k} {}", human_ms(*ms))));
+        parts.extend(
+            self.durations_ms
+                .iter()
+                .map(|(k, ms)| format!("{k} {}", HumanDuration(Duration::from_millis(*ms)))),
+        );
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 }
@@ -438,38 +444,10 @@ fn truncate(s: &str, max_chars: usize) -> String {
     cut
 }
 
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-fn human_ms(ms: u64) -> String {
-    let secs = ms / 1000;
-    match secs {
-        0..60 => format!("{:.1}s", ms as f64 / 1000.0),
-        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
-        _ => format!("{}h{:02}m{:02}s", secs / 3600, secs / 60 % 60, secs % 60),
-    }
-}
-
-/// Quotes `s` for a POSIX shell (single quotes; a `'` becomes `'\''`); plain words stay bare.
+/// Quotes `s` for a POSIX shell (shlex); a string holding a NUL byte, which no shell word can
+/// hold, is named instead.
 pub fn shell_quote(s: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
+    shlex::try_quote(s).map_or_else(|_| "'<argument with a NUL byte>'".to_string(), |q| q.into_owned())
 }
 
 /// `jq` picks the segment out of the saved records and drops its error, then the stages from
@@ -757,13 +735,15 @@ mod tests {
     #[test]
     fn shell_quoting() {
         assert_eq!(shell_quote("run.ndjson"), "run.ndjson");
-        assert_eq!(
-            shell_quote("/var/lib/warp offload/run.ndjson"),
-            "'/var/lib/warp offload/run.ndjson'"
-        );
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("$(rm -rf ~)"), "'$(rm -rf ~)'");
+        for s in [
+            "/var/lib/warp offload/run.ndjson",
+            "it's",
+            "",
+            "$(rm -rf ~)",
+            "a\"b`c\\d",
+        ] {
+            assert_eq!(shlex::split(&shell_quote(s)), Some(vec![s.to_string()]), "{s:?}");
+        }
     }
 
     #[test]

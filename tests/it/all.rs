@@ -368,23 +368,20 @@ fn segment_ids_select_what_runs() {
     assert!(stderr(&o).contains("is not one of the segments"));
 }
 
-/// The "wall N.Ns" of the summary `all` logs, in seconds.
+/// The "wall N seconds" of the summary `all` logs (indicatif's `HumanDuration`: whole seconds).
 fn reported_wall_s(o: &Output) -> f64 {
     let err = stderr(o);
     let at = err.find("wall ").unwrap_or_else(|| panic!("no wall time in: {err}")) + 5;
-    let word: String = err[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let word: String = err[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
     assert!(
-        err[at + word.len()..].starts_with('s'),
+        err[at + word.len()..].starts_with(" second"),
         "wall time under a minute expected: {err}"
     );
     word.parse().unwrap()
 }
 
-/// A resumed run reports its own wall time, not the span of the times saved in the records
-/// by the slow run before it.
+/// With the first run slowed down by 400 ms per request, a resumed run that has nothing left
+/// to do reports its own (short) wall time, not the span of the saved records.
 #[test]
 fn a_resumed_run_reports_its_own_wall_time() {
     let t = TestDir::new();
@@ -406,6 +403,9 @@ fn a_resumed_run_reports_its_own_wall_time() {
         took < first_wall,
         "the resumed run took {took} s, no faster than the first"
     );
-    // Reported with one decimal: allow the rounding.
-    assert!(wall <= took + 0.05, "reported wall {wall} s for a run of {took} s");
+    // Reported in whole seconds (at least 2 unless 0): allow the rounding.
+    assert!(
+        wall <= (took + 0.5).max(2.0),
+        "reported wall {wall} s for a run of {took} s"
+    );
 }
