@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         eprintln!("warp-offload: {msg}");
         return ExitCode::from(exit::USAGE);
     }
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cmd::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };

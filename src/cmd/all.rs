@@ -6,7 +6,7 @@
 //! segment in the destination keeps concurrent runs apart.
 
 use crate::archive::crypt::MasterKey;
-use crate::cli::{AllArgs, GlobalOpts, NotifyOn, PurgeSetup};
+use crate::cli::{GlobalOpts, HttpOpts, NotifyOn, PurgeOpts, PurgeSetup, RangeOpts, S3Opts, TokenOpts, WebhookOpts};
 use crate::error::Usage;
 use crate::exit::Tally;
 use crate::id::SegmentId;
@@ -23,6 +23,76 @@ use crate::store::{self, Store, Stores};
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread
+pool; each one goes through the chain on its own, so memory stays bounded whatever the range.
+The state of every segment is saved in the work directory after each stage: re-running the same
+command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
+ones. A lock object per segment in the destination keeps concurrent runs apart.
+
+Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 error, 2 usage,
+3 some segments failed, 4 integrity mismatch.
+
+Examples:
+  warp-offload all --warp10-url https://warp.example --selector '~os\\..*{dc=par1}' \\
+      --start now-60d --end now-30d --segment-length 1d --dest s3://metrics-archive/warp10 \\
+      --read-token-file read.token --write-token-file write.token --purge --notify > run.ndjson
+  # retry one failed segment by hand
+  warp-offload all ...same flags... --segment 20261001T000000Z-1d-0123456789ab"
+)]
+pub struct AllArgs {
+    #[command(flatten)]
+    pub range: RangeOpts,
+    #[command(flatten)]
+    pub tokens: TokenOpts,
+    #[command(flatten)]
+    pub webhooks: WebhookOpts,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
+    #[arg(long, default_value = "1d")]
+    pub segment_length: String,
+    /// Start every segment over from the fetch, ignoring the work directory's state and the
+    /// destination's manifest objects (an archive whose segment was purged is never replaced)
+    #[arg(long)]
+    pub force: bool,
+    /// Run only the segment with this id (repeatable)
+    #[arg(long = "segment", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Destination: s3://bucket/prefix, file:///dir or a directory
+    #[arg(long)]
+    pub dest: String,
+    /// Archive codec
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    /// zstd level
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Encrypt archives with the 32-byte key in this file
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments in flight at once (fetches and uploads run concurrently)
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Purge each segment from Warp 10 once its archive is verified in the destination
+    #[arg(long)]
+    pub purge: bool,
+    #[command(flatten)]
+    pub gates: PurgeOpts,
+    /// Post the run summary (see `notify`) when the run ends
+    #[arg(long)]
+    pub notify: bool,
+    /// With --notify: when to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub notify_on: NotifyOn,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
 
 /// Everything the workers share.
 struct Ctx<'a> {

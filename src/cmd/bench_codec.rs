@@ -4,10 +4,22 @@
 //! digest of the input.
 
 use crate::archive::{Decoder, Encoder, summarize};
-use crate::cli::BenchCodecArgs;
+
 use crate::gts::line::{render_cont_line, render_full_line};
 use crate::id::SegmentId;
 use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Measure a codec on a file of Warp 10 text: size, encode and decode CPU time
+#[derive(Args, Debug)]
+pub struct BenchCodecArgs {
+    pub text: PathBuf,
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    #[arg(long, default_value_t = 3)]
+    pub level: i32,
+}
 
 pub fn run(a: BenchCodecArgs) -> Result<()> {
     let text = std::fs::read(&a.text).with_context(|| format!("reading {}", a.text.display()))?;

@@ -16,12 +16,49 @@ pub mod restore;
 pub mod upload;
 pub mod verify;
 
+use crate::cli::{AFTER_HELP, GlobalOpts};
 use crate::exit::Tally;
 use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warp-offload",
+    version,
+    about = "Move old Warp 10 data to object storage, prove the copy, purge the source, restore it",
+    long_about = None,
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    Plan(plan::PlanArgs),
+    Fetch(fetch::FetchArgs),
+    Compress(compress::CompressArgs),
+    Verify(verify::VerifyArgs),
+    Cat(cat::CatArgs),
+    Notify(notify::NotifyArgs),
+    Upload(upload::UploadArgs),
+    Purge(purge::PurgeArgs),
+    All(Box<all::AllArgs>),
+    Ls(ls::LsArgs),
+    Restore(restore::RestoreArgs),
+    FakeWarp10(fake_warp10::FakeWarp10Args),
+    #[command(hide = true)]
+    GenDocs(gen_docs::GenDocsArgs),
+    #[command(hide = true)]
+    BenchCodec(bench_codec::BenchCodecArgs),
+}
 
 /// Dispatches a parsed command line; returns the exit code.
-pub fn run(cli: crate::cli::Cli) -> Result<u8> {
-    use crate::cli::Command;
+pub fn run(cli: Cli) -> Result<u8> {
     let g = cli.global;
     let tally = match cli.command {
         Command::Plan(a) => plan::run(&g, a)?,

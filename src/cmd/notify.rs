@@ -2,12 +2,48 @@
 //! summary to Slack and/or a JSON webhook. A webhook that is down or slow costs a warning and a
 //! bounded wait, never the records or the exit code.
 
-use crate::cli::{GlobalOpts, NotifyArgs, NotifyOn};
+use crate::cli::{GlobalOpts, NotifyOn, WebhookOpts};
 use crate::exit::Tally;
 use crate::manifest;
 use crate::notify::Summary;
 use anyhow::Result;
+use clap::Args;
 use std::io::BufRead;
+
+/// Post a run summary to Slack and/or a JSON webhook; records pass through unchanged
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch | ... | warp-offload purge \\
+      | warp-offload notify --slack-webhook-file /etc/warp-offload/slack.url > run.ndjson
+  # see what would be posted, without posting
+  warp-offload notify --dry-run --on always < run.ndjson > /dev/null
+
+Segments: failed = the record carries an error (mismatch: an integrity mismatch); skipped = no error
+but the record stopped before the furthest stage another successful record reached; ok = the rest.
+Bytes in are the Warp 10 text fetched, bytes out the archive sizes. The wall time runs from the
+earliest to the latest time recorded in the records.
+
+Each failed segment comes with a command that runs it again, from the failed stage to the run's
+last, on the records saved in --manifest-hint; add the options the stages need (token files,
+--s3-endpoint) or set their environment variables. Use `set -o pipefail` in scripts: notify's exit
+code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
+failure, which is only a warning.")]
+pub struct NotifyArgs {
+    #[command(flatten)]
+    pub webhooks: WebhookOpts,
+    /// When to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub on: NotifyOn,
+    /// The file this run's records are saved to, as named in the retry commands
+    #[arg(long, default_value = "run.ndjson")]
+    pub manifest_hint: String,
+    /// Seconds allowed per webhook request (a failed request is retried once)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Print the payloads on stderr instead of posting them
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
     let delivery = a.webhooks.delivery(

@@ -1,7 +1,7 @@
 //! `restore`: argument handling; the stage is `stage::restore`.
 
 use crate::archive::crypt::MasterKey;
-use crate::cli::{GlobalOpts, RestoreArgs};
+use crate::cli::{GlobalOpts, HttpOpts, S3Opts, parse_size};
 use crate::exit::Tally;
 use crate::stage::restore::{Restore, Tokens, named_segments, segments_in_window, window};
 use crate::stage::{Action, Stage, run_segments};
@@ -9,6 +9,72 @@ use crate::store;
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Put archived segments back into Warp 10, then check that every point came back
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Prints one record per segment with a `restore` section (points sent, points found by
+the re-fetch, extra points in the window). Missing points fail the segment with exit code 4.
+Restoring into a Warp 10 that still holds the data is safe: equal timestamps overwrite.
+--allow-insecure-http applies to the Warp 10 URL as well as to the S3 endpoint.
+
+Examples:
+  export WARP10_WRITE_TOKEN=... WARP10_READ_TOKEN=...   # or --write-token-file / --read-token-file
+  warp-offload restore --from s3://metrics-archive/warp10 --segment 20261001T000000Z-1d-0123456789ab
+  # the cpu series of two days, out of every archived segment overlapping them, into another Warp 10
+  warp-offload restore --from /srv/warp-archive --selector 'os.cpu{host=web01}' \\
+      --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --to-warp10 http://127.0.0.1:8081
+  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID"
+)]
+pub struct RestoreArgs {
+    /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
+    #[arg(long, value_name = "DEST")]
+    pub from: String,
+    /// Segment to restore, whole (repeatable)
+    #[arg(
+        long = "segment",
+        value_name = "ID",
+        required_unless_present = "selector",
+        conflicts_with = "selector"
+    )]
+    pub segments: Vec<String>,
+    /// Restore only the archived series matching this selector, from every segment overlapping --start/--end
+    #[arg(long, requires_all = ["start", "end"])]
+    pub selector: Option<String>,
+    /// Start of the window to restore (RFC 3339, now or now-30d)
+    #[arg(long, requires = "selector")]
+    pub start: Option<String>,
+    /// End of the window to restore, exclusive
+    #[arg(long, requires = "selector")]
+    pub end: Option<String>,
+    /// Warp 10 to write to (never taken from the archive's records)
+    #[arg(long, value_name = "URL", env = "WARP10_URL")]
+    pub to_warp10: String,
+    /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Largest request body sent to /api/v0/update (each starts with a full line)
+    #[arg(long, default_value = "8MiB", value_parser = parse_size)]
+    pub max_body: u64,
+    /// Segments restored concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// Decode and count, print what would be sent; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
 
 pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
     if std::fs::metadata(&a.from).is_ok_and(|m| m.is_file()) {
