@@ -1,4 +1,7 @@
-//! Command-line interface: global options and one Args struct per subcommand.
+//! Command-line options shared by several subcommands: the global options, the argument groups
+//! (`RangeOpts`, `TokenOpts`, `WebhookOpts`, HTTP, S3, purge limits, locks) and their conversion
+//! into the domain modules' own config types. Each subcommand's own arguments live beside it in
+//! `cmd/`.
 
 use crate::id::TimeUnit;
 use crate::log::{LogFormat, ProgressMode};
