@@ -99,33 +99,12 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The segments of the test range on `url`: `plan`'s output.
-fn planned(t: &TestDir, url: &str) -> Output {
-    run(
-        cmd(t.dir.path()).args([
-            "plan",
-            "--warp10-url",
-            url,
-            "--selector",
-            SELECTOR,
-            "--start",
-            START,
-            "--end",
-            END,
-            "--segment",
-            "1d",
-            "--min-age",
-            "1h",
-        ]),
-        "",
-    )
-}
-
 /// The ids of the test range's segments on `url` (the source is part of a segment id).
 fn planned_ids(url: &str) -> Vec<String> {
     let t = TestDir::new();
-    records(&planned(&t, url))
-        .iter()
+    support::plan(&t, url, SELECTOR, (START, END, "1d"))
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .map(|r| r["id"].as_str().unwrap().to_string())
         .collect()
 }
@@ -134,15 +113,10 @@ fn planned_ids(url: &str) -> Vec<String> {
 /// Warp 10 to another).
 fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
     let t = TestDir::new();
-    let o = planned(&t, url);
-    let token = t.secret_file("read.token", READ_TOKEN);
-    let o = run(
-        cmd(t.dir.path()).arg("fetch").arg("--read-token-file").arg(token),
-        &support::stdout(&o),
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    records(&o)
-        .iter()
+    let fetched = support::fetch(&t, &support::plan(&t, url, SELECTOR, (START, END, "1d")));
+    fetched
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .map(|r| {
             let f = &r["fetch"];
             (
