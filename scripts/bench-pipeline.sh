@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Pipeline benchmark: `warp-offload all` on D1 (gen_metrics.py's default infra profile, 8.6 M
+# Pipeline benchmark: `warp-offload all` on D1 (fake-warp10's `--generate infra` profile, 8.6 M
 # points, served by fake-warp10) into a local SeaweedFS, against a baseline measured in the same
 # run: curl of the same fetches piped into `zstd -3` and uploaded with curl --aws-sigv4, with the
 # same parallelism. Prints wall time, CPU time, peak memory and bytes stored for both, and ratios.

@@ -1,4 +1,4 @@
-//! HTTP client for Warp 10 (`reference/warp10-api.md`): find, fetch, delete and update.
+//! HTTP client for Warp 10 (`docs/WARP10.md`): find, fetch, delete and update.
 //!
 //! The token travels only in the `X-Warp10-Token` header, redirects are never followed (the
 //! header would travel with them), bodies are streamed, and errors say which endpoint failed

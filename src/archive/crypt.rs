@@ -1,6 +1,9 @@
 //! Encryption envelope for archive objects: chunked AES-256-GCM in the STREAM construction (as in
 //! age and Tink), so objects of any size are encrypted and decrypted with one chunk in memory and
-//! truncation, reordering and appended data are all detected. Rationale: reliability.md §2.4.
+//! truncation, reordering and appended data are all detected. Each object gets its own key,
+//! derived from the master key and a random salt, so a (key, nonce) pair never repeats across
+//! objects and no key comes near the 2^32-message limit of random GCM nonces; the key id names
+//! the master key an object needs without revealing it.
 //!
 //! An object is a header followed by chunks. The header is plaintext and is the associated data of
 //! every chunk, so changing any header byte fails the first chunk:

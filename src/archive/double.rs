@@ -1,4 +1,6 @@
-//! Lossless decimal scaling of doubles (`reference/compression.md` §3.3).
+//! Lossless decimal scaling of doubles. Chosen over storing every non-decimal value as a raw
+//! double (ALP-style exceptions) because real metrics carry float noise (`51.846000000000004`):
+//! on real CloudWatch series the design measurements gave 1.86 bytes per point against 2.78.
 //!
 //! A series' doubles get one decimal exponent `d`; each value `x` becomes the integer mantissa
 //! `m = round(x·10^d)` plus a correction `c = bits(x) − bits(m / 10^d)` (wrapping, so it is exact

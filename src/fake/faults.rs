@@ -16,7 +16,7 @@ pub struct Faults {
     pub fetch_append: Option<String>,
     /// A selector: the series it matches are out of the read token's scope (find and fetch do
     /// not show them) but within the write token's (delete reaches them) — tokens of
-    /// different scopes, the trap of reference §9.7.
+    /// different scopes, the trap of docs/WARP10.md#delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_scope_hides: Option<String>,
     /// Endpoint (`find`, `fetch`, `delete`, `update`) → answer 500 to its next K requests.

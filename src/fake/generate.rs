@@ -1,4 +1,4 @@
-//! Synthetic data sets, statistically like `reference/gen_metrics.py` (not byte-identical):
+//! Synthetic data sets, statistically like the benchmark datasets (not byte-identical):
 //! `infra` is profile D1 (10 series per host: diurnal + AR(1) CPU doubles with 2 decimals, LONG
 //! memory gauge, counters with resets, ms-jitter timestamps, 0.05 % drops); `tsbs-cpu` is the
 //! TSBS cpu-only model (clamped random walks as LONGs, aligned timestamps, no drops).

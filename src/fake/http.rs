@@ -4,7 +4,7 @@
 //! Not `tiny_http`: its chunked encoder writes the terminating chunk whenever the body ends,
 //! even on error, and it gives no hold on the socket. The fake must be able to end a body
 //! without the terminator and to reset the connection, as Jetty does when a handler fails after
-//! output started (reference §3, §4.3).
+//! output started (docs/WARP10.md#errors).
 
 use anyhow::{Context, Result, bail};
 use std::io::{self, BufRead, BufReader, Read, Write};

@@ -1,5 +1,5 @@
 //! An in-memory Warp 10 for demos, scripted tests and benchmarks: `/api/v0/{find,fetch,delete,
-//! update}` as `reference/warp10-api.md` describes them (status codes, token sources, inclusive
+//! update}` as `docs/WARP10.md` describes them (status codes, token sources, inclusive
 //! ranges, newest-first text output), plus fault injection and a small admin API on `/admin/`.
 //!
 //! Every stored series carries `.owner`, `.producer` (hidden on output) and `.app` (shown, set
@@ -129,7 +129,7 @@ impl Fake {
         }
     }
 
-    /// §2.2: token from `?token=` first, then the header; errors 500 before output.
+    /// docs/WARP10.md#find: token from `?token=` first, then the header; errors 500 before output.
     fn find(&self, req: &Request, resp: &mut Responder) -> Reply {
         let token = req.param("token").or_else(|| req.header("x-warp10-token"));
         if let Err(msg) = self.read_token_ok(token) {
@@ -162,7 +162,7 @@ impl Fake {
         resp.send(200, &[], &out)
     }
 
-    /// §3: token from the header first, then `?token=`.
+    /// docs/WARP10.md#fetch: token from the header first, then `?token=`.
     fn fetch(&self, req: &Request, resp: &mut Responder) -> Reply {
         let token = req.header("x-warp10-token").or_else(|| req.param("token"));
         if let Err(msg) = self.read_token_ok(token) {
@@ -337,7 +337,7 @@ impl Fake {
         i64::try_from(span.as_nanos() / i128::from(1_000_000_000 / self.unit.per_second())).ok()
     }
 
-    /// §4.1, checks in the standalone order with its status codes.
+    /// docs/WARP10.md#delete: checks in the standalone order with its status codes.
     fn delete(&self, req: &Request, resp: &mut Responder) -> Reply {
         let (disabled, pause) = {
             let f = self.faults();
@@ -453,7 +453,8 @@ impl Fake {
         }
     }
 
-    /// §5: token in the header or the path; 400 with the parse error, keeping the lines before.
+    /// docs/WARP10.md#update: token in the header or the path; 400 with the parse error,
+    /// keeping the lines before.
     fn update(&self, req: &Request, body: &mut dyn BufRead, resp: &mut Responder) -> Reply {
         let token = req
             .header("x-warp10-token")
@@ -592,8 +593,9 @@ fn parse_selector(sel: &str) -> Result<Selector, String> {
     scoped(sel).map_err(|e| format!("{e:#}"))
 }
 
-/// Parses a well-formed selector under the token's scope (§2.1): constraints on `.producer`,
-/// `.owner` and `.app` are dropped for the token's own, which every series here carries.
+/// Parses a well-formed selector under the token's scope (docs/WARP10.md#selectors):
+/// constraints on `.producer`, `.owner` and `.app` are dropped for the token's own, which every
+/// series here carries.
 fn scoped(sel: &str) -> anyhow::Result<Selector> {
     let open = sel.find('{').expect("selector checked well-formed");
     let kept: Vec<&str> = sel[open + 1..sel.len() - 1]

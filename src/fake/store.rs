@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
-/// Labels that identify the writer: stored like any label, hidden on output (§1.3).
+/// Labels that identify the writer: stored like any label, hidden on output (docs/WARP10.md#labels).
 pub const HIDDEN_LABELS: [&str; 2] = [".owner", ".producer"];
 
 #[derive(Clone, Debug)]

@@ -1,7 +1,8 @@
-//! The lenient GTS input format accepted by `/api/v0/update` (`reference/warp10-api.md` §1.1,
-//! §1.4): relative and missing timestamps, `=` continuation lines, lines without `{` reusing the
-//! previous series, `'`/`"` strings, `T`/`true`, `b64:`/`hex:` binaries, raw GeoXPPoint
-//! locations. Used by the fake Warp 10 and anything else that reads update bodies.
+//! The lenient GTS input format accepted by `/api/v0/update`
+//! (`docs/WARP10.md#update-input-format`, `#values`): relative and missing timestamps, `=`
+//! continuation lines, lines without `{` reusing the previous series, `'`/`"` strings,
+//! `T`/`true`, `b64:`/`hex:` binaries, raw GeoXPPoint locations. Used by the fake Warp 10 and
+//! anything else that reads update bodies.
 //!
 //! A DOUBLE written with at most 15 characters of `[0-9.+-]` is an exact decimal in Warp 10
 //! (a BigDecimal): it has no negative zero (`-0.0` is stored as `0.0`) and fetch prints it in
@@ -403,7 +404,7 @@ mod tests {
         assert_eq!(v("0.1f"), Value::Double(0.1), "the suffix does not round to a float");
     }
 
-    /// Short `[0-9.+-]` texts are exact decimals, which have no negative zero (§1.4).
+    /// Short `[0-9.+-]` texts are exact decimals, which have no negative zero (docs/WARP10.md#values).
     #[test]
     fn exact_decimals() {
         let neg_zero = |d: f64| d == 0.0 && d.is_sign_negative();

@@ -1,4 +1,4 @@
-//! Lines of Warp 10 fetch output (`reference/warp10-api.md` §1.6), parsed strictly:
+//! Lines of Warp 10 fetch output (`docs/WARP10.md#fetch-output`), parsed strictly:
 //!
 //! ```text
 //! full: TS/[LAT:LON]/[ELEV] CLASS{LABELS}[{ATTRS}] VALUE

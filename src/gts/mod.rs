@@ -1,5 +1,5 @@
 //! The Warp 10 GTS text format: the data model shared by every stage, plus parsing and
-//! rendering exactly as Warp 10 does (see `reference/warp10-api.md` §1).
+//! rendering exactly as Warp 10 does (see `docs/WARP10.md`).
 
 use std::collections::BTreeMap;
 

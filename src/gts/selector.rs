@@ -1,4 +1,4 @@
-//! Warp 10 selectors (`reference/warp10-api.md` §2.1): `class{label=value,label~regex}` where
+//! Warp 10 selectors (`docs/WARP10.md#selectors`): `class{label=value,label~regex}` where
 //! the class may be `=exact`, `~regex` or plain exact, regexes are full-match, only the named
 //! labels are constrained, and a missing label falls back to the attribute of that name.
 

@@ -1,4 +1,4 @@
-//! Values as Warp 10 prints them on fetch (`reference/warp10-api.md` §1.4): LONG, DOUBLE in
+//! Values as Warp 10 prints them on fetch (`docs/WARP10.md#values`): LONG, DOUBLE in
 //! Java `Double.toString` layout (always a `.` or an `E`, so a DOUBLE never comes back as a
 //! LONG), `T`/`F`, `'percent-encoded'` STRING, `b64:` URL-safe unpadded BINARY.
 //!

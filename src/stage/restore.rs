@@ -6,7 +6,7 @@
 //! A second decoding streams GTS text to `/api/v0/update` in bounded bodies, each starting with a
 //! full line (rendered so that Warp 10 keeps every value's bits: -0.0 as `-0.0E0`, see
 //! `gts/value.rs`), and keeps the set of points sent. Last, the window is fetched back and every point
-//! sent must be there: Warp 10 may drop points silently (`reference/warp10-api.md` §5.2).
+//! sent must be there: Warp 10 may drop points silently (`docs/WARP10.md#update`).
 
 use super::Stage;
 use crate::archive::Hashed;

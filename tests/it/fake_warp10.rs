@@ -1,4 +1,4 @@
-//! `warp-offload fake-warp10` over HTTP: the endpoint contracts of reference/warp10-api.md
+//! `warp-offload fake-warp10` over HTTP: the endpoint contracts of docs/WARP10.md
 //! (status codes, token sources, ranges, order), the admin API and every injected fault.
 
 use crate::support;
@@ -205,9 +205,9 @@ fn fetch_text_is_newest_first_with_continuation_lines_and_inclusive_range() {
     assert_eq!(only(DAY + 1, DAY - 1), ["'after'", "'at'", "'before'"]);
 }
 
-/// §1.4: a DOUBLE written with at most 15 characters of `[0-9.+-]` is an exact decimal, printed
-/// in plain notation and without a negative zero; anything else is read by `Double.parseDouble`
-/// (Java suffixes included) and printed by `Double.toString`.
+/// docs/WARP10.md#values: a DOUBLE written with at most 15 characters of `[0-9.+-]` is an exact
+/// decimal, printed in plain notation and without a negative zero; anything else is read by
+/// `Double.parseDouble` (Java suffixes included) and printed by `Double.toString`.
 #[test]
 fn short_decimals_are_exact_decimals_as_in_warp10() {
     let fake = start(&[]);

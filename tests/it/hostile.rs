@@ -1,4 +1,4 @@
-//! Hostile input (reference/reliability.md §3.3, rows 5, 28–30, 32–33): manifests, archives and
+//! Hostile input (docs/RELIABILITY.md#scenarios 5, 28, 30, 32, 33): manifests, archives and
 //! Warp 10 output crafted to break the tool. Every case must end in a clear error naming what
 //! and where, the right exit code, no panic, no file outside the work directory, bounded memory.
 

@@ -557,7 +557,7 @@ fn disabled_delete_purges_nothing_and_says_why() {
     let fake = FakeWarp10::start(&["--load", EDGE]);
     let recs = archive(&t, &dest, &fake.url, ALL, DAY16, &[]);
     let before = total(&fake, ALL);
-    // The fake's error bodies are not Jetty's (warp10-api.md appendix A): only the status counts.
+    // The fake's error bodies are not Jetty's (docs/WARP10.md#errors): only the status counts.
     for (mode, status) in [("config", "HTTP 400"), ("manager", "HTTP 403")] {
         fake.set_faults(&format!(r#"{{"delete_disabled":"{mode}"}}"#));
         let o = purge(&t, &dest, &recs, &["--retries", "1"]);
@@ -647,8 +647,8 @@ fn a_rerun_after_a_partial_delete_without_saved_state_completes_it() {
     assert_eq!(total(&fake, DAYS), before - 8, "nothing outside the range is touched");
 }
 
-/// Read and write tokens of different scopes (reference §9.7): a series the read token cannot
-/// see is neither fetched nor archived, yet the write token's delete would reach it. The
+/// Read and write tokens of different scopes (docs/WARP10.md#delete): a series the read token
+/// cannot see is neither fetched nor archived, yet the write token's delete would reach it. The
 /// dry-run listing is compared with what `find` shows the read token, and the purge refused.
 #[test]
 fn a_series_outside_the_read_tokens_scope_stops_the_purge() {

@@ -1,4 +1,4 @@
-//! Reliability scenarios on the Warp 10 side and network hygiene (reference/reliability.md §3.3):
+//! Reliability scenarios on the Warp 10 side and network hygiene (docs/RELIABILITY.md#scenarios):
 //! slow and failing servers, redirects, plain http off loopback, clock skew. The S3 side is in
 //! tests/s3faults.rs, hostile input in tests/hostile.rs, secrets in tests/secrets.rs.
 
@@ -90,7 +90,7 @@ fn a_server_slower_than_timeout_fails_the_segment_in_bounded_time() {
 }
 
 /// Headers at once, then one byte every 300 ms: every read makes progress, so only the rate
-/// check stops it (reference: issue 10 §5, a server kept `all --timeout 5` going past 90 s).
+/// check stops it (issue 10 §5: a server kept `all --timeout 5` going past 90 s).
 #[test]
 fn a_trickling_fetch_or_find_fails_within_bounded_time_naming_the_request() {
     let fake = small_fake(2);

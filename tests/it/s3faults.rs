@@ -1,4 +1,4 @@
-//! S3 faults (reference/reliability.md §3.3, rows 13–20): `upload`, `verify` and `ls` talk to
+//! S3 faults (docs/RELIABILITY.md#scenarios 13–17, 19, 20): `upload`, `verify` and `ls` talk to
 //! SeaweedFS through the fault proxy of tests/support/s3proxy.rs; the outcome is checked in the
 //! records, the proxy's request log and the bucket itself (behind the proxy's back).
 

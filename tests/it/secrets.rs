@@ -1,4 +1,4 @@
-//! Secrets (reference/reliability.md §4, scenarios 40–42): every subcommand runs with canary
+//! Secrets (docs/RELIABILITY.md#scenarios 40–42): every subcommand runs with canary
 //! tokens, S3 keys, encryption key and webhook URLs, through successes and forced errors (wrong
 //! token, 403, TLS failure, refused connection, bad URL) at `-vv` in text and JSON; the canaries
 //! must appear nowhere: stdout, stderr, records, work-dir files, objects, object metadata,
