@@ -118,3 +118,63 @@ fn readme_commands_are_accepted() {
     }
     assert!(checked >= 10, "only {checked} README commands found");
 }
+
+/// GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces as `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+fn source_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display())) {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            source_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Every citation of a doc, `docs/<file>.md` or `docs/<file>.md#<anchor>`, in the sources, tests,
+/// scripts, README and docs names a file of `docs/` and, with an anchor, one of its headings.
+#[test]
+fn docs_citations_resolve() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cite = regex::Regex::new(r"docs/([A-Za-z0-9_]+\.md)(?:#([a-z0-9_-]+))?").unwrap();
+    let mut files = vec![root.join("README.md")];
+    for dir in ["src", "tests", "scripts", "docs"] {
+        source_files(&root.join(dir), &mut files);
+    }
+    let mut checked = 0;
+    let mut broken = Vec::new();
+    for file in files {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for c in cite.captures_iter(&text) {
+            checked += 1;
+            let doc = root.join("docs").join(&c[1]);
+            let Ok(doc_text) = std::fs::read_to_string(&doc) else {
+                broken.push(format!("{}: {} does not exist", file.display(), &c[0]));
+                continue;
+            };
+            if let Some(want) = c.get(2) {
+                let found = doc_text
+                    .lines()
+                    .filter_map(|l| l.strip_prefix('#'))
+                    .any(|h| anchor(h.trim_start_matches('#')) == want.as_str());
+                if !found {
+                    broken.push(format!("{}: {} has no such heading", file.display(), &c[0]));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken citations:\n{}", broken.join("\n"));
+    assert!(checked >= 20, "only {checked} citations of docs/ found");
+}
