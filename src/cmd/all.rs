@@ -137,7 +137,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         target: Target::Archive(&compress.options),
     };
     let upload = Upload {
-        store: store::open(&a.dest, &a.s3.config())?,
+        store: store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?,
         work: work.clone(),
         force: a.force,
         dry_run: false,
@@ -288,7 +288,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
                 // The manifest object was found here, so here is where its archive is, whatever
                 // destination it was first uploaded to; the read-back below checks it.
                 if let Some(up) = committed.upload.as_mut()
-                    && up.dest != ctx.dest
+                    && !ctx.store.destination().is(&up.dest)
                 {
                     up.dest = ctx.dest.clone();
                     committed.verify = None;

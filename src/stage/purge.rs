@@ -555,7 +555,7 @@ impl Purger {
             );
         };
         let dest = self.store.url("");
-        if upload.dest != dest {
+        if !self.store.destination().is(&upload.dest) {
             bail!(
                 "segment {} was uploaded to {}, not to --dest {dest}: not purging",
                 seg.id,

@@ -29,7 +29,9 @@ impl Stage for Upload {
 
     /// Uploaded elsewhere is not done: the record then moves to this destination.
     fn needed(&self, seg: &Segment) -> bool {
-        seg.upload.as_ref().is_none_or(|u| u.dest != self.store.url(""))
+        seg.upload
+            .as_ref()
+            .is_none_or(|u| !self.store.destination().is(&u.dest))
     }
 
     fn apply(&self, seg: Segment) -> Segment {

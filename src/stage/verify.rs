@@ -49,8 +49,8 @@ impl Stage for Verify {
 
 fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
     let result = match &seg.upload {
-        Some(up) => stores
-            .get(&up.dest)
+        Some(up) => crate::store::Destination::parse(&up.dest)
+            .and_then(|dest| stores.get(&dest))
             .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
         None => verify_local(&seg, work, key),
     };
