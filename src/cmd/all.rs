@@ -12,7 +12,7 @@ use crate::exit::Tally;
 use crate::id::SegmentId;
 use crate::journal::Journal;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::Segment;
+use crate::manifest::{Segment, StageName};
 use crate::notify::Summary;
 use crate::stage::compress::{Compress, Options};
 use crate::stage::fetch::{Fetch, Target};
@@ -228,11 +228,11 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
     let id = planned.id.clone();
     let lock = match Lock::acquire(ctx.store, &id, ctx.lock) {
         Ok(lock) => lock,
-        Err(e) => return failed(planned, "lock", e),
+        Err(e) => return failed(planned, StageName::Lock, e),
     };
     let mut seg = match resume(ctx, &planned) {
         Ok(seg) => seg,
-        Err(e) => return failed(planned, "resume", e),
+        Err(e) => return failed(planned, StageName::Resume, e),
     };
     if let Some(err) = seg.error.take() {
         crate::log::info(
@@ -325,7 +325,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
     Ok(saved)
 }
 
-fn failed(mut seg: Segment, stage: &str, e: anyhow::Error) -> Segment {
+fn failed(mut seg: Segment, stage: StageName, e: anyhow::Error) -> Segment {
     crate::stage::record_failure(&mut seg, stage, &e);
     seg
 }
