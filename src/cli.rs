@@ -327,7 +327,7 @@ impl PurgeSetup<'_> {
             max_clock_skew_s: crate::time::parse_duration_secs(self.max_clock_skew).context("--max-clock-skew")?,
         };
         Ok(crate::stage::purge::Purger::new(
-            crate::store::open(self.dest, &self.s3.config())?,
+            crate::store::open(&crate::store::Destination::parse(self.dest)?, &self.s3.config())?,
             crate::warp10::Client::new(self.warp10_url, &self.http.config())?,
             (
                 crate::secret::read_token(self.tokens.read_token_file.as_deref())?,

@@ -109,6 +109,43 @@ pub struct PurgeInfo {
     pub at: Timestamp,
 }
 
+/// Where a segment failed (`error.stage`): a stage, or `all`'s lock and resume steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageName {
+    Fetch,
+    Compress,
+    Upload,
+    Verify,
+    Purge,
+    Restore,
+    /// `all` could not take the segment's lock.
+    Lock,
+    /// `all` could not read the segment's saved state.
+    Resume,
+}
+
+impl StageName {
+    pub fn name(self) -> &'static str {
+        match self {
+            StageName::Fetch => "fetch",
+            StageName::Compress => "compress",
+            StageName::Upload => "upload",
+            StageName::Verify => "verify",
+            StageName::Purge => "purge",
+            StageName::Restore => "restore",
+            StageName::Lock => "lock",
+            StageName::Resume => "resume",
+        }
+    }
+}
+
+impl std::fmt::Display for StageName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What a verification read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -189,7 +226,7 @@ pub struct RestoreInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentError {
-    pub stage: String,
+    pub stage: StageName,
     pub message: String,
     pub retryable: bool,
     /// True when the failure is an integrity mismatch (exit code 4).
@@ -268,9 +305,9 @@ impl Segment {
     }
 
     /// Records a failure; the segment then passes through later stages untouched.
-    pub fn fail(&mut self, stage: &str, err: &anyhow::Error, retryable: bool) {
+    pub fn fail(&mut self, stage: StageName, err: &anyhow::Error, retryable: bool) {
         self.error = Some(SegmentError {
-            stage: stage.to_string(),
+            stage,
             message: format!("{err:#}"),
             retryable,
             mismatch: err.downcast_ref::<crate::error::Mismatch>().is_some(),

@@ -12,7 +12,7 @@ use crate::exit::Tally;
 use crate::id::SegmentId;
 use crate::journal::Journal;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::Segment;
+use crate::manifest::{Segment, StageName};
 use crate::notify::Summary;
 use crate::stage::compress::{Compress, Options};
 use crate::stage::fetch::{Fetch, Target};
@@ -137,7 +137,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         target: Target::Archive(&compress.options),
     };
     let upload = Upload {
-        store: store::open(&a.dest, &a.s3.config())?,
+        store: store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?,
         work: work.clone(),
         force: a.force,
         dry_run: false,
@@ -228,11 +228,11 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
     let id = planned.id.clone();
     let lock = match Lock::acquire(ctx.store, &id, ctx.lock) {
         Ok(lock) => lock,
-        Err(e) => return failed(planned, "lock", e),
+        Err(e) => return failed(planned, StageName::Lock, e),
     };
     let mut seg = match resume(ctx, &planned) {
         Ok(seg) => seg,
-        Err(e) => return failed(planned, "resume", e),
+        Err(e) => return failed(planned, StageName::Resume, e),
     };
     if let Some(err) = seg.error.take() {
         crate::log::info(
@@ -288,7 +288,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
                 // The manifest object was found here, so here is where its archive is, whatever
                 // destination it was first uploaded to; the read-back below checks it.
                 if let Some(up) = committed.upload.as_mut()
-                    && up.dest != ctx.dest
+                    && !ctx.store.destination().is(&up.dest)
                 {
                     up.dest = ctx.dest.clone();
                     committed.verify = None;
@@ -325,7 +325,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
     Ok(saved)
 }
 
-fn failed(mut seg: Segment, stage: &str, e: anyhow::Error) -> Segment {
+fn failed(mut seg: Segment, stage: StageName, e: anyhow::Error) -> Segment {
     crate::stage::record_failure(&mut seg, stage, &e);
     seg
 }

@@ -33,7 +33,7 @@ pub struct LsArgs {
 
 pub fn run(a: LsArgs) -> Result<Tally> {
     store::init_tls(&a.s3.config())?;
-    let store = store::open(&a.dest, &a.s3.config())?;
+    let store = store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?;
     let mut by_segment: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for (key, size) in store.list("segments/")? {
         if let Some(id) = key.split('/').nth(1) {

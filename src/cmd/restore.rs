@@ -100,7 +100,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         })
     };
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
-    let store = store::open(&a.from, &a.s3.config())?;
+    let store = store::open(&store::Destination::parse(&a.from)?, &a.s3.config())?;
     let (segments, unreadable) = match &window {
         Some(w) => segments_in_window(store.as_ref(), w)?,
         None => named_segments(store.as_ref(), &a.segments)?,

@@ -37,7 +37,7 @@ pub struct UploadArgs {
 pub fn run(g: &GlobalOpts, a: UploadArgs) -> Result<Tally> {
     store::init_tls(&a.s3.config())?;
     let stage = Upload {
-        store: store::open(&a.dest, &a.s3.config())?,
+        store: store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?,
         work: WorkDir::new(&g.work_dir),
         force: a.force,
         dry_run: a.dry_run,

@@ -28,7 +28,7 @@ const MAX_FAILURES_LISTED: usize = 100;
 const SLACK_MAX_FAILURES: usize = 10;
 
 use crate::exit::Tally;
-use crate::manifest::Segment;
+use crate::manifest::{Segment, StageName};
 use indicatif::{HumanBytes, HumanDuration};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -86,14 +86,14 @@ impl Step {
     /// Where a failed segment starts again: the stage its error names, else the one after the
     /// last it reached.
     fn retry_from(seg: &Segment) -> Step {
-        let named = seg.error.as_ref().and_then(|e| match e.stage.as_str() {
-            "fetch" => Some(Step::Fetch),
-            "compress" => Some(Step::Compress),
-            "verify" if seg.upload.is_some() => Some(Step::VerifyRemote),
-            "verify" => Some(Step::VerifyLocal),
-            "upload" => Some(Step::Upload),
-            "purge" => Some(Step::Purge),
-            _ => None,
+        let named = seg.error.as_ref().and_then(|e| match e.stage {
+            StageName::Fetch => Some(Step::Fetch),
+            StageName::Compress => Some(Step::Compress),
+            StageName::Verify if seg.upload.is_some() => Some(Step::VerifyRemote),
+            StageName::Verify => Some(Step::VerifyLocal),
+            StageName::Upload => Some(Step::Upload),
+            StageName::Purge => Some(Step::Purge),
+            StageName::Restore | StageName::Lock | StageName::Resume => None,
         });
         named.unwrap_or_else(|| STEPS[(Step::reached(seg) as usize + 1).min(STEPS.len() - 1)])
     }
@@ -164,7 +164,7 @@ impl Summary {
                 if self.failures.len() < MAX_FAILURES_LISTED {
                     self.failures.push(Failure {
                         id: seg.id.to_string(),
-                        stage: e.stage.clone(),
+                        stage: e.stage.name().to_string(),
                         message: truncate(&e.message, MAX_MESSAGE_CHARS),
                         retryable: e.retryable,
                         mismatch: e.mismatch,
@@ -553,6 +553,7 @@ mod tests {
     }
 
     fn failed(mut s: Segment, stage: &str, msg: &str) -> Segment {
+        let stage = serde_json::from_value(serde_json::json!(stage)).unwrap();
         s.fail(stage, &anyhow::anyhow!(msg.to_string()), true);
         s
     }
@@ -638,7 +639,7 @@ mod tests {
     fn mismatch_selects_exit_code_4() {
         let mut s = full(1);
         s.fail(
-            "verify",
+            StageName::Verify,
             &anyhow::Error::new(crate::error::Mismatch("digest".into())),
             false,
         );
@@ -714,8 +715,8 @@ mod tests {
             "{}",
             r.failures[0].retry
         );
-        // An unknown stage name: start after the last section reached.
-        let r = summary(&[failed(fetched(3, 1, 1, "2026-11-01T00:00:01Z", 1), "all", "x")]);
+        // Not a stage (all's lock): start after the last section reached.
+        let r = summary(&[failed(fetched(3, 1, 1, "2026-11-01T00:00:01Z", 1), "lock", "x")]);
         assert!(
             r.failures[0].retry.ends_with("| warp-offload compress"),
             "{}",

@@ -6,7 +6,7 @@
 use super::Stage;
 use crate::archive::crypt::{EncryptWriter, MasterKey};
 use crate::archive::{self, Codec, Encoder, Hashed};
-use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
+use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::fs::File;
@@ -27,8 +27,8 @@ pub struct Compress {
 }
 
 impl Stage for Compress {
-    fn name(&self) -> &'static str {
-        "compress"
+    fn name(&self) -> StageName {
+        StageName::Compress
     }
 
     fn needed(&self, seg: &Segment) -> bool {
@@ -59,7 +59,7 @@ fn compress_segment(mut seg: Segment, work: &WorkDir, o: &Options) -> Segment {
         }
         Err(e) => {
             let e = e.context(format!("compressing segment {}", seg.id));
-            crate::stage::record_failure(&mut seg, "compress", &e);
+            crate::stage::record_failure(&mut seg, StageName::Compress, &e);
         }
     }
     seg

@@ -3,7 +3,7 @@
 
 use super::{Stage, compress};
 use crate::gts::stream::{StreamStats, check_stream};
-use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
+use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::retry::with_retries;
 use crate::secret::Secret;
 use crate::warp10::Client;
@@ -29,8 +29,8 @@ pub struct Fetch<'a> {
 }
 
 impl Stage for Fetch<'_> {
-    fn name(&self) -> &'static str {
-        "fetch"
+    fn name(&self) -> StageName {
+        StageName::Fetch
     }
 
     fn needed(&self, seg: &Segment) -> bool {
@@ -56,7 +56,7 @@ fn fetch_segment(mut seg: Segment, client: &Client, token: &Secret, work: &WorkD
             "segment {} was already purged; fetching it again would replace its record",
             seg.id
         );
-        seg.fail("fetch", &e, false);
+        seg.fail(StageName::Fetch, &e, false);
         return seg;
     }
     let started = Instant::now();
@@ -86,7 +86,7 @@ fn fetch_segment(mut seg: Segment, client: &Client, token: &Secret, work: &WorkD
         }
         Err(e) => {
             let e = e.context(format!("fetching segment {} from {}", seg.id, seg.warp10_url));
-            crate::stage::record_failure(&mut seg, "fetch", &e);
+            crate::stage::record_failure(&mut seg, StageName::Fetch, &e);
         }
     }
     seg

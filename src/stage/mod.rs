@@ -12,7 +12,7 @@ pub mod upload;
 pub mod verify;
 
 use crate::exit::Tally;
-use crate::manifest::{self, Segment};
+use crate::manifest::{self, Segment, StageName};
 use anyhow::{Context, Result};
 use std::io::BufRead;
 use std::sync::Mutex;
@@ -117,10 +117,10 @@ where
 
 /// Records a stage's failure in the segment (retryable when the cause is transient) and logs it:
 /// the segment then passes through later stages untouched.
-pub fn record_failure(seg: &mut Segment, stage: &str, e: &anyhow::Error) {
+pub fn record_failure(seg: &mut Segment, stage: StageName, e: &anyhow::Error) {
     crate::log::event(
         crate::log::Level::Warn,
-        stage,
+        stage.name(),
         Some(seg.id.as_str()),
         &format!("{e:#}"),
         &[],
@@ -138,7 +138,7 @@ pub fn stdin() -> impl BufRead + Send {
 /// running it with `run_command`, and a place in `all`'s list.
 pub trait Stage: Sync {
     /// Its name in records (`error.stage`), logs and progress bars.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> StageName;
     /// Whether `seg` still needs this stage (a failed segment is never handed to it).
     fn needed(&self, seg: &Segment) -> bool;
     /// Does the stage on one segment; a failure is recorded in the segment, never returned.
@@ -150,7 +150,7 @@ pub trait Stage: Sync {
 /// A single-stage command: the records of stdin through `stage` on `jobs` workers; segments
 /// that reached it already pass through unless `force`; failed ones always do.
 pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally> {
-    let bar = crate::log::bar(None, stage.name());
+    let bar = crate::log::bar(None, stage.name().name());
     let tally = run_stage(
         stdin(),
         jobs,

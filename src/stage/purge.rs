@@ -33,7 +33,7 @@ use crate::gts::SeriesKey;
 use crate::gts::selector::exact_selector;
 use crate::gts::stream::check_stream;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::{PurgeInfo, PurgeState, Segment, VerifyScope};
+use crate::manifest::{PurgeInfo, PurgeState, Segment, StageName, VerifyScope};
 use crate::retry::with_retries;
 use crate::secret::Secret;
 use crate::store::{Meta, Store};
@@ -116,8 +116,8 @@ pub struct Purger {
 }
 
 impl Stage for Purger {
-    fn name(&self) -> &'static str {
-        "purge"
+    fn name(&self) -> StageName {
+        StageName::Purge
     }
 
     /// Dry-run, partial and purge-unknown segments are redone.
@@ -181,7 +181,7 @@ impl Purger {
                 seg.purge = Some(info);
                 if let Some(e) = left {
                     let e = e.context(format!("purging segment {}", seg.id));
-                    crate::stage::record_failure(&mut seg, "purge", &e);
+                    crate::stage::record_failure(&mut seg, StageName::Purge, &e);
                 }
             }
             Err(e) => {
@@ -191,7 +191,7 @@ impl Purger {
                 if e.downcast_ref::<Unknown>().is_some() {
                     seg.purge = Some(info(PurgeState::PurgeUnknown, Vec::new(), 0, Vec::new()));
                 }
-                crate::stage::record_failure(&mut seg, "purge", &e);
+                crate::stage::record_failure(&mut seg, StageName::Purge, &e);
             }
         }
         seg
@@ -555,7 +555,7 @@ impl Purger {
             );
         };
         let dest = self.store.url("");
-        if upload.dest != dest {
+        if !self.store.destination().is(&upload.dest) {
             bail!(
                 "segment {} was uploaded to {}, not to --dest {dest}: not purging",
                 seg.id,

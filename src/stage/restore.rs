@@ -19,7 +19,7 @@ use crate::gts::line::{render_cont_line, render_full_line};
 use crate::gts::selector::Selector;
 use crate::id::SegmentId;
 use crate::layout::{manifest_key, read_manifest};
-use crate::manifest::{RestoreInfo, Segment, UploadInfo};
+use crate::manifest::{RestoreInfo, Segment, StageName, UploadInfo};
 use crate::retry::with_retries;
 use crate::secret::Secret;
 use crate::store::Store;
@@ -60,8 +60,8 @@ pub struct Restore<'a> {
 }
 
 impl Stage for Restore<'_> {
-    fn name(&self) -> &'static str {
-        "restore"
+    fn name(&self) -> StageName {
+        StageName::Restore
     }
 
     fn needed(&self, _: &Segment) -> bool {
@@ -198,12 +198,12 @@ fn restore_segment(mut seg: Segment, ctx: &Restore) -> Segment {
             };
             seg.restore = Some(info);
             if let Some(e) = err {
-                crate::stage::record_failure(&mut seg, "restore", &e);
+                crate::stage::record_failure(&mut seg, StageName::Restore, &e);
             }
         }
         Err(e) => {
             let e = e.context(format!("restoring segment {}", seg.id));
-            crate::stage::record_failure(&mut seg, "restore", &e);
+            crate::stage::record_failure(&mut seg, StageName::Restore, &e);
         }
     }
     seg

@@ -7,7 +7,7 @@ use super::Stage;
 use crate::archive::Hashed;
 use crate::error::Mismatch;
 use crate::layout::{data_key, manifest_key};
-use crate::manifest::{self, Segment, UploadInfo};
+use crate::manifest::{self, Segment, StageName, UploadInfo};
 use crate::store::{META_BLAKE3, Meta, Store};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
@@ -23,13 +23,15 @@ pub struct Upload {
 }
 
 impl Stage for Upload {
-    fn name(&self) -> &'static str {
-        "upload"
+    fn name(&self) -> StageName {
+        StageName::Upload
     }
 
     /// Uploaded elsewhere is not done: the record then moves to this destination.
     fn needed(&self, seg: &Segment) -> bool {
-        seg.upload.as_ref().is_none_or(|u| u.dest != self.store.url(""))
+        seg.upload
+            .as_ref()
+            .is_none_or(|u| !self.store.destination().is(&u.dest))
     }
 
     fn apply(&self, seg: Segment) -> Segment {
@@ -58,7 +60,7 @@ fn upload_segment(mut seg: Segment, up: &Upload) -> Segment {
         Ok(None) => {}
         Err(e) => {
             let e = e.context(format!("uploading segment {} to {}", seg.id, store.url("")));
-            crate::stage::record_failure(&mut seg, "upload", &e);
+            crate::stage::record_failure(&mut seg, StageName::Upload, &e);
         }
     }
     seg

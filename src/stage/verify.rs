@@ -14,7 +14,7 @@ use crate::archive::{Hashed, Summary, summarize_with};
 use crate::digest::SeriesHash;
 use crate::error::Mismatch;
 use crate::gts::{Point, SeriesKey};
-use crate::manifest::{Segment, VerifyInfo, VerifyScope};
+use crate::manifest::{Segment, StageName, VerifyInfo, VerifyScope};
 use crate::store::{Store, Stores};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
@@ -29,8 +29,8 @@ pub struct Verify {
 }
 
 impl Stage for Verify {
-    fn name(&self) -> &'static str {
-        "verify"
+    fn name(&self) -> StageName {
+        StageName::Verify
     }
 
     /// Only for `all`'s resume: the `verify` command re-reads every segment.
@@ -49,8 +49,8 @@ impl Stage for Verify {
 
 fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
     let result = match &seg.upload {
-        Some(up) => stores
-            .get(&up.dest)
+        Some(up) => crate::store::Destination::parse(&up.dest)
+            .and_then(|dest| stores.get(&dest))
             .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
         None => verify_local(&seg, work, key),
     };
@@ -66,7 +66,7 @@ fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option
         }
         Err(e) => {
             let e = e.context(format!("verifying segment {}", seg.id));
-            crate::stage::record_failure(&mut seg, "verify", &e);
+            crate::stage::record_failure(&mut seg, StageName::Verify, &e);
         }
     }
     seg

@@ -81,6 +81,10 @@ impl std::fmt::Debug for FsStore {
 }
 
 impl Store for FsStore {
+    fn destination(&self) -> super::Destination {
+        super::Destination::Dir(self.root.clone())
+    }
+
     fn url(&self, key: &str) -> String {
         if key.is_empty() {
             format!("file://{}", self.root.display())

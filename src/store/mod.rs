@@ -49,6 +49,8 @@ pub struct ObjectInfo {
 pub trait Store: Send + Sync {
     /// Where `key` lives, for records and messages: `s3://bucket/prefix/key`, `file:///dir/key`.
     fn url(&self, key: &str) -> String;
+    /// The destination itself, to match the `upload.dest` of records against.
+    fn destination(&self) -> Destination;
     /// Stores the file at `path` under `key`, streaming it. Returns the ETag when there is one.
     fn put_file(&self, key: &str, path: &Path, meta: &Meta) -> Result<Option<String>>;
     /// Stores a small object held in memory.
@@ -82,28 +84,60 @@ pub fn init_tls(s3: &S3Config) -> Result<()> {
     Ok(())
 }
 
-/// Opens `dest`: `s3://bucket[/prefix]`, `file:///dir` or a plain directory path.
-pub fn open(dest: &str, s3: &S3Config) -> Result<Box<dyn Store>> {
-    if let Some(rest) = dest.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let prefix = prefix.trim_matches('/');
-        if !prefix.is_empty() {
-            check_key(prefix).with_context(|| format!("invalid prefix in destination {dest}"))?;
-        }
-        return Ok(Box::new(s3::S3Store::new(bucket, prefix, s3, &s3::env_var)?));
+/// A destination, parsed once from `--dest`/`--from` or from a record's `upload.dest`: a bucket and
+/// prefix, or a directory (absolute, normalised). Two spellings of one place compare equal
+/// (`d`, `./d/`, `file:///abs/d`), so a record is matched with a destination by value, not text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Destination {
+    S3 { bucket: String, prefix: String },
+    Dir(std::path::PathBuf),
+}
+
+impl Destination {
+    /// `s3://bucket[/prefix]`, `file:///dir` or a plain directory path.
+    /// Whether a record's `upload.dest` names this destination (a text that does not parse
+    /// names none).
+    pub fn is(&self, text: &str) -> bool {
+        Destination::parse(text).is_ok_and(|d| &d == self)
     }
-    let path = match dest.strip_prefix("file://") {
-        Some(p) if p.starts_with('/') => p,
-        Some(_) => bail!("invalid destination {dest:?}: a file URL must be file:///absolute/path"),
-        None if dest.contains("://") => {
-            bail!("invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path")
+
+    pub fn parse(dest: &str) -> Result<Destination> {
+        if let Some(rest) = dest.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let prefix = prefix.trim_matches('/');
+            if bucket.is_empty() {
+                bail!("invalid destination {dest:?}: no bucket");
+            }
+            if !prefix.is_empty() {
+                check_key(prefix).with_context(|| format!("invalid prefix in destination {dest}"))?;
+            }
+            return Ok(Destination::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            });
         }
-        None => dest,
-    };
-    if path.is_empty() {
-        bail!("invalid destination: empty path");
+        let path = match dest.strip_prefix("file://") {
+            Some(p) if p.starts_with('/') => p,
+            Some(_) => bail!("invalid destination {dest:?}: a file URL must be file:///absolute/path"),
+            None if dest.contains("://") => {
+                bail!("invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path")
+            }
+            None => dest,
+        };
+        if path.is_empty() {
+            bail!("invalid destination: empty path");
+        }
+        let abs = std::path::absolute(path).with_context(|| format!("resolving directory {path}"))?;
+        Ok(Destination::Dir(abs.components().collect()))
     }
-    Ok(Box::new(fs::FsStore::new(Path::new(path))?))
+}
+
+/// Opens a destination.
+pub fn open(dest: &Destination, s3: &S3Config) -> Result<Box<dyn Store>> {
+    Ok(match dest {
+        Destination::S3 { bucket, prefix } => Box::new(s3::S3Store::new(bucket, prefix, s3, &s3::env_var)?),
+        Destination::Dir(path) => Box::new(fs::FsStore::new(path)?),
+    })
 }
 
 /// Checks that `key` is a safe relative object key (see the module comment).
@@ -123,7 +157,7 @@ pub fn check_key(key: &str) -> Result<()> {
 /// Stores opened on demand, one per destination named in the records.
 pub struct Stores {
     s3: S3Config,
-    open: Mutex<HashMap<String, Arc<dyn Store>>>,
+    open: Mutex<HashMap<Destination, Arc<dyn Store>>>,
 }
 
 impl Stores {
@@ -134,16 +168,42 @@ impl Stores {
         }
     }
 
-    pub fn get(&self, dest: &str) -> Result<Arc<dyn Store>> {
+    pub fn get(&self, dest: &Destination) -> Result<Arc<dyn Store>> {
         let mut open = self.open.lock().expect("store cache lock");
         if let Some(store) = open.get(dest) {
             return Ok(Arc::clone(store));
         }
         let store: Arc<dyn Store> = Arc::from(self::open(dest, &self.s3)?);
-        open.insert(dest.to_string(), Arc::clone(&store));
+        open.insert(dest.clone(), Arc::clone(&store));
         Ok(store)
     }
 }
 
 #[cfg(test)]
 pub(crate) mod contract;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_place_many_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let abs = dir.path().join("d");
+        let d = Destination::parse(abs.to_str().unwrap()).unwrap();
+        for same in [
+            format!("{}/", abs.display()),
+            format!("file://{}", abs.display()),
+            format!("{}/./", abs.display()),
+        ] {
+            assert!(d.is(&same), "{same}");
+        }
+        assert!(!d.is(&format!("{}/e", abs.display())));
+        assert!(!d.is("s3://d"));
+        let s3 = Destination::parse("s3://bucket/a/b/").unwrap();
+        assert!(s3.is("s3://bucket/a/b") && !s3.is("s3://bucket/a"));
+        for bad in ["s3://", "file://relative", "", "s3://b/../x"] {
+            assert!(Destination::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -321,6 +321,13 @@ impl S3Store {
 }
 
 impl Store for S3Store {
+    fn destination(&self) -> super::Destination {
+        super::Destination::S3 {
+            bucket: self.bucket.name(),
+            prefix: self.prefix.clone(),
+        }
+    }
+
     fn url(&self, key: &str) -> String {
         let full = self.full_key(key);
         format!("s3://{}/{}", self.bucket.name(), full.trim_end_matches('/'))
