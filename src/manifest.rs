@@ -262,6 +262,10 @@ impl Segment {
         self.archive = archive;
         self.upload = None;
         self.verify = None;
+        // Only a dry run's purge section can be there (fetch refuses a purged segment), and a
+        // restore described an older archive.
+        self.purge = None;
+        self.restore = None;
     }
 
     pub fn set_archive(&mut self, archive: ArchiveInfo) {
@@ -459,6 +463,65 @@ mod tests {
 
     fn read_all(text: &str) -> Result<Vec<Segment>> {
         Reader::new(text.as_bytes()).collect()
+    }
+
+    #[test]
+    fn a_new_section_makes_the_later_ones_stale() {
+        let at = Timestamp::now();
+        let fetch = FetchInfo {
+            points: 1,
+            series: 1,
+            bytes: 1,
+            digest: Digest::default(),
+            spool: "spool/x.gts".into(),
+            at,
+            duration_ms: 0,
+        };
+        let archive = ArchiveInfo {
+            codec: "columnar".into(),
+            path: "archive/x.w10a".into(),
+            size: 1,
+            blake3: "b".into(),
+            bytes_per_point: 1.0,
+            key_id: None,
+            at,
+        };
+        let upload = UploadInfo {
+            dest: "file:///d".into(),
+            key: "k".into(),
+            manifest_key: "m".into(),
+            size: 1,
+            blake3: "b".into(),
+            etag: None,
+            at,
+        };
+        let verify = |scope| VerifyInfo {
+            scope,
+            points: 1,
+            series: 1,
+            digest: Digest::default(),
+            at,
+        };
+        let mut s = seg();
+        s.set_fetch(fetch.clone(), Some(archive.clone()));
+        s.verify = Some(verify(VerifyScope::Local));
+        s.set_upload(upload.clone());
+        assert!(s.verify.is_some(), "a local verification still describes the archive");
+        s.verify = Some(verify(VerifyScope::Remote));
+        s.set_upload(upload.clone());
+        assert!(s.verify.is_none(), "a remote one described the replaced object");
+        s.set_archive(archive.clone());
+        assert!(s.upload.is_none() && s.verify.is_none());
+        s.set_upload(upload);
+        s.purge = Some(PurgeInfo {
+            state: PurgeState::DryRun,
+            series: Vec::new(),
+            points: 0,
+            not_archived: Vec::new(),
+            at,
+        });
+        s.set_fetch(fetch, None);
+        assert!(s.archive.is_none() && s.upload.is_none() && s.verify.is_none() && s.purge.is_none());
     }
 
     #[test]
