@@ -1,5 +1,6 @@
 //! Command-line interface: global options and one Args struct per subcommand.
 
+use crate::gts::output::Format;
 use crate::log::{LogFormat, ProgressMode};
 use crate::manifest::TimeUnit;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -105,6 +106,7 @@ pub enum Command {
     Purge(PurgeArgs),
     All(AllArgs),
     Ls(LsArgs),
+    Query(QueryArgs),
     Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
@@ -467,6 +469,44 @@ pub enum TextFormat {
     Text,
     /// Class and labels on every line (Warp 10 `fulltext`)
     Fulltext,
+}
+
+/// Print archived points of the series matching a selector, read straight from a destination
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Reads only the committed segments overlapping the window and, in archives with a block \
+index, only the blocks holding a matching series (ranged reads). Points come out per series, newest first, \
+as /api/v0/fetch prints them.
+
+Examples:
+  warp-offload query --from s3://metrics-archive/warp10 --selector 'os.cpu{host=web01}' \\
+      --start 2026-10-03T00:00:00Z --end 2026-10-04T00:00:00Z
+  warp-offload query --from /srv/warp-archive --selector '~os\\..*{dc~par.*}' --start now-400d --end now-365d --format json"
+)]
+pub struct QueryArgs {
+    /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
+    #[arg(long, value_name = "DEST")]
+    pub from: String,
+    /// Warp 10 selector: class{labels}, =exact or ~regex (full match); .app/.owner/.producer
+    /// constraints are ignored, as fetch does
+    #[arg(long)]
+    pub selector: String,
+    /// Start of the window (RFC 3339, now or now-30d)
+    #[arg(long)]
+    pub start: String,
+    /// End of the window, exclusive
+    #[arg(long)]
+    pub end: String,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Most points one query holds in memory; beyond it the query fails before printing
+    #[arg(long, default_value_t = 50_000_000)]
+    pub max_points: u64,
+    #[command(flatten)]
+    pub s3: S3Opts,
 }
 
 /// Print an archive as Warp 10 text on stdout

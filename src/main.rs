@@ -11,6 +11,7 @@ mod log;
 mod manifest;
 mod net;
 mod notify;
+mod read;
 mod secret;
 mod store;
 mod time;

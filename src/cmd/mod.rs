@@ -13,6 +13,7 @@ pub mod ls;
 pub mod notify;
 pub mod plan;
 pub mod purge;
+pub mod query;
 pub mod restore;
 pub mod upload;
 pub mod verify;
@@ -139,6 +140,16 @@ pub fn stdin() -> impl BufRead + Send {
     std::io::BufReader::new(std::io::stdin())
 }
 
+/// Writes command output to stdout; false when the reader went away (`... | head`), which is
+/// not an error.
+pub fn write_stdout(out: &mut impl std::io::Write, buf: &[u8]) -> Result<bool> {
+    match out.write_all(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("writing to stdout"),
+    }
+}
+
 /// The usual decision: pass failed segments through, redo a finished stage only with `--force`.
 pub fn decide_default(seg: &Segment, done: bool, force: bool) -> Action {
     if seg.error.is_some() || (done && !force) {
@@ -170,6 +181,10 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Purge(a) => purge::run(&g, a)?,
         Command::All(a) => all::run(&g, a)?,
         Command::Ls(a) => ls::run(a)?,
+        Command::Query(a) => {
+            query::run(a)?;
+            Tally::default()
+        }
         Command::Restore(a) => restore::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {

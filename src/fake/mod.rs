@@ -11,10 +11,10 @@ mod http;
 pub mod store;
 
 use crate::gts::input::InputParser;
-use crate::gts::line::{render_cont_line, render_header, render_pairs, render_point_prefix};
-use crate::gts::selector::Selector;
-use crate::gts::value::render_value;
-use crate::gts::{Point, SeriesKey, percent};
+use crate::gts::line::{render_header, render_pairs};
+use crate::gts::output::{Format, Renderer};
+use crate::gts::selector::{Selector, parse_scoped};
+use crate::gts::{Point, SeriesKey};
 use crate::manifest::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
@@ -189,9 +189,7 @@ impl Fake {
             }
         }
         let format = req.param("format").unwrap_or("text");
-        if !["text", "fulltext"].contains(&format)
-            && ["json", "tsv", "fulltsv", "raw", "pack", "null"].contains(&format)
-        {
+        if ["tsv", "fulltsv", "raw", "pack", "null"].contains(&format) {
             return text(
                 resp,
                 400,
@@ -226,12 +224,13 @@ impl Fake {
         let mut out = FetchOut {
             resp,
             buf: Vec::with_capacity(CHUNK + 4096),
-            fulltext: format == "fulltext",
-            showattr: req.flag("showattr"),
+            render: Renderer::new(Format::from_param(Some(format)), req.flag("showattr")),
             left: cut.as_ref().map_or(u64::MAX, |c| c.after_points),
             cut_line: 0,
         };
+        out.render.begin(&mut out.buf);
         if out.series(&selected, &q)? {
+            out.render.end(&mut out.buf);
             out.buf.extend_from_slice(append.unwrap_or_default().as_bytes());
             return out.end();
         }
@@ -404,7 +403,7 @@ impl Fake {
         if !well_formed(selector) {
             return resp.send(400, &[], b"");
         }
-        let sel = match scoped(selector) {
+        let sel = match parse_scoped(selector) {
             Ok(s) => s,
             Err(e) => return text(resp, 500, &format!("{e:#}")),
         };
@@ -578,22 +577,7 @@ fn parse_selector(sel: &str) -> Result<Selector, String> {
     if !well_formed(sel) {
         return Err(format!("Invalid selector {sel:?}."));
     }
-    scoped(sel).map_err(|e| format!("{e:#}"))
-}
-
-/// Parses a well-formed selector under the token's scope (§2.1): constraints on `.producer`,
-/// `.owner` and `.app` are dropped for the token's own, which every series here carries.
-fn scoped(sel: &str) -> anyhow::Result<Selector> {
-    let open = sel.find('{').expect("selector checked well-formed");
-    let kept: Vec<&str> = sel[open + 1..sel.len() - 1]
-        .split(',')
-        .filter(|piece| {
-            let name = piece.trim().split(['=', '~']).next().unwrap_or_default();
-            let name = percent::decode_str(name.as_bytes()).unwrap_or_default();
-            ![".producer", ".owner", ".app"].contains(&name.as_str())
-        })
-        .collect();
-    Selector::parse(&format!("{}{{{}}}", &sel[..open], kept.join(",")))
+    parse_scoped(sel).map_err(|e| format!("{e:#}"))
 }
 
 fn find_json(s: &Series) -> String {
@@ -619,8 +603,7 @@ impl FetchRange {
 struct FetchOut<'r, 'a> {
     resp: &'r mut Responder<'a>,
     buf: Vec<u8>,
-    fulltext: bool,
-    showattr: bool,
+    render: Renderer,
     /// Points still allowed before an injected cut.
     left: u64,
     cut_line: usize,
@@ -630,16 +613,11 @@ impl FetchOut<'_, '_> {
     /// Renders every selected point; false if stopped by the cut, with the first line beyond
     /// it rendered at `cut_line..` in `buf`.
     fn series(&mut self, selected: &[Arc<Series>], q: &FetchRange) -> io::Result<bool> {
-        let mut header = Vec::new();
         for s in selected {
-            header.clear();
-            render_header(&mut header, &s.visible);
-            if self.showattr {
-                render_pairs(&mut header, &s.attrs);
-            }
-            for (n, i) in q.indices(s).enumerate() {
+            self.render.series(&s.visible, &s.attrs);
+            for i in q.indices(s) {
                 let start = self.buf.len();
-                self.line(&header, &s.point(i), n == 0);
+                self.render.point(&mut self.buf, &s.point(i));
                 if self.left == 0 {
                     self.cut_line = start;
                     return Ok(false);
@@ -652,19 +630,6 @@ impl FetchOut<'_, '_> {
             }
         }
         Ok(true)
-    }
-
-    fn line(&mut self, header: &[u8], p: &Point, first: bool) {
-        if first || self.fulltext {
-            render_point_prefix(&mut self.buf, p);
-            self.buf.push(b' ');
-            self.buf.extend_from_slice(header);
-            self.buf.push(b' ');
-            render_value(&mut self.buf, &p.value);
-            self.buf.push(b'\n');
-        } else {
-            render_cont_line(&mut self.buf, p);
-        }
     }
 
     fn end(self) -> Reply {

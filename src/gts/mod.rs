@@ -51,6 +51,7 @@ impl Value {
 
 pub mod input;
 pub mod line;
+pub mod output;
 pub mod percent;
 pub mod selector;
 pub mod value;

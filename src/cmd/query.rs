@@ -1,0 +1,87 @@
+//! `query`: prints the archived points of the series matching a selector inside a window,
+//! read straight from a destination (`crate::read`), in Warp 10's fetch output formats.
+
+use crate::archive::crypt::MasterKey;
+use crate::cli::QueryArgs;
+use crate::cmd::write_stdout;
+use crate::exit::Usage;
+use crate::gts::output::Renderer;
+use crate::gts::selector::parse_scoped;
+use crate::read::{self, Catalog, Query, Stats};
+use crate::store;
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Instant;
+
+pub fn run(a: QueryArgs) -> Result<()> {
+    store::init_tls(&a.s3)?;
+    let started = Instant::now();
+    let selector = parse_scoped(&a.selector).map_err(|e| Usage(format!("--selector {:?}: {e:#}", a.selector)))?;
+    let now = Timestamp::now();
+    let start = crate::time::parse_instant(&a.start, now).context("--start")?;
+    let end = crate::time::parse_instant(&a.end, now).context("--end")?;
+    if end <= start {
+        return Err(Usage(format!("--end {end} is not after --start {start}")).into());
+    }
+    let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
+    let store = store::open(&a.from, &a.s3)?;
+    let segments = read::in_window(Catalog::default().segments(store.as_ref())?, start, end);
+    let stats = Stats::default();
+    let found = match read::common_unit(&segments)? {
+        None => Default::default(),
+        Some(unit) => {
+            let q = Query {
+                selector: &selector,
+                lo: unit.units_of(start).context("--start")?,
+                hi: unit.units_of(end).context("--end")? - 1,
+                skip: 0,
+                limit: usize::MAX,
+                max_points: a.max_points,
+            };
+            read::read(store.as_ref(), &segments, &q, key.as_ref(), &stats)?
+        }
+    };
+    let points: usize = found.values().map(Vec::len).sum();
+    crate::log::info(
+        "query",
+        None,
+        &format!(
+            "{} series, {points} points from {} segments of {}",
+            found.len(),
+            segments.len(),
+            store.url("")
+        ),
+        &[
+            ("bytes_read", stats.bytes_read().into()),
+            (
+                "archived_bytes",
+                stats.archived_bytes.load(std::sync::atomic::Ordering::Relaxed).into(),
+            ),
+            ("duration_ms", (started.elapsed().as_millis() as u64).into()),
+        ],
+    );
+    let mut out = std::io::stdout().lock();
+    let mut render = Renderer::new(a.format, false);
+    let mut buf = Vec::with_capacity(1 << 17);
+    render.begin(&mut buf);
+    let no_attrs = BTreeMap::new();
+    for (series, points) in &found {
+        render.series(series, &no_attrs);
+        for p in points {
+            render.point(&mut buf, p);
+            if buf.len() >= 1 << 16 {
+                if !write_stdout(&mut out, &buf)? {
+                    return Ok(());
+                }
+                buf.clear();
+            }
+        }
+    }
+    render.end(&mut buf);
+    if write_stdout(&mut out, &buf)? {
+        out.flush().context("writing to stdout")?;
+    }
+    Ok(())
+}
