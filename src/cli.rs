@@ -107,6 +107,7 @@ pub enum Command {
     All(AllArgs),
     Ls(LsArgs),
     Query(QueryArgs),
+    Serve(ServeArgs),
     Restore(RestoreArgs),
     FakeWarp10(FakeWarp10Args),
     #[command(hide = true)]
@@ -504,6 +505,43 @@ pub struct QueryArgs {
     pub key_file: Option<PathBuf>,
     /// Most points one query holds in memory; beyond it the query fails before printing
     #[arg(long, default_value_t = 50_000_000)]
+    pub max_points: u64,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
+/// Answer Warp 10's /api/v0/fetch and /api/v0/find over a destination's archives (read-only)
+#[derive(Args, Debug)]
+#[command(after_help = "Same parameters, token sources, status codes and output formats as Warp 10 (text, fulltext, \
+json), so scripts, Grafana's Warp 10 datasource and `warp-offload fetch` read archived data unchanged. The \
+read token is taken from --read-token-file or WARP10_READ_TOKEN, never from the command line. Prints its URL \
+on stdout once listening.
+
+It listens on loopback only: requests carry the token in clear. To serve other hosts, put a \
+TLS-terminating reverse proxy (nginx, HAProxy, Caddy) in front, listening on the network, and give \
+--behind-tls-proxy with the address the proxy forwards to.
+
+Examples:
+  warp-offload serve --from s3://metrics-archive/warp10 --read-token-file /etc/warp-offload/read.token
+  curl -H \"X-Warp10-Token: $(cat read.token)\" 'http://127.0.0.1:8090/api/v0/fetch?selector=os.cpu%7Bhost%3Dweb01%7D&start=2026-10-03T00:00:00Z&end=2026-10-04T00:00:00Z'")]
+pub struct ServeArgs {
+    /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
+    #[arg(long, value_name = "DEST")]
+    pub from: String,
+    /// Address to listen on (loopback unless --behind-tls-proxy)
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pub listen: String,
+    /// Accept a --listen address other than loopback: only behind a TLS-terminating proxy
+    #[arg(long)]
+    pub behind_tls_proxy: bool,
+    /// File holding the read token clients must present; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Most points one request holds in memory; beyond it the request gets a 500
+    #[arg(long, default_value_t = 10_000_000)]
     pub max_points: u64,
     #[command(flatten)]
     pub s3: S3Opts,

@@ -5,6 +5,7 @@ mod digest;
 mod exit;
 mod fake;
 mod gts;
+mod httpd;
 mod journal;
 mod lock;
 mod log;

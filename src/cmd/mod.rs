@@ -15,6 +15,7 @@ pub mod plan;
 pub mod purge;
 pub mod query;
 pub mod restore;
+pub mod serve;
 pub mod upload;
 pub mod verify;
 
@@ -183,6 +184,10 @@ pub fn run(cli: crate::cli::Cli) -> Result<u8> {
         Command::Ls(a) => ls::run(a)?,
         Command::Query(a) => {
             query::run(a)?;
+            Tally::default()
+        }
+        Command::Serve(a) => {
+            serve::run(a)?;
             Tally::default()
         }
         Command::Restore(a) => restore::run(&g, a)?,

@@ -161,25 +161,7 @@ fn named_segments(store: &dyn Store, ids: &[String]) -> Result<Vec<Segment>> {
 /// Every archived segment whose range overlaps the window, found through the manifest objects
 /// (the commit markers: an upload without one is not an archive yet).
 fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
-    let mut segments = Vec::new();
-    for (key, _) in store.list("segments/")? {
-        let Some(id) = key
-            .strip_prefix("segments/")
-            .and_then(|k| k.strip_suffix("/manifest.json"))
-        else {
-            continue;
-        };
-        let id = SegmentId::new(id).with_context(|| format!("manifest object {}", store.url(&key)))?;
-        let seg = read_manifest(store, &id)?.with_context(|| {
-            format!(
-                "no manifest object for segment {id} in {}",
-                store.url(&manifest_key(&id))
-            )
-        })?;
-        if seg.start < w.end && w.start < seg.end {
-            segments.push(seg);
-        }
-    }
+    let segments = crate::read::in_window(crate::read::Catalog::default().segments(store)?, w.start, w.end);
     if segments.is_empty() {
         bail!(
             "no archived segment in {} overlaps {} .. {}",

@@ -49,6 +49,7 @@ impl Value {
     }
 }
 
+pub mod fetch_params;
 pub mod input;
 pub mod line;
 pub mod output;

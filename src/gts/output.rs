@@ -125,6 +125,30 @@ impl Renderer {
     }
 }
 
+/// `/api/v0/find` output (§2.2): one `class{labels}` line per series, `{attrs}` appended with
+/// `showattr`; or JSON objects `{"c","l","a","la"}` between `[` and `]` lines.
+pub fn render_find(out: &mut Vec<u8>, series: &[(&SeriesKey, &BTreeMap<String, String>)], json: bool, showattr: bool) {
+    if json {
+        out.extend_from_slice(b"[\n");
+        for (i, (key, attrs)) in series.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b",\n");
+            }
+            let obj = serde_json::json!({"c": key.class, "l": key.labels, "a": attrs, "la": 0});
+            serde_json::to_writer(&mut *out, &obj).expect("writing JSON to memory");
+        }
+        out.extend_from_slice(b"\n]\n");
+        return;
+    }
+    for (key, attrs) in series {
+        render_header(out, key);
+        if showattr {
+            render_pairs(out, attrs);
+        }
+        out.push(b'\n');
+    }
+}
+
 fn json_point(out: &mut Vec<u8>, p: &Point) {
     out.push(b'[');
     out.extend_from_slice(itoa::Buffer::new().format(p.ts).as_bytes());

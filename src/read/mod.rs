@@ -12,6 +12,7 @@
 //! - The result is per series, newest first across segments, as `/api/v0/fetch` prints it.
 //!   It is held in memory, bounded by `max_points`: a request beyond it fails before any output.
 
+pub mod endpoints;
 mod segment;
 
 use crate::archive::crypt::MasterKey;
@@ -22,7 +23,7 @@ use crate::manifest::{Segment, SegmentId, TimeUnit};
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -102,6 +103,21 @@ pub fn in_window(segments: Vec<Segment>, start: Timestamp, end: Timestamp) -> Ve
         .into_iter()
         .filter(|s| s.start < end && start < s.end)
         .collect()
+}
+
+/// The keys of the series matching `selector` in `segments` (`/api/v0/find`).
+pub fn find(
+    store: &dyn Store,
+    segments: &[Segment],
+    selector: &Selector,
+    key: Option<&MasterKey>,
+    stats: &Stats,
+) -> Result<BTreeSet<SeriesKey>> {
+    let mut out = BTreeSet::new();
+    for seg in segments {
+        segment::keys(store, seg, selector, key, stats, &mut out).with_context(|| format!("reading segment {}", seg.id))?;
+    }
+    Ok(out)
 }
 
 /// The platform time unit of these segments; mixing units would mix timestamps.

@@ -1,6 +1,7 @@
 //! Reading one segment's archive for a query: by its block index when it has one (a header
 //! read, a tail read holding the footer and usually the index, then one ranged read per block
-//! needed), else whole, streamed, and checked against the manifest's size and BLAKE3.
+//! needed; an archive smaller than the tail is read once, whole), else whole, streamed, and
+//! checked against the manifest's size and BLAKE3.
 //!
 //! Ranged reads cannot be checked against the object's BLAKE3; each block is a checksummed
 //! zstd frame whose counts the decoder checks, and `verify` proved the index equal to the
@@ -8,13 +9,15 @@
 
 use super::{Query, Stats};
 use crate::archive::crypt::MasterKey;
-use crate::archive::{Codec, Decoder, Hashed, SeriesBatch, decode_block, index};
+use crate::archive::index::{self, BlockEntry};
+use crate::archive::{Codec, Decoder, Hashed, SeriesBatch, decode_block};
 use crate::exit::Mismatch;
+use crate::gts::selector::Selector;
 use crate::gts::{Point, SeriesKey};
 use crate::manifest::Segment;
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Bytes read from the end of an archive: the footer, and the index of most archives.
 const TAIL: u64 = 64 << 10;
@@ -30,18 +33,110 @@ pub fn read(
     stats: &Stats,
     emit: &mut Emit,
 ) -> Result<()> {
+    let Some(ix) = index_of(store, seg, stats)? else {
+        return read_whole(store, seg, q, key, stats, emit);
+    };
+    for block in &ix.blocks {
+        let wanted = block
+            .series
+            .iter()
+            .any(|s| s.first <= q.hi && q.lo <= s.last && q.selector.matches(&s.key, &BTreeMap::new()));
+        if !wanted {
+            continue;
+        }
+        let data = ix.bytes(store, stats, block.offset, block.offset + block.len)?;
+        decode_block(&data, |batch| keep(q, batch, emit)).with_context(|| format!("block at offset {}", block.offset))?;
+    }
+    Ok(())
+}
+
+/// Adds the keys of the series matching `selector` to `out`: from the index alone when there is
+/// one, else from the whole archive.
+pub fn keys(
+    store: &dyn Store,
+    seg: &Segment,
+    selector: &Selector,
+    key: Option<&MasterKey>,
+    stats: &Stats,
+    out: &mut BTreeSet<SeriesKey>,
+) -> Result<()> {
+    let Some(ix) = index_of(store, seg, stats)? else {
+        let q = Query {
+            selector,
+            lo: i64::MIN,
+            hi: i64::MAX,
+            skip: 0,
+            limit: usize::MAX,
+            max_points: u64::MAX,
+        };
+        return read_whole(store, seg, &q, key, stats, &mut |k, _| {
+            out.insert(k.clone());
+            Ok(())
+        });
+    };
+    let no_attrs = BTreeMap::new();
+    for s in ix.blocks.into_iter().flat_map(|b| b.series) {
+        if selector.matches(&s.key, &no_attrs) {
+            out.insert(s.key);
+        }
+    }
+    Ok(())
+}
+
+/// A columnar archive's block index, with the last bytes of the object read to find it.
+struct Indexed<'s> {
+    object: &'s str,
+    tail_start: u64,
+    tail: Vec<u8>,
+    blocks: Vec<BlockEntry>,
+}
+
+impl Indexed<'_> {
+    /// Bytes `start..end` of the object: from the tail when it holds them, else one ranged read.
+    fn bytes(&self, store: &dyn Store, stats: &Stats, start: u64, end: u64) -> Result<Vec<u8>> {
+        if start >= self.tail_start {
+            let at = |o: u64| (o - self.tail_start) as usize;
+            return Ok(self.tail[at(start)..at(end)].to_vec());
+        }
+        stats.read(end - start);
+        store.get_range(self.object, start, end - start)
+    }
+}
+
+/// The block index of a plain columnar archive that has one: its tail is read first (the
+/// footer, usually the index; a small archive whole, its blocks then come from there), then
+/// its header, to see whether it has an index (archives written before it have none).
+fn index_of<'s>(store: &dyn Store, seg: &'s Segment, stats: &Stats) -> Result<Option<Indexed<'s>>> {
     let (Some(archive), Some(up)) = (&seg.archive, &seg.upload) else {
         bail!("segment {} has no archive or upload section", seg.id);
     };
-    let plain_columnar = archive.codec == Codec::Columnar.name() && archive.key_id.is_none();
-    if plain_columnar && up.size > TAIL {
-        let head = store.get_range(&up.key, 0, 8)?;
-        stats.read(8);
-        if index::has_index(&head) {
-            return read_indexed(store, &up.key, up.size, q, stats, emit);
-        }
+    if archive.codec != Codec::Columnar.name() || archive.key_id.is_some() {
+        return Ok(None);
     }
-    read_whole(store, seg, q, key, stats, emit)
+    let (object, size) = (up.key.as_str(), up.size);
+    if size < 16 {
+        bail!("{size} bytes: too short for a columnar archive");
+    }
+    let tail_start = size - size.min(TAIL);
+    let mut ix = Indexed {
+        object,
+        tail_start,
+        tail: Vec::new(),
+        blocks: Vec::new(),
+    };
+    ix.tail = store.get_range(object, tail_start, size - tail_start)?;
+    stats.read(size - tail_start);
+    if !index::has_index(&ix.bytes(store, stats, 0, 8)?) {
+        return Ok(None);
+    }
+    let footer = index::footer_start(size, &ix.tail[ix.tail.len() - 8..])?;
+    let frame_start = index::frame_start(footer, &ix.bytes(store, stats, footer - 4, footer)?)?;
+    let frame = ix.bytes(store, stats, frame_start, footer)?;
+    if frame.first() != Some(&index::TAG_INDEX) {
+        bail!("no archive index at offset {frame_start}, where the footer says it is");
+    }
+    ix.blocks = index::parse(&index::read_frame(&frame[1..])?, frame_start)?;
+    Ok(Some(ix))
 }
 
 fn keep(q: &Query, batch: SeriesBatch, emit: &mut Emit) -> Result<()> {
@@ -59,41 +154,6 @@ fn keep(q: &Query, batch: SeriesBatch, emit: &mut Emit) -> Result<()> {
     emit(&batch.key, points)
 }
 
-fn read_indexed(store: &dyn Store, key: &str, size: u64, q: &Query, stats: &Stats, emit: &mut Emit) -> Result<()> {
-    let tail_start = size - TAIL;
-    let tail = store.get_range(key, tail_start, TAIL)?;
-    stats.read(TAIL);
-    // Bytes `start..end` of the object, from the tail when it holds them.
-    let bytes = |start: u64, end: u64| -> Result<Vec<u8>> {
-        if start >= tail_start {
-            return Ok(tail[(start - tail_start) as usize..(end - tail_start) as usize].to_vec());
-        }
-        stats.read(end - start);
-        store.get_range(key, start, end - start)
-    };
-    let footer = index::footer_start(size, &tail[tail.len() - 8..])?;
-    let frame_start = index::frame_start(footer, &bytes(footer - 4, footer)?)?;
-    let frame = bytes(frame_start, footer)?;
-    if frame.first() != Some(&index::TAG_INDEX) {
-        bail!("no archive index at offset {frame_start}, where the footer says it is");
-    }
-    let blocks = index::parse(&index::read_frame(&frame[1..])?, frame_start)?;
-    for block in blocks {
-        let wanted = block
-            .series
-            .iter()
-            .any(|s| s.first <= q.hi && q.lo <= s.last && q.selector.matches(&s.key, &BTreeMap::new()));
-        if !wanted {
-            continue;
-        }
-        let data = store.get_range(key, block.offset, block.len)?;
-        stats.read(block.len);
-        decode_block(&data, |batch| keep(q, batch, emit))
-            .with_context(|| format!("block at offset {}", block.offset))?;
-    }
-    Ok(())
-}
-
 fn read_whole(
     store: &dyn Store,
     seg: &Segment,
@@ -102,7 +162,7 @@ fn read_whole(
     stats: &Stats,
     emit: &mut Emit,
 ) -> Result<()> {
-    let up = seg.upload.as_ref().expect("checked by the caller");
+    let up = seg.upload.as_ref().expect("index_of checked the upload section");
     let mut hashed = Hashed::new(store.get(&up.key)?);
     {
         let mut dec = Decoder::open(&mut hashed, key, &seg.id)?;

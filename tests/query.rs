@@ -1,0 +1,178 @@
+//! `query` over a destination, compared point for point with what the fake Warp 10 serves for
+//! the same selector and window (the data the archives were made from): every value type,
+//! regex and label selectors, windows cutting segments, the three output formats; indexed
+//! columnar archives (ranged reads, on a directory and on SeaweedFS) and archives read whole
+//! (encrypted gts.zst).
+
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::Output;
+use support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, run, stderr, stdout};
+
+const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
+const EDGE_RANGE: Range = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");
+
+const SELECTORS: &[&str] = &[
+    "~.*{}",
+    "~edge\\..*{kind~(double|string|mixed|geo|binary)}",
+    "edge.days{host=h2}",
+    "~edge.d.*{host~h.*}",
+    "=%3Dequals{}",
+    "~temp.*{citt%C3%A0=Z%C3%BCrich%20%E2%82%AC}",
+    "edge.emptylabel{empty=}",
+    "~edge.*{.app=not-the-app}",
+    "nothing{}",
+];
+
+/// Half-open windows: all of it, one cutting three daily segments, one around the day boundary
+/// cutting series in the middle.
+const WINDOWS: &[(&str, &str)] = &[
+    ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z"),
+    ("2024-01-15T12:00:00Z", "2024-01-17T04:00:00Z"),
+    ("2024-01-15T23:58:20.000002Z", "2024-01-16T00:00:00.000001Z"),
+];
+
+fn micros(t: &str) -> i64 {
+    (t.parse::<jiff::Timestamp>().unwrap().as_nanosecond() / 1000) as i64
+}
+
+/// What the fake Warp 10 answers to a fetch of the inclusive window `[start, end - 1]`.
+fn warp10_fetch(fake: &FakeWarp10, selector: &str, (start, end): (&str, &str), format: &str) -> String {
+    ureq::get(&format!("{}/api/v0/fetch", fake.url))
+        .header("X-Warp10-Token", READ_TOKEN)
+        .query("selector", selector)
+        .query("start", micros(start).to_string())
+        .query("end", (micros(end) - 1).to_string())
+        .query("format", format)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+}
+
+fn query(t: &TestDir, dest: &Dest, args: &[&str]) -> Output {
+    let key = t.secret_file("archive.key", support::KEY_HEX);
+    let mut c = dest.cmd_no_dest(t.dir.path(), "query");
+    c.args(["--from", dest.url(), "--key-file"]).arg(key).args(args);
+    run(&mut c, "")
+}
+
+/// Output as series → their lines (text, fulltext) or points (json), in output order within a
+/// series; series order is unspecified in Warp 10.
+fn by_series(format: &str, out: &str) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if format == "json" {
+        // Warp 10 prints NaN and infinities raw, which is not JSON.
+        let fixed = out
+            .replace(",NaN]", ",\"NaN\"]")
+            .replace(",Infinity]", ",\"Infinity\"]")
+            .replace(",-Infinity]", ",\"-Infinity\"]");
+        let v: Value = serde_json::from_str(&fixed).unwrap_or_else(|e| panic!("{e}: {out}"));
+        for s in v.as_array().unwrap() {
+            let name = format!("{} {}", s["c"], s["l"]);
+            assert!(map.insert(name.clone(), vec![s["v"].to_string()]).is_none(), "{name} twice");
+        }
+        return map;
+    }
+    let mut current = String::new();
+    for line in out.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        if line.starts_with('=') {
+            assert_eq!(format, "text", "{line}");
+            map.get_mut(&current).unwrap().push(line.to_string());
+        } else {
+            current = fields[1].to_string();
+            let lines = map.entry(current.clone()).or_default();
+            assert!(format == "fulltext" || lines.is_empty(), "{current} printed twice");
+            lines.push(format!("{} {}", fields[0], fields[2]));
+        }
+    }
+    map
+}
+
+fn assert_same_as_warp10(t: &TestDir, fake: &FakeWarp10, dest: &Dest, formats: &[&str]) {
+    for &selector in SELECTORS {
+        for &window in WINDOWS {
+            for &format in formats {
+                let o = query(
+                    t,
+                    dest,
+                    &["--selector", selector, "--start", window.0, "--end", window.1, "--format", format],
+                );
+                assert!(o.status.success(), "{selector} {window:?}: {}", stderr(&o));
+                let expected = warp10_fetch(fake, selector, window, format);
+                assert_eq!(
+                    by_series(format, &stdout(&o)),
+                    by_series(format, &expected),
+                    "{} {selector} {window:?} {format}",
+                    dest.url()
+                );
+                if selector == "nothing{}" {
+                    assert_eq!(stdout(&o), if format == "json" { "[]" } else { "" });
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn query_prints_what_warp10_fetch_printed_in_every_format() {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    archive_to(&t, &dest, &fake.url, "~.*{}", EDGE_RANGE, "columnar", false);
+    assert_same_as_warp10(&t, &fake, &dest, &["text", "fulltext", "json"]);
+}
+
+#[test]
+fn query_reads_encrypted_and_gts_zst_archives_whole() {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    archive_to(&t, &dest, &fake.url, "~.*{}", EDGE_RANGE, "gts.zst", true);
+    assert_same_as_warp10(&t, &fake, &dest, &["text"]);
+    // Without the key, an encrypted archive is an error naming the flag, not an empty answer.
+    let mut c = dest.cmd_no_dest(t.dir.path(), "query");
+    c.env_remove("WARP_OFFLOAD_KEY_FILE").args([
+        "--from",
+        dest.url(),
+        "--selector",
+        "~.*{}",
+        "--start",
+        WINDOWS[0].0,
+        "--end",
+        WINDOWS[0].1,
+    ]);
+    let o = run(&mut c, "");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--key-file"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn query_over_s3_uses_ranged_reads() {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let t = TestDir::new();
+    let Some(dest) = Dest::s3(&t, "query") else { return };
+    archive_to(&t, &dest, &fake.url, "~.*{}", EDGE_RANGE, "columnar", false);
+    assert_same_as_warp10(&t, &fake, &dest, &["text"]);
+}
+
+#[test]
+fn bad_queries_are_usage_errors() {
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    std::fs::create_dir_all(dest.url()).unwrap();
+    for (args, needle) in [
+        (["--selector", "nobraces", "--start", "now-1d", "--end", "now"], "--selector"),
+        (["--selector", "a{b~(}", "--start", "now-1d", "--end", "now"], "regular expression"),
+        (["--selector", "a{}", "--start", "now", "--end", "now-1d"], "not after"),
+    ] {
+        let o = query(&t, &dest, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    }
+}
