@@ -512,7 +512,8 @@ pub struct QueryArgs {
 
 /// Answer Warp 10's /api/v0/fetch and /api/v0/find over a destination's archives (read-only)
 #[derive(Args, Debug)]
-#[command(after_help = "Same parameters, token sources, status codes and output formats as Warp 10 (text, fulltext, \
+#[command(
+    after_help = "Same parameters, token sources, status codes and output formats as Warp 10 (text, fulltext, \
 json), so scripts, Grafana's Warp 10 datasource and `warp-offload fetch` read archived data unchanged. The \
 read token is taken from --read-token-file or WARP10_READ_TOKEN, never from the command line. Prints its URL \
 on stdout once listening.
@@ -523,7 +524,8 @@ TLS-terminating reverse proxy (nginx, HAProxy, Caddy) in front, listening on the
 
 Examples:
   warp-offload serve --from s3://metrics-archive/warp10 --read-token-file /etc/warp-offload/read.token
-  curl -H \"X-Warp10-Token: $(cat read.token)\" 'http://127.0.0.1:8090/api/v0/fetch?selector=os.cpu%7Bhost%3Dweb01%7D&start=2026-10-03T00:00:00Z&end=2026-10-04T00:00:00Z'")]
+  curl -H \"X-Warp10-Token: $(cat read.token)\" 'http://127.0.0.1:8090/api/v0/fetch?selector=os.cpu%7Bhost%3Dweb01%7D&start=2026-10-03T00:00:00Z&end=2026-10-04T00:00:00Z'"
+)]
 pub struct ServeArgs {
     /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
     #[arg(long, value_name = "DEST")]

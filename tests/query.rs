@@ -73,7 +73,10 @@ fn by_series(format: &str, out: &str) -> BTreeMap<String, Vec<String>> {
         let v: Value = serde_json::from_str(&fixed).unwrap_or_else(|e| panic!("{e}: {out}"));
         for s in v.as_array().unwrap() {
             let name = format!("{} {}", s["c"], s["l"]);
-            assert!(map.insert(name.clone(), vec![s["v"].to_string()]).is_none(), "{name} twice");
+            assert!(
+                map.insert(name.clone(), vec![s["v"].to_string()]).is_none(),
+                "{name} twice"
+            );
         }
         return map;
     }
@@ -100,7 +103,16 @@ fn assert_same_as_warp10(t: &TestDir, fake: &FakeWarp10, dest: &Dest, formats: &
                 let o = query(
                     t,
                     dest,
-                    &["--selector", selector, "--start", window.0, "--end", window.1, "--format", format],
+                    &[
+                        "--selector",
+                        selector,
+                        "--start",
+                        window.0,
+                        "--end",
+                        window.1,
+                        "--format",
+                        format,
+                    ],
                 );
                 assert!(o.status.success(), "{selector} {window:?}: {}", stderr(&o));
                 let expected = warp10_fetch(fake, selector, window, format);
@@ -167,12 +179,74 @@ fn bad_queries_are_usage_errors() {
     let dest = Dest::dir(&t);
     std::fs::create_dir_all(dest.url()).unwrap();
     for (args, needle) in [
-        (["--selector", "nobraces", "--start", "now-1d", "--end", "now"], "--selector"),
-        (["--selector", "a{b~(}", "--start", "now-1d", "--end", "now"], "regular expression"),
+        (
+            ["--selector", "nobraces", "--start", "now-1d", "--end", "now"],
+            "--selector",
+        ),
+        (
+            ["--selector", "a{b~(}", "--start", "now-1d", "--end", "now"],
+            "regular expression",
+        ),
         (["--selector", "a{}", "--start", "now", "--end", "now-1d"], "not after"),
     ] {
         let o = query(&t, &dest, &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
     }
+}
+
+/// One series over six hours of a day archived as one segment of a few blocks (1,000 series,
+/// a point every 30 s): the query reads the footer, the index and one block, not the segment.
+/// (The full-scale figure, 30 days x 10,000 series, comes from scripts/bench-query.sh.)
+#[test]
+fn one_series_query_reads_a_fraction_of_the_archive_from_s3() {
+    let t = TestDir::new();
+    let Some(dest) = Dest::s3(&t, "query-bytes") else {
+        return;
+    };
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "100",
+        "--days",
+        "1",
+        "--interval",
+        "30s",
+    ]);
+    let range = ("2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "1d");
+    let uploaded = archive_to(&t, &dest, &fake.url, "~os\\..*{}", range, "columnar", false);
+    let archived: u64 = uploaded.iter().map(|r| r["upload"]["size"].as_u64().unwrap()).sum();
+    let selector = "os.cpu.usage_user{host~.*-0042\\..*}";
+    let window = ("2024-01-15T06:00:00Z", "2024-01-15T12:00:00Z");
+    let o = query(
+        &t,
+        &dest,
+        &[
+            "--log-format",
+            "json",
+            "--selector",
+            selector,
+            "--start",
+            window.0,
+            "--end",
+            window.1,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = warp10_fetch(&fake, selector, window, "text");
+    assert_eq!(stdout(&o), expected);
+    assert_eq!(expected.lines().count(), 6 * 120, "one series, a point every 30 s");
+    let log: Value = stderr(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["stage"] == "query")
+        .unwrap();
+    let read = log["bytes_read"].as_u64().unwrap();
+    assert_eq!(log["archived_bytes"].as_u64(), Some(archived));
+    eprintln!("read {read} of {archived} archived bytes");
+    assert!(
+        read > 0 && read * 100 < archived * 45,
+        "read {read} of {archived} bytes"
+    );
 }

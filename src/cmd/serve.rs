@@ -35,7 +35,12 @@ pub fn run(a: ServeArgs) -> Result<()> {
     writeln!(stdout, "http://{addr}")
         .and_then(|()| stdout.flush())
         .context("writing the URL to stdout")?;
-    crate::log::info("serve", None, &format!("serving {} on http://{addr}", store.url("")), &[]);
+    crate::log::info(
+        "serve",
+        None,
+        &format!("serving {} on http://{addr}", store.url("")),
+        &[],
+    );
     Arc::new(Endpoints::new(store, key, token, a.max_points)).serve(listener);
     Ok(())
 }

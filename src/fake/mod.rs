@@ -15,10 +15,10 @@ use crate::gts::line::{render_header, render_pairs};
 use crate::gts::output::{Format, Renderer, render_find};
 use crate::gts::selector::{Selector, parse_scoped};
 use crate::gts::{Point, SeriesKey};
+use crate::httpd::{self, Request, Responder};
 use crate::manifest::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
-use crate::httpd::{self, Request, Responder};
 use std::collections::HashMap;
 use std::io::{self, BufRead};
 use std::net::TcpListener;
@@ -69,7 +69,9 @@ impl Fake {
 
     /// Serves requests on `listener` until the process ends.
     pub fn serve(self: Arc<Self>, listener: TcpListener) {
-        httpd::serve(listener, "fake-warp10", move |req, body, resp| self.route(req, body, resp));
+        httpd::serve(listener, "fake-warp10", move |req, body, resp| {
+            self.route(req, body, resp)
+        });
     }
 
     /// What the read token sees of `series` (all of it unless `read_scope_hides` is set).
@@ -145,7 +147,12 @@ impl Fake {
         }
         let series: Vec<_> = found.iter().map(|s| (&s.visible, &s.attrs)).collect();
         let mut out = Vec::new();
-        render_find(&mut out, &series, req.param("format") == Some("json"), req.flag("showattr"));
+        render_find(
+            &mut out,
+            &series,
+            req.param("format") == Some("json"),
+            req.flag("showattr"),
+        );
         resp.send(200, &[], &out)
     }
 
@@ -169,16 +176,12 @@ impl Fake {
             "gcount",
         ] {
             if req.flag(unsupported) {
-                return resp.text(400,
-                    &format!("The fake Warp 10 does not support '{unsupported}'."),
-                );
+                return resp.text(400, &format!("The fake Warp 10 does not support '{unsupported}'."));
             }
         }
         let format = req.param("format").unwrap_or("text");
         if ["tsv", "fulltsv", "raw", "pack", "null"].contains(&format) {
-            return resp.text(400,
-                &format!("The fake Warp 10 does not support format '{format}'."),
-            );
+            return resp.text(400, &format!("The fake Warp 10 does not support format '{format}'."));
         }
         let q = match fetch_params::range(&|name| req.param(name), self.unit) {
             Ok(q) => q,
@@ -276,7 +279,8 @@ impl Fake {
         let selector = match req.param("selector") {
             Some(s) if !s.is_empty() => s,
             _ => {
-                return resp.text(400,
+                return resp.text(
+                    400,
                     "Invalid 'selector' query parameter, should not be missing or empty.",
                 );
             }
@@ -294,12 +298,14 @@ impl Fake {
         };
         let deleteall = req.flag("deleteall");
         if range.is_none() && !deleteall {
-            return resp.text(500,
+            return resp.text(
+                500,
                 "Parameter deleteall or metaonly should be set when no time range is specified.",
             );
         }
         if req.flag("metaonly") {
-            return resp.text(500,
+            return resp.text(
+                500,
                 "The 'metaonly' parameter is not supported (ingress.delete.metaonly.support).",
             );
         }
@@ -464,13 +470,10 @@ impl Fake {
                 let counts = serde_json::json!({"series": selected.len(), "points": points});
                 resp.send(200, &json, counts.to_string().as_bytes())
             }
-            _ => resp.text(404,
-                "Unknown admin endpoint: GET|POST /admin/faults, GET /admin/count.",
-            ),
+            _ => resp.text(404, "Unknown admin endpoint: GET|POST /admin/faults, GET /admin/count."),
         }
     }
 }
-
 
 /// `^([^{]+)\{(.*)\}$`, the shape every Warp 10 endpoint requires first.
 fn well_formed(sel: &str) -> bool {
@@ -483,7 +486,6 @@ fn parse_selector(sel: &str) -> Result<Selector, String> {
     }
     parse_scoped(sel).map_err(|e| format!("{e:#}"))
 }
-
 
 /// Indices of `s` to print for `q`, newest first.
 fn indices(q: &FetchRange, s: &Series) -> impl Iterator<Item = usize> {

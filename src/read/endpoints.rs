@@ -145,7 +145,10 @@ impl Endpoints {
         let unit_header = unit.per_second().to_string();
         resp.start(
             200,
-            &[("Access-Control-Allow-Origin", "*"), ("X-Warp10-Timeunit", &unit_header)],
+            &[
+                ("Access-Control-Allow-Origin", "*"),
+                ("X-Warp10-Timeunit", &unit_header),
+            ],
             Duration::ZERO,
         )?;
         let mut render = Renderer::new(Format::from_param(format), req.flag("showattr"));
@@ -206,7 +209,12 @@ impl Endpoints {
         let no_attrs = BTreeMap::new();
         let series: Vec<_> = keys.iter().map(|k| (k, &no_attrs)).collect();
         let mut out = Vec::new();
-        render_find(&mut out, &series, req.param("format") == Some("json"), req.flag("showattr"));
+        render_find(
+            &mut out,
+            &series,
+            req.param("format") == Some("json"),
+            req.flag("showattr"),
+        );
         resp.send(200, &[], &out)
     }
 

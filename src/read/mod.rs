@@ -115,7 +115,8 @@ pub fn find(
 ) -> Result<BTreeSet<SeriesKey>> {
     let mut out = BTreeSet::new();
     for seg in segments {
-        segment::keys(store, seg, selector, key, stats, &mut out).with_context(|| format!("reading segment {}", seg.id))?;
+        segment::keys(store, seg, selector, key, stats, &mut out)
+            .with_context(|| format!("reading segment {}", seg.id))?;
     }
     Ok(out)
 }

@@ -45,7 +45,8 @@ pub fn read(
             continue;
         }
         let data = ix.bytes(store, stats, block.offset, block.offset + block.len)?;
-        decode_block(&data, |batch| keep(q, batch, emit)).with_context(|| format!("block at offset {}", block.offset))?;
+        decode_block(&data, |batch| keep(q, batch, emit))
+            .with_context(|| format!("block at offset {}", block.offset))?;
     }
     Ok(())
 }
