@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::process::Output;
 use support::{
     Dest, FakeWarp10, KEY_HEX, READ_TOKEN, Range, TestDir, WRITE_TOKEN, archive_to, cmd, fetch, plan, records, run,
-    stage, stderr,
+    stderr,
 };
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");

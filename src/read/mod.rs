@@ -166,7 +166,7 @@ pub fn read(
     for points in found.values_mut() {
         // Segments do not overlap for one selector, but the same series archived under two
         // selectors would: Warp 10 holds one point per timestamp.
-        points.sort_by(|a, b| b.ts.cmp(&a.ts));
+        points.sort_by_key(|p| std::cmp::Reverse(p.ts));
         points.dedup_by_key(|p| p.ts);
         if q.skip > 0 || q.limit < points.len() {
             let end = q.skip.saturating_add(q.limit).min(points.len());
