@@ -151,7 +151,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__all)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment-length --split-by --min-age --time-unit --segment --read-token-file --write-token-file --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --max-clock-skew --notify --slack-webhook-file --webhook-file --notify-on --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --segment-length --force --split-by --min-age --time-unit --segment --read-token-file --write-token-file --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --max-clock-skew --notify --slack-webhook-file --webhook-file --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +262,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -509,12 +513,16 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fetch)
-            opts="-q -v -h -V --read-token-file --jobs --force --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --read-token-file --jobs --force --retries --timeout --min-rate --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --warp10-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --read-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -528,6 +536,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -937,7 +949,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__plan)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --max-clock-skew --retries --timeout --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --max-clock-skew --retries --timeout --min-rate --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -991,6 +1003,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --min-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -1011,12 +1027,16 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__purge)
-            opts="-q -v -h -V --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --warp10-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1066,6 +1086,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1191,7 +1215,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__restore)
-            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1246,6 +1270,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1421,7 +1449,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --force --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

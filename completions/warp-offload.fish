@@ -67,7 +67,8 @@ ns\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -79,10 +80,12 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s v -l 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l warp10-url -d 'Warp 10 to fetch from; a segment planned against another is refused (tokens go only here)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l jobs -d 'Segments fetched concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -129,7 +132,6 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l pro
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l force -d 'Verify again segments that were already verified'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -191,6 +193,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l warp10-url -d 'Warp 10 to purge; a segment planned against another is refused (tokens and deletes go only here)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dest -d 'Destination the segments were uploaded to (the archives are read back from it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l read-token-file -d 'File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l write-token-file -d 'File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN' -r -F
@@ -203,7 +206,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l lock
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l jobs -d 'Segments purged concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
@@ -256,7 +260,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhoo
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify-on -d 'With --notify: when to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
@@ -271,6 +276,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l progre
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l force -d 'Start every segment over from the fetch, ignoring the work directory\'s state and the destination\'s manifest objects (an archive whose segment was purged is never replaced)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
@@ -358,14 +364,15 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l se
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l selector -d 'Restore only the archived series matching this selector, from every segment overlapping --start/--end' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l start -d 'Start of the window to restore (RFC 3339, now or now-30d)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l end -d 'End of the window to restore, exclusive' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l to-warp10 -d 'Warp 10 to write to [default: the warp10_url recorded in each segment]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l to-warp10 -d 'Warp 10 to write to (never taken from the archive\'s records)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l write-token-file -d 'File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l read-token-file -d 'File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l key-file -d 'Master key file for encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l max-body -d 'Largest request body sent to /api/v0/update (each starts with a full line)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l jobs -d 'Segments restored concurrently' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds without progress before a request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''

@@ -184,6 +184,9 @@ pub struct PlanArgs {
   # retry one failed segment by hand
   jq -c 'select(.id == \"20261001T000000Z-1d-0123456789ab\") | del(.error)' run.ndjson | warp-offload fetch")]
 pub struct FetchArgs {
+    /// Warp 10 to fetch from; a segment planned against another is refused (tokens go only here)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
     /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
     #[arg(long)]
     pub read_token_file: Option<PathBuf>,
@@ -245,15 +248,22 @@ pub struct NotifyArgs {
     pub dry_run: bool,
 }
 
-/// Timeouts and retries for requests to Warp 10.
+/// Timeouts and retries for requests to Warp 10 (see `net::MinRate` for the rate check).
 #[derive(Args, Debug, Clone)]
 pub struct HttpOpts {
     /// Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)
     #[arg(long, default_value_t = 4)]
     pub retries: u32,
-    /// Seconds without progress before a request is abandoned
-    #[arg(long, default_value_t = 60)]
+    /// Seconds allowed to connect, to send a request, to receive the response headers, and
+    /// for each read of a response body; also the window --min-rate is measured over
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
+    /// Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout
+    /// seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or
+    /// trickling server fails in bounded time. An update may take --timeout plus its size at
+    /// this rate. 0 turns the check off
+    #[arg(long, default_value = "1KiB", value_parser = parse_size, value_name = "BYTES")]
+    pub min_rate: u64,
 }
 
 /// Upload archives, then their manifest objects (written last: the commit markers)
@@ -336,9 +346,9 @@ pub struct RestoreArgs {
     /// End of the window to restore, exclusive
     #[arg(long, requires = "selector")]
     pub end: Option<String>,
-    /// Warp 10 to write to [default: the warp10_url recorded in each segment]
-    #[arg(long, value_name = "URL")]
-    pub to_warp10: Option<String>,
+    /// Warp 10 to write to (never taken from the archive's records)
+    #[arg(long, value_name = "URL", env = "WARP10_URL")]
+    pub to_warp10: String,
     /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
     #[arg(long)]
     pub write_token_file: Option<PathBuf>,
@@ -456,9 +466,6 @@ pub struct VerifyArgs {
     /// Segments verified concurrently
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
-    /// Verify again segments that were already verified
-    #[arg(long)]
-    pub force: bool,
     /// How to reach S3 for uploaded segments (their destination is in the record)
     #[command(flatten)]
     pub s3: S3Opts,
@@ -596,6 +603,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
   fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
   latency_ms: MS                  wait before the response headers
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
+  trickle_ms: {\"fetch\": MS, ...} send the bodies of find|fetch|delete|update one byte at a time, MS apart
   delete_abort_after: K           delete K series, list them, then reset the connection
   delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
   clock_skew_s: S                 shift the Date header of every response by S seconds
@@ -674,6 +682,9 @@ Examples:
   warp-offload purge --dest s3://metrics-archive/warp10 --write-token-file /etc/warp-offload/write.token \\
       --read-token-file /etc/warp-offload/read.token --max-delete-points 50000000 < verified.ndjson")]
 pub struct PurgeArgs {
+    /// Warp 10 to purge; a segment planned against another is refused (tokens and deletes go only here)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
     /// Destination the segments were uploaded to (the archives are read back from it)
     #[arg(long)]
     pub dest: String,
@@ -777,6 +788,10 @@ pub struct AllArgs {
     /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
     #[arg(long, default_value = "1d")]
     pub segment_length: String,
+    /// Start every segment over from the fetch, ignoring the work directory's state and the
+    /// destination's manifest objects (an archive whose segment was purged is never replaced)
+    #[arg(long)]
+    pub force: bool,
     /// Split segments per class or per series found with /api/v0/find
     #[arg(long, value_enum, default_value_t = SplitBy::None)]
     pub split_by: SplitBy,
@@ -857,7 +872,7 @@ impl AllArgs {
         UploadArgs {
             dest: self.dest.clone(),
             jobs: self.jobs,
-            force: false,
+            force: self.force,
             dry_run: false,
             s3: self.s3.clone(),
         }
@@ -865,6 +880,7 @@ impl AllArgs {
 
     pub fn purge_args(&self) -> PurgeArgs {
         PurgeArgs {
+            warp10_url: self.warp10_url.clone(),
             dest: self.dest.clone(),
             read_token_file: self.read_token_file.clone(),
             write_token_file: self.write_token_file.clone(),

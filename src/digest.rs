@@ -48,6 +48,11 @@ impl Digest {
     pub fn add(&mut self, series: &SeriesHash, p: &Point) {
         self.sum = self.sum.wrapping_add(point_hash(series, p));
     }
+
+    /// Adds the points of another digest (the union of two disjoint multisets).
+    pub fn merge(&mut self, other: &Digest) {
+        self.sum = self.sum.wrapping_add(other.sum);
+    }
 }
 
 /// The 128-bit hash of one canonical point record (the digest is their sum). Purge uses the

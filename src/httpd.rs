@@ -74,6 +74,7 @@ where
             state: State::Idle,
             close,
             clock_skew_s: 0,
+            trickle: Duration::ZERO,
         };
         let mut body: Box<dyn BufRead + '_> = match body_len {
             BodyLen::Fixed(n) => Box::new((&mut reader).take(n)),
@@ -211,6 +212,8 @@ pub struct Responder<'a> {
     close: bool,
     /// Seconds added to the clock in the `Date` header (the `clock_skew_s` fault).
     clock_skew_s: i64,
+    /// Pause before each body byte, sent alone (the `trickle_ms` fault); zero sends at once.
+    trickle: Duration,
 }
 
 fn head(status: u16, headers: &[(&str, &str)], extra: &str, clock_skew_s: i64) -> Vec<u8> {
@@ -247,16 +250,44 @@ impl Responder<'_> {
         self.send(status, &[("Content-Type", "text/plain")], format!("{msg}\n").as_bytes())
     }
 
+    pub fn set_trickle(&mut self, pause: Duration) {
+        self.trickle = pause;
+    }
+
+    /// Writes body bytes: at once, or one at a time under the trickle fault, each as its own
+    /// chunk when `chunked`.
+    fn body(&self, data: &[u8], chunked: bool) -> io::Result<()> {
+        let mut stream = self.stream;
+        let pieces: Vec<&[u8]> = if self.trickle.is_zero() {
+            vec![data]
+        } else {
+            data.chunks(1).collect()
+        };
+        for piece in pieces {
+            if !self.trickle.is_zero() {
+                std::thread::sleep(self.trickle);
+            }
+            if chunked {
+                stream.write_all(format!("{:x}\r\n", piece.len()).as_bytes())?;
+            }
+            stream.write_all(piece)?;
+            if chunked {
+                stream.write_all(b"\r\n")?;
+            }
+        }
+        Ok(())
+    }
+
     /// A whole response with a Content-Length.
     pub fn send(&mut self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> io::Result<()> {
-        let mut out = head(
+        let out = head(
             status,
             headers,
             &format!("Content-Length: {}\r\n", body.len()),
             self.clock_skew_s,
         );
-        out.extend_from_slice(body);
         self.stream.write_all(&out)?;
+        self.body(body, false)?;
         self.state = State::Done;
         Ok(())
     }
@@ -284,10 +315,7 @@ impl Responder<'_> {
         if !pause.is_zero() {
             std::thread::sleep(pause);
         }
-        let mut stream = self.stream;
-        stream.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
-        stream.write_all(data)?;
-        stream.write_all(b"\r\n")
+        self.body(data, true)
     }
 
     /// Ends a chunked body cleanly.

@@ -66,18 +66,17 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::TimeUnit;
+    use crate::manifest::{Source, TimeUnit};
 
     #[test]
     fn save_load_and_corruption() {
         let dir = tempfile::tempdir().unwrap();
         let j = Journal::new(&WorkDir::new(dir.path()));
         let seg = Segment::new(
+            &Source::new("http://127.0.0.1:1", TimeUnit::Us).unwrap(),
             "a{}",
             "2026-10-01T00:00:00Z".parse().unwrap(),
             "2026-10-02T00:00:00Z".parse().unwrap(),
-            "http://127.0.0.1:1",
-            TimeUnit::Us,
         );
         assert!(j.load(&seg.id).unwrap().is_none());
         j.forget(&seg.id).unwrap();

@@ -1,6 +1,7 @@
 mod archive;
 mod cli;
 mod cmd;
+mod completeness;
 mod digest;
 mod exit;
 mod fake;

@@ -33,11 +33,20 @@ impl SegmentId {
         Ok(SegmentId(s.to_string()))
     }
 
-    /// Deterministic id from selector and range: readable start and length, plus a hash that
-    /// makes it unique per (selector, start, end).
-    pub fn derive(selector: &str, start: Timestamp, end: Timestamp) -> SegmentId {
-        let mut h = blake3::Hasher::new_derive_key("warp-offload segment id v1");
-        h.update(selector.as_bytes());
+    /// Deterministic id from the segment's source and range: readable start and length, plus a
+    /// hash that makes it unique per (Warp 10 URL, time unit, selector, start, end). The source
+    /// is part of it so that state saved for one Warp 10 (or one time unit) is never resumed,
+    /// nor its archive purged, against another: there it is another segment.
+    pub fn derive(source: &Source, selector: &str, start: Timestamp, end: Timestamp) -> SegmentId {
+        let mut h = blake3::Hasher::new_derive_key("warp-offload segment id v2");
+        for part in [
+            source.url.as_bytes(),
+            source.time_unit.name().as_bytes(),
+            selector.as_bytes(),
+        ] {
+            h.update(&(part.len() as u64).to_le_bytes());
+            h.update(part);
+        }
         h.update(&start.as_nanosecond().to_le_bytes());
         h.update(&end.as_nanosecond().to_le_bytes());
         let hash = h.finalize().to_hex();
@@ -82,6 +91,15 @@ pub enum TimeUnit {
 }
 
 impl TimeUnit {
+    /// The name used in records and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeUnit::Ms => "ms",
+            TimeUnit::Us => "us",
+            TimeUnit::Ns => "ns",
+        }
+    }
+
     /// Units per second, as in the `X-Warp10-Timeunit` header.
     pub fn per_second(self) -> i64 {
         match self {
@@ -100,6 +118,26 @@ impl TimeUnit {
             bail!("{t} is not a whole number of {self:?} (platform time unit)");
         }
         i64::try_from(ns / per).with_context(|| format!("{t} overflows the platform time range"))
+    }
+}
+
+/// The Warp 10 a run talks to. It comes only from this run's command line or environment, never
+/// from a record, a state file or a manifest object: those are checked against it, so nothing
+/// the tool reads can send a token or a delete elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Base URL without trailing slashes.
+    pub url: String,
+    pub time_unit: TimeUnit,
+}
+
+impl Source {
+    pub fn new(url: &str, time_unit: TimeUnit) -> Result<Source> {
+        crate::warp10::check_base_url(url)?;
+        Ok(Source {
+            url: url.trim_end_matches('/').to_string(),
+            time_unit,
+        })
     }
 }
 
@@ -189,10 +227,16 @@ pub struct VerifyInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurgeInfo {
-    /// `purged`, `dry-run` or `purge-unknown`.
+    /// `purged`, `partial` (archived series deleted, others left: see `not_archived`),
+    /// `dry-run` or `purge-unknown`.
     pub state: String,
+    /// Exact selectors of the series deleted (or, on a dry run, that would be).
     pub series: Vec<String>,
     pub points: u64,
+    /// Series left in Warp 10, with the reason: they have points in the range but are not in
+    /// the archive, or deleting them exactly would also reach a series that is not archived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_archived: Vec<String>,
     pub at: Timestamp,
 }
 
@@ -241,15 +285,15 @@ pub struct SegmentError {
 }
 
 impl Segment {
-    pub fn new(selector: &str, start: Timestamp, end: Timestamp, warp10_url: &str, time_unit: TimeUnit) -> Segment {
+    pub fn new(source: &Source, selector: &str, start: Timestamp, end: Timestamp) -> Segment {
         Segment {
             v: VERSION,
-            id: SegmentId::derive(selector, start, end),
+            id: SegmentId::derive(source, selector, start, end),
             selector: selector.to_string(),
             start,
             end,
-            warp10_url: warp10_url.to_string(),
-            time_unit,
+            warp10_url: source.url.clone(),
+            time_unit: source.time_unit,
             fetch: None,
             archive: None,
             upload: None,
@@ -258,6 +302,31 @@ impl Segment {
             restore: None,
             error: None,
         }
+    }
+
+    /// Refuses a segment that does not come from `url` (this run's Warp 10), or whose id is not
+    /// the one derived from its own source, selector and range (a record, state file or manifest
+    /// object edited by hand or by an attacker). Every stage that sends a token calls it first.
+    pub fn check_source(&self, url: &str) -> Result<()> {
+        let url = url.trim_end_matches('/');
+        if self.warp10_url.trim_end_matches('/') != url {
+            bail!(
+                "segment {} was planned against Warp 10 {}, this run talks to {url}: not sending a token or a \
+                 delete for it (plan it again with --warp10-url {url})",
+                self.id,
+                self.warp10_url
+            );
+        }
+        let source = Source::new(url, self.time_unit)?;
+        let derived = SegmentId::derive(&source, &self.selector, self.start, self.end);
+        if derived != self.id {
+            bail!(
+                "segment {}: its id is not the one derived from its Warp 10 URL, time unit, selector and range \
+                 ({derived}): the record was edited; plan it again",
+                self.id
+            );
+        }
+        Ok(())
     }
 
     /// Records a failure; the segment then passes through later stages untouched.
@@ -405,7 +474,12 @@ mod tests {
     fn seg() -> Segment {
         let s: Timestamp = "2026-10-01T00:00:00Z".parse().unwrap();
         let e: Timestamp = "2026-10-02T00:00:00Z".parse().unwrap();
-        Segment::new("~os.*{}", s, e, "http://127.0.0.1:8080", TimeUnit::Us)
+        Segment::new(
+            &Source::new("http://127.0.0.1:8080", TimeUnit::Us).unwrap(),
+            "~os.*{}",
+            s,
+            e,
+        )
     }
 
     fn read_all(text: &str) -> Result<Vec<Segment>> {

@@ -719,7 +719,12 @@ mod tests {
     fn planned(day: u32) -> Segment {
         let start = at(&format!("2026-10-{day:02}T00:00:00Z"));
         let end = at(&format!("2026-10-{:02}T00:00:00Z", day + 1));
-        Segment::new("os.cpu{}", start, end, "http://127.0.0.1:8080", TimeUnit::Us)
+        Segment::new(
+            &crate::manifest::Source::new("http://127.0.0.1:8080", TimeUnit::Us).unwrap(),
+            "os.cpu{}",
+            start,
+            end,
+        )
     }
 
     fn fetched(day: u32, points: u64, bytes: u64, done: &str, ms: u64) -> Segment {
@@ -778,6 +783,7 @@ mod tests {
             state: "purged".into(),
             series: vec![],
             points: 0,
+            not_archived: Vec::new(),
             at: at(done),
         });
         s
@@ -1023,7 +1029,8 @@ mod tests {
             .map(|i| {
                 let mut s = planned(1);
                 s.selector = format!("cls{i}{{}}");
-                s.id = crate::manifest::SegmentId::derive(&s.selector, s.start, s.end);
+                let source = crate::manifest::Source::new(&s.warp10_url, s.time_unit).unwrap();
+                s.id = crate::manifest::SegmentId::derive(&source, &s.selector, s.start, s.end);
                 failed(s, "fetch", "down")
             })
             .collect();

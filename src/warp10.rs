@@ -3,9 +3,15 @@
 //! The token travels only in the `X-Warp10-Token` header, redirects are never followed (the
 //! header would travel with them), bodies are streamed, and errors say which endpoint failed
 //! and whether a retry may help, without echoing the body (it can quote data lines).
+//!
+//! Time is bounded without a flat deadline (a fetch of a big segment can rightly take minutes):
+//! `--timeout` bounds connecting, sending, the wait for the response headers and each read, and
+//! every response body must keep up `--min-rate` over each `--timeout` of waiting
+//! (`net::MinRate`). An update, whose size is known, also gets an overall deadline.
 
 use crate::cli::HttpOpts;
 use crate::gts::SeriesKey;
+use crate::net;
 use crate::secret::Secret;
 use anyhow::{Context, Result, bail};
 use std::fmt;
@@ -54,6 +60,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     retries: u32,
+    timeout: Duration,
+    min_rate: u64,
     /// Seconds the server's clock is ahead of ours, from the `Date` header of its latest response.
     server_ahead_s: std::sync::Mutex<Option<i64>>,
 }
@@ -83,13 +91,16 @@ impl Client {
                 "refusing plain http:// to {base}: the token would travel in clear; use https:// or --allow-insecure-http"
             );
         }
+        let timeout = Duration::from_secs(http.timeout);
         let agent = ureq::Agent::config_builder()
             .max_redirects(0)
             .max_redirects_will_error(false)
             .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(http.timeout.min(30))))
-            .timeout_recv_response(Some(Duration::from_secs(http.timeout)))
-            .timeout_per_read(Some(Duration::from_secs(http.timeout)))
+            .timeout_connect(Some(timeout))
+            .timeout_send_request(Some(timeout))
+            .timeout_recv_response(Some(timeout))
+            .timeout_per_read(Some(timeout))
+            .timeout_per_write(Some(timeout))
             .user_agent(concat!("warp-offload/", env!("CARGO_PKG_VERSION")))
             .build()
             .into();
@@ -97,6 +108,8 @@ impl Client {
             agent,
             base: base.trim_end_matches('/').to_string(),
             retries: http.retries.max(1),
+            timeout,
+            min_rate: http.min_rate,
             server_ahead_s: std::sync::Mutex::new(None),
         })
     }
@@ -124,7 +137,7 @@ impl Client {
                 .agent
                 .get(&self.url("find"))
                 .call()
-                .map_err(|e| transport_error("find", &self.base, e))?;
+                .map_err(|e| self.transport_error("find", e))?;
             self.record_date(&resp);
         }
         let Some(ahead) = *self.server_ahead_s.lock().expect("clock lock") else {
@@ -164,6 +177,37 @@ impl Client {
         format!("{}/api/v0/{endpoint}", self.base)
     }
 
+    /// The body of a response to `endpoint`, held to `--min-rate`.
+    fn body(&self, endpoint: &str, resp: http::Response<ureq::Body>) -> BufReader<Box<dyn Read + Send>> {
+        let reader = net::MinRate::new(
+            resp.into_body().into_reader(),
+            format!("/api/v0/{endpoint} on {}", self.base),
+            self.min_rate,
+            self.timeout,
+        );
+        BufReader::with_capacity(256 * 1024, Box::new(reader))
+    }
+
+    fn transport_error(&self, endpoint: &str, e: ureq::Error) -> anyhow::Error {
+        let msg = match e {
+            ureq::Error::Timeout(t) => format!(
+                "/api/v0/{endpoint} on {}: {}",
+                self.base,
+                net::describe_timeout(t, "--timeout", self.timeout)
+            ),
+            ref e => format!("/api/v0/{endpoint} on {}: {e}", self.base),
+        };
+        let transient = matches!(
+            e,
+            ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
+        );
+        if transient {
+            Transient(msg).into()
+        } else {
+            anyhow::anyhow!(msg)
+        }
+    }
+
     /// GET with query parameters; `flags` are boolean parameters Warp 10 enables by presence.
     fn get(
         &self,
@@ -193,9 +237,9 @@ impl Client {
             .header("Accept", "text/plain")
             .header("Accept-Encoding", "identity")
             .call()
-            .map_err(|e| transport_error(endpoint, &self.base, e))?;
+            .map_err(|e| self.transport_error(endpoint, e))?;
         self.record_date(&resp);
-        check_status(endpoint, &self.base, resp)
+        self.check_status(endpoint, resp)
     }
 
     /// Streams `/api/v0/fetch` of `selector` over the inclusive platform range `[start, end]`,
@@ -231,9 +275,8 @@ impl Client {
                 self.base
             ),
         }
-        let reader: Box<dyn Read + Send> = Box::new(resp.into_body().into_reader());
         Ok(FetchBody {
-            reader: BufReader::with_capacity(256 * 1024, reader),
+            reader: self.body("fetch", resp),
         })
     }
 
@@ -242,7 +285,7 @@ impl Client {
         with_retries(self.retries, "find", || {
             let resp = self.get("find", token, &[("selector", selector)], &["sortmeta", "showerrors"])?;
             let mut keys = Vec::new();
-            for (i, line) in BufReader::new(resp.into_body().into_reader()).lines().enumerate() {
+            for (i, line) in self.body("find", resp).lines().enumerate() {
                 let line = line.map_err(|e| Transient(format!("reading /api/v0/find body from {}: {e}", self.base)))?;
                 if line.starts_with('#') || line.is_empty() {
                     bail!("/api/v0/find on {} reported an error at line {}", self.base, i + 1);
@@ -276,7 +319,7 @@ impl Client {
         };
         let resp = self.get("delete", token, &params, flags)?;
         let mut series = Vec::new();
-        let mut reader = BufReader::new(resp.into_body().into_reader());
+        let mut reader = self.body("delete", resp);
         let mut line = Vec::new();
         loop {
             line.clear();
@@ -316,43 +359,34 @@ impl Client {
     }
 
     /// POSTs one body of GTS input lines to `/api/v0/update`. The body must start with a full
-    /// line. Re-sending the same lines is harmless (equal timestamps overwrite).
+    /// line. Re-sending the same lines is harmless (equal timestamps overwrite). The whole
+    /// exchange gets `--timeout` plus the body's time at `--min-rate`: a server that reads the
+    /// body slowly is bounded too.
     pub fn update(&self, token: &Secret, body: &[u8]) -> Result<()> {
+        let deadline = (self.min_rate > 0)
+            .then(|| self.timeout + Duration::from_secs_f64(body.len() as f64 / self.min_rate as f64));
         let resp = self
             .agent
             .post(&self.url("update"))
+            .config()
+            .timeout_per_call(deadline)
+            .build()
             .header(TOKEN_HEADER, token.expose())
             .header("Content-Type", "text/plain; charset=UTF-8")
             .header("Accept", "text/plain")
             .send(body)
-            .map_err(|e| transport_error("update", &self.base, e))?;
+            .map_err(|e| match (e, deadline) {
+                (ureq::Error::Timeout(ureq::Timeout::PerCall), Some(d)) => Transient(format!(
+                    "/api/v0/update on {}: not done within {:.0} s (--timeout plus {} bytes at --min-rate)",
+                    self.base,
+                    d.as_secs_f64(),
+                    body.len()
+                ))
+                .into(),
+                (e, _) => self.transport_error("update", e),
+            })?;
         self.record_date(&resp);
-        check_status("update", &self.base, resp).map(drop)
-    }
-}
-
-/// One client per Warp 10 URL found in the records, shared by a stage's workers.
-pub struct Clients {
-    http: HttpOpts,
-    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Client>>>,
-}
-
-impl Clients {
-    pub fn new(http: &HttpOpts) -> Clients {
-        Clients {
-            http: http.clone(),
-            map: Default::default(),
-        }
-    }
-
-    pub fn get(&self, url: &str) -> Result<std::sync::Arc<Client>> {
-        let mut map = self.map.lock().expect("client cache lock");
-        if let Some(c) = map.get(url) {
-            return Ok(std::sync::Arc::clone(c));
-        }
-        let c = std::sync::Arc::new(Client::new(url, &self.http)?);
-        map.insert(url.to_string(), std::sync::Arc::clone(&c));
-        Ok(c)
+        self.check_status("update", resp).map(drop)
     }
 }
 
@@ -395,45 +429,31 @@ fn jitter() -> f64 {
     0.5 + (mixed % 1000) as f64 / 2000.0
 }
 
-fn transport_error(endpoint: &str, base: &str, e: ureq::Error) -> anyhow::Error {
-    let transient = matches!(
-        e,
-        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound
-    );
-    let msg = format!("/api/v0/{endpoint} on {base}: {e}");
-    if transient {
-        Transient(msg).into()
-    } else {
-        anyhow::anyhow!(msg)
-    }
-}
-
-fn check_status(
-    endpoint: &str,
-    base: &str,
-    mut resp: http::Response<ureq::Body>,
-) -> Result<http::Response<ureq::Body>> {
-    let status = resp.status();
-    if status.is_success() {
-        return Ok(resp);
-    }
-    if status.is_redirection() {
-        bail!(
-            "/api/v0/{endpoint} on {base} answered {status} (redirect); not followed, since the token would travel with it"
-        );
-    }
-    // A short excerpt only: Warp 10 error pages can echo data lines.
-    let mut excerpt = String::new();
-    let _ = resp.body_mut().as_reader().take(300).read_to_string(&mut excerpt);
-    let excerpt = excerpt
-        .lines()
-        .find(|l| l.contains("MESSAGE:") || l.starts_with("HTTP ERROR"))
-        .unwrap_or("");
-    let msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status} {}", excerpt.trim());
-    if status.is_server_error() || status.as_u16() == 429 {
-        Err(Transient(msg).into())
-    } else {
-        Err(anyhow::anyhow!(msg))
+impl Client {
+    fn check_status(&self, endpoint: &str, resp: http::Response<ureq::Body>) -> Result<http::Response<ureq::Body>> {
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let base = &self.base;
+        if status.is_redirection() {
+            bail!(
+                "/api/v0/{endpoint} on {base} answered {status} (redirect); not followed, since the token would travel with it"
+            );
+        }
+        // A short excerpt only: Warp 10 error pages can echo data lines.
+        let mut excerpt = String::new();
+        let _ = self.body(endpoint, resp).take(300).read_to_string(&mut excerpt);
+        let excerpt = excerpt
+            .lines()
+            .find(|l| l.contains("MESSAGE:") || l.starts_with("HTTP ERROR"))
+            .unwrap_or("");
+        let msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status} {}", excerpt.trim());
+        if status.is_server_error() || status.as_u16() == 429 {
+            Err(Transient(msg).into())
+        } else {
+            Err(anyhow::anyhow!(msg))
+        }
     }
 }
 

@@ -230,7 +230,7 @@ impl Summary {
 
 /// Decrypts (if needed) and decodes a whole archive, counting and digesting its points.
 pub fn summarize(reader: impl Read, key: Option<&crypt::MasterKey>, segment_id: &SegmentId) -> Result<Summary> {
-    summarize_with(reader, key, segment_id, |_, _| {})
+    summarize_with(reader, key, segment_id, |_, _, _| {})
 }
 
 /// Like [`summarize`], showing every decoded point to `visit` (purge collects the archived
@@ -239,7 +239,7 @@ pub fn summarize_with(
     reader: impl Read,
     key: Option<&crypt::MasterKey>,
     segment_id: &SegmentId,
-    mut visit: impl FnMut(&SeriesHash, &Point),
+    mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<Summary> {
     let mut dec = Decoder::open(reader, key, segment_id)?;
     let mut sum = Summary {
@@ -260,7 +260,7 @@ pub fn summarize_with(
         };
         for p in &batch.points {
             sum.digest.add(&hash, p);
-            visit(&hash, p);
+            visit(&batch.key, &hash, p);
         }
         sum.points += batch.points.len() as u64;
     }

@@ -15,7 +15,7 @@ use crate::manifest::{Segment, SegmentId};
 use crate::notify::Summary;
 use crate::secret::Secret;
 use crate::store::{self, Store, Stores};
-use crate::warp10::Clients;
+use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::Result;
 
@@ -27,7 +27,9 @@ struct Ctx<'a> {
     stores: Stores<'a>,
     dest: String,
     read_token: Secret,
-    clients: Clients,
+    /// This run's Warp 10 (`--warp10-url`/`WARP10_URL`); saved state is checked against it.
+    client: Client,
+    force: bool,
     compress: compress::Options,
     upload: &'a UploadArgs,
     purger: Option<purge::Purger<'a>>,
@@ -35,6 +37,7 @@ struct Ctx<'a> {
 }
 
 pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
+    let started = std::time::Instant::now();
     store::init_tls(&a.s3)?;
     let segments = select(plan::segments(&a.plan_args())?, &a.only)?;
     let upload_args = a.upload_args();
@@ -48,7 +51,8 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         store,
         stores: Stores::new(&a.s3),
         read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
-        clients: Clients::new(&a.http),
+        client: Client::new(&a.warp10_url, &a.http)?,
+        force: a.force,
         compress: compress::Options {
             codec: a.codec,
             level: a.level,
@@ -78,7 +82,9 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         },
     )?;
     bar.finish_and_clear();
-    let report = summary.report("run.ndjson", None);
+    let mut report = summary.report("run.ndjson", None);
+    // The records' times span every run that worked on them; the wall time is this run's.
+    report.wall_ms = Some(started.elapsed().as_millis() as u64);
     match delivery {
         Some(d) => d.deliver(&report),
         None => crate::log::info("all", None, &report.line(), &[]),
@@ -117,15 +123,8 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         Ok(lock) => lock,
         Err(e) => return failed(planned, "lock", e),
     };
-    // Where the segment stands: this work directory's journal, else the destination's
-    // manifest object (committed by an earlier run, maybe on another machine), else nowhere.
-    let mut seg = match ctx.journal.load(&id) {
-        Ok(Some(saved)) => saved,
-        Ok(None) => match upload::read_manifest(ctx.store.as_ref(), &id) {
-            Ok(Some(committed)) => committed,
-            Ok(None) => planned,
-            Err(e) => return failed(planned, "resume", e),
-        },
+    let mut seg = match resume(ctx, &planned) {
+        Ok(seg) => seg,
         Err(e) => return failed(planned, "resume", e),
     };
     if let Some(err) = seg.error.take() {
@@ -142,7 +141,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         ("fetch", &|s| s.fetch.is_none(), &|s| {
             fetch::fetch_segment(
                 s,
-                &ctx.clients,
+                &ctx.client,
                 &ctx.read_token,
                 &ctx.work,
                 &fetch::Target::Archive(&ctx.compress),
@@ -193,6 +192,60 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         }
     }
     seg
+}
+
+/// Where the segment stands: this work directory's journal, else the destination's manifest
+/// object (committed by an earlier run, maybe on another machine, maybe into a destination
+/// since copied here), else nowhere; with `--force`, nowhere. Saved state must describe the
+/// planned segment exactly (same source, selector and range): its id says so, and a state file
+/// or manifest object edited to say otherwise is refused, never followed.
+fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
+    if ctx.force {
+        ctx.journal.forget(&planned.id)?;
+        return Ok(planned.clone());
+    }
+    let (saved, whence) = match ctx.journal.load(&planned.id)? {
+        Some(saved) => (saved, "the work directory's state"),
+        None => match upload::read_manifest(ctx.store.as_ref(), &planned.id)? {
+            Some(mut committed) => {
+                // The manifest object was found here, so here is where its archive is, whatever
+                // destination it was first uploaded to; the read-back below checks it.
+                if let Some(up) = committed.upload.as_mut()
+                    && up.dest != ctx.dest
+                {
+                    up.dest = ctx.dest.clone();
+                    committed.verify = None;
+                }
+                (committed, "the destination's manifest object")
+            }
+            None => return Ok(planned.clone()),
+        },
+    };
+    let same = (
+        &saved.selector,
+        saved.start,
+        saved.end,
+        &saved.warp10_url,
+        saved.time_unit,
+    ) == (
+        &planned.selector,
+        planned.start,
+        planned.end,
+        &planned.warp10_url,
+        planned.time_unit,
+    );
+    if !same {
+        anyhow::bail!(
+            "{whence} for segment {} describes another segment ({} {} .. {} from {}): refusing to resume from it \
+             (run with --force to start the segment over)",
+            planned.id,
+            saved.selector,
+            saved.start,
+            saved.end,
+            saved.warp10_url
+        );
+    }
+    Ok(saved)
 }
 
 fn verify_segment(ctx: &Ctx, seg: Segment) -> Segment {

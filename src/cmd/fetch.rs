@@ -10,7 +10,7 @@ use crate::gts::SeriesKey;
 use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
 use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
 use crate::secret::Secret;
-use crate::warp10::{Client, Clients, Transient, with_retries};
+use crate::warp10::{Client, Transient, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
@@ -23,14 +23,14 @@ const MAX_LINE: u64 = 4 << 20;
 pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
     let token = crate::secret::read_token(a.read_token_file.as_deref())?;
     let work = WorkDir::new(&g.work_dir);
-    let clients = Clients::new(&a.http);
+    let client = Client::new(&a.warp10_url, &a.http)?;
     let bar = crate::log::bar(None, "fetch");
     let tally = run_stage(
         crate::cmd::stdin(),
         a.jobs,
         |seg| decide_default(seg, seg.fetch.is_some(), a.force),
         |seg| {
-            let seg = fetch_segment(seg, &clients, &token, &work, &Target::Spool);
+            let seg = fetch_segment(seg, &client, &token, &work, &Target::Spool);
             bar.inc(1);
             seg
         },
@@ -46,7 +46,9 @@ pub enum Target<'a> {
     Archive(&'a compress::Options),
 }
 
-pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: &WorkDir, target: &Target) -> Segment {
+/// Fetches a segment from `client` (this run's Warp 10: a segment planned against another is
+/// refused before any token is sent).
+pub fn fetch_segment(mut seg: Segment, client: &Client, token: &Secret, work: &WorkDir, target: &Target) -> Segment {
     if seg.purge.as_ref().is_some_and(|p| p.state != "dry-run") {
         let e = anyhow::anyhow!(
             "segment {} was already purged; fetching it again would replace its record",
@@ -56,9 +58,9 @@ pub fn fetch_segment(mut seg: Segment, clients: &Clients, token: &Secret, work: 
         return seg;
     }
     let started = Instant::now();
-    let result = clients.get(&seg.warp10_url).and_then(|client| {
+    let result = seg.check_source(client.base()).and_then(|()| {
         with_retries(client.retries(), "fetch", || {
-            fetch_once(&client, token, &seg, work, target)
+            fetch_once(client, token, &seg, work, target)
         })
     });
     match result {

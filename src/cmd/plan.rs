@@ -3,7 +3,7 @@
 
 use crate::cli::{GlobalOpts, PlanArgs, SplitBy};
 use crate::exit::{Tally, Usage};
-use crate::manifest::{self, Segment};
+use crate::manifest::{self, Segment, Source};
 use crate::secret::Secret;
 use crate::time::{align_down, parse_duration_secs, parse_instant};
 use crate::warp10::Client;
@@ -26,7 +26,8 @@ pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
 /// window.
 pub fn segments(a: &PlanArgs) -> Result<Vec<Segment>> {
     let max_skew = parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?;
-    let client = Client::new(&a.warp10_url, &a.http)?;
+    let source = Source::new(&a.warp10_url, a.time_unit)?;
+    let client = Client::new(&source.url, &a.http)?;
     // Planning works offline (the URL is only recorded), so an unreachable Warp 10 leaves the
     // clock unchecked with a warning; a reachable one with a skewed clock stops the plan.
     match client.check_clock(max_skew) {
@@ -48,11 +49,7 @@ pub fn segments(a: &PlanArgs) -> Result<Vec<Segment>> {
     };
     let segments: Vec<Segment> = selectors
         .iter()
-        .flat_map(|sel| {
-            windows
-                .iter()
-                .map(move |&(s, e)| Segment::new(sel, s, e, &a.warp10_url, a.time_unit))
-        })
+        .flat_map(|sel| windows.iter().map(|&(s, e)| Segment::new(&source, sel, s, e)))
         .collect();
     crate::log::info(
         "plan",
@@ -134,7 +131,11 @@ mod tests {
             time_unit: manifest::TimeUnit::Us,
             read_token_file: None,
             max_clock_skew: "5m".into(),
-            http: crate::cli::HttpOpts { retries: 1, timeout: 1 },
+            http: crate::cli::HttpOpts {
+                retries: 1,
+                timeout: 1,
+                min_rate: 0,
+            },
         }
     }
 

@@ -1,31 +1,44 @@
-//! `purge`: deletes a segment's range from Warp 10 — only after proving, right before the
-//! delete, that the archive in the destination holds exactly what Warp 10 holds.
+//! `purge`: deletes archived series from Warp 10 — only the series the archive holds, each by
+//! its exact selector, and only after proving, right before the delete, that Warp 10 holds
+//! nothing of them that the archive lacks.
 //!
-//! The gates (DESIGN.md "Purge safety gates"), in order, per segment:
+//! The gates (README "Purge safety"), in order, per segment:
 //! 1. the archive object is read back now and verified (size, BLAKE3, decoded count and digest
-//!    against the fetch); a record saying "verified" is not enough, records can be edited;
-//! 2. the source range is fetched again and must still equal the archive (a late write stops
-//!    the purge); after an interrupted delete, every point left must be in the archive;
-//! 3. a `dryrun` delete with the same selector and range may list only archived series, or
-//!    series that have no point in the range;
+//!    against the fetch), and so is the manifest object `restore` will read (same segment,
+//!    counts, digest, keys, BLAKE3): a record saying "verified" is not enough, records can be
+//!    edited, and a purge must leave a segment that restores;
+//! 2. completeness, with evidence shaped differently from the fetch that made the archive: the
+//!    range is re-fetched in time windows chosen from the archive and compared with it cell by
+//!    cell (see `completeness`), so a short answer repeated at the same offset cannot vouch for
+//!    itself; a late write stops the purge too. After an interrupted delete, every point left of
+//!    an archived series must be in the archive;
+//! 3. a `dryrun` delete with the segment's selector may list only series the read token sees;
+//!    series with points in the range that are not archived are never deleted (the segment is
+//!    `partial`, exit 3); each archived series' exact selector is dry-run too and must reach only
+//!    archived series (a selector also matches series with more labels);
 //! 4. `--max-delete-points` / `--max-delete-series` for the run are not exceeded.
 //!
-//! Then the delete, its listing read to the end, and a fetch of the range that must come back
-//! empty (polled, for asynchronous deployments). Any failure once the delete is sent (a cut
-//! response, a failed read-back) leaves the segment `purge-unknown`.
+//! Then a purge marker in the destination (from now on its archive is the only copy: `upload`
+//! never replaces it), one delete per archived series, each listing read to the end and equal to
+//! its dry run, and the windows read back until no point of a deleted series is left (polled,
+//! for asynchronous deployments). Any failure once a delete is sent leaves the segment
+//! `purge-unknown`.
 
 use crate::cli::{GlobalOpts, PurgeArgs};
-use crate::cmd::fetch::{StreamStats, check_stream};
+use crate::cmd::fetch::check_stream;
 use crate::cmd::{Action, run_stage};
-use crate::digest::{Digest, PointSet, SeriesHash};
-use crate::exit::Tally;
+use crate::completeness::{ArchivedSeries, Grid, archived_grid};
+use crate::digest::{PointSet, SeriesHash};
+use crate::exit::{Mismatch, Tally};
+use crate::gts::SeriesKey;
+use crate::gts::selector::exact_selector;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::{PurgeInfo, Segment};
+use crate::manifest::{PurgeInfo, Segment, SegmentId};
 use crate::secret::Secret;
-use crate::store::Store;
-use crate::warp10::{Client, Clients, DeleteListing, with_retries};
+use crate::store::{Meta, Store};
+use crate::warp10::{Client, with_retries};
 use anyhow::{Context, Result, bail};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -42,8 +55,14 @@ impl fmt::Display for Unknown {
 }
 
 pub const PURGED: &str = "purged";
+pub const PARTIAL: &str = "partial";
 pub const DRY_RUN: &str = "dry-run";
 pub const UNKNOWN: &str = "purge-unknown";
+
+/// Key of the marker a purge writes into the destination before its first delete.
+pub fn marker_key(id: &SegmentId) -> String {
+    format!("segments/{id}/purge.json")
+}
 
 pub fn run(_g: &GlobalOpts, a: PurgeArgs) -> Result<Tally> {
     let purger = Purger::new(&a)?;
@@ -58,10 +77,29 @@ pub fn run(_g: &GlobalOpts, a: PurgeArgs) -> Result<Tally> {
 /// What the archive holds, read back from the destination just now.
 struct Archived {
     points: u64,
-    digest: Digest,
-    series: HashSet<SeriesHash>,
+    held: ArchivedSeries,
     /// Only after an interrupted delete: exactly which points are archived.
     exact: Option<PointSet>,
+}
+
+/// What Warp 10 holds now, re-fetched window by window.
+struct Now {
+    /// Points of archived series, on the archive's grid.
+    grid: Grid,
+    /// Points of archived series per series.
+    per_series: HashMap<SeriesHash, u64>,
+    /// Points of archived series outside the archive's grid (never archived).
+    outside: u64,
+    /// Points of archived series that are not archived (only counted with an exact set).
+    not_archived_points: u64,
+    /// Series with points in the range that the archive does not hold, with their point count.
+    unarchived: HashMap<SeriesHash, (SeriesKey, u64)>,
+}
+
+impl Now {
+    fn archived_points(&self) -> u64 {
+        self.per_series.values().sum()
+    }
 }
 
 /// Per-run delete budget (`--max-delete-points`, `--max-delete-series`).
@@ -78,7 +116,8 @@ pub struct Purger<'a> {
     key: Option<crate::archive::crypt::MasterKey>,
     read_token: Secret,
     write_token: Secret,
-    clients: Clients,
+    /// This run's Warp 10: a segment planned against another is refused.
+    client: Client,
     used: Mutex<Budget>,
     max_clock_skew_s: i64,
 }
@@ -97,13 +136,14 @@ impl<'a> Purger<'a> {
                 .transpose()?,
             read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
             write_token: crate::secret::write_token(a.write_token_file.as_deref())?,
-            clients: Clients::new(&a.http),
+            client: Client::new(&a.warp10_url, &a.http)?,
             used: Mutex::new(Budget::default()),
             max_clock_skew_s: crate::time::parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?,
         })
     }
 
-    /// Failed segments pass through; purged ones too. Dry-run and purge-unknown ones are redone.
+    /// Failed segments pass through; purged ones too. Dry-run, partial and purge-unknown ones
+    /// are redone.
     pub fn decide(&self, seg: &Segment) -> Action {
         let done = seg.purge.as_ref().is_some_and(|p| p.state == PURGED);
         if seg.error.is_some() || done {
@@ -124,22 +164,30 @@ impl<'a> Purger<'a> {
                     &[
                         ("points", info.points.into()),
                         ("series", info.series.len().into()),
+                        ("not_archived", info.not_archived.len().into()),
                         ("duration_ms", (started.elapsed().as_millis() as u64).into()),
                     ],
                 );
+                let left = (info.state == PARTIAL).then(|| {
+                    anyhow::anyhow!(
+                        "{} series are left in Warp 10, not archived by this segment: {}; archive them \
+                         (plan them as their own segments), then purge again",
+                        info.not_archived.len(),
+                        info.not_archived.join(", ")
+                    )
+                });
                 seg.purge = Some(info);
+                if let Some(e) = left {
+                    let e = e.context(format!("purging segment {}", seg.id));
+                    crate::cmd::record_failure(&mut seg, "purge", &e);
+                }
             }
             Err(e) => {
                 let e = e.context(format!("purging segment {}", seg.id));
                 // `downcast_ref`, not `chain()`: `Unknown` is a context layer, which `chain()`
                 // shows only as its message.
                 if e.downcast_ref::<Unknown>().is_some() {
-                    seg.purge = Some(PurgeInfo {
-                        state: UNKNOWN.to_string(),
-                        series: Vec::new(),
-                        points: 0,
-                        at: jiff::Timestamp::now(),
-                    });
+                    seg.purge = Some(info(UNKNOWN, Vec::new(), 0, Vec::new()));
                 }
                 crate::cmd::record_failure(&mut seg, "purge", &e);
             }
@@ -148,156 +196,294 @@ impl<'a> Purger<'a> {
     }
 
     fn purge(&self, seg: &Segment) -> Result<PurgeInfo> {
+        seg.check_source(self.client.base())?;
         let lock = Lock::acquire(self.store.as_ref(), &seg.id, self.lock)?;
         let after_cut = seg.purge.as_ref().is_some_and(|p| p.state == UNKNOWN);
-        let client = self.clients.get(&seg.warp10_url)?;
+        let client = &self.client;
         client.check_clock(self.max_clock_skew_s)?;
-        // Gate 1: the archive, read back now.
+        // Gate 1: the archive and its manifest object, read back now.
         let mut archived = self.read_back(seg, after_cut)?;
-        let (start, end) = seg.warp10_range()?;
-        // Gate 2: the source still equals the archive.
-        let (mut now, mut not_archived) = self.compare(&client, seg, &archived)?;
+        // Gate 2: Warp 10 holds nothing of the archived series that the archive lacks.
+        let mut now = self.refetch(seg, &archived)?;
+        let complete = now.grid == archived.held.grid && now.outside == 0;
         // Fewer points than archived: a delete was applied in part before (a cut response, or a
         // crash before the state was saved). Then every point left must be in the archive.
-        let partial = after_cut || (now.points < archived.points && now.digest != archived.digest);
-        if partial && archived.exact.is_none() {
+        let partial_delete = after_cut || (!complete && now.archived_points() < archived.points);
+        if partial_delete && archived.exact.is_none() {
             archived = self.read_back(seg, true)?;
-            (now, not_archived) = self.compare(&client, seg, &archived)?;
+            now = self.refetch(seg, &archived)?;
         }
-        if now.points == 0 && archived.points > 0 {
+        if partial_delete {
+            if now.not_archived_points > 0 || now.outside > 0 {
+                bail!(
+                    "{} of the {} points left in the range of the archived series are not in the archive (written \
+                     since it was made): not purging",
+                    now.not_archived_points + now.outside,
+                    now.archived_points()
+                );
+            }
+        } else if !complete {
+            bail!("{}: not purging", self.difference(&archived, &now));
+        }
+        let mut not_archived: Vec<String> = now
+            .unarchived
+            .values()
+            .map(|(key, points)| format!("{} ({points} points seen in the range)", exact_selector(key)))
+            .collect();
+        // Only archived series with points left are deleted: after an interrupted delete some
+        // are gone already.
+        let mut left: Vec<(&SeriesKey, u64)> = archived
+            .held
+            .series
+            .iter()
+            .filter_map(|(h, (key, _))| now.per_series.get(h).filter(|&&n| n > 0).map(|&n| (key, n)))
+            .collect();
+        // In a stable order: records and logs that can be compared, deletes that can be replayed.
+        left.sort_by_key(|&(key, _)| exact_selector(key));
+        if left.is_empty() && archived.points > 0 {
             crate::log::info(
                 "purge",
                 Some(seg.id.as_str()),
-                "the range is already empty; nothing to delete",
+                "no archived point is left in the range; nothing to delete",
                 &[],
             );
-            let state = if self.a.gates.dry_run { DRY_RUN } else { PURGED };
-            return Ok(PurgeInfo {
-                state: state.to_string(),
-                series: Vec::new(),
-                points: 0,
-                at: jiff::Timestamp::now(),
-            });
+            let state = if self.a.gates.dry_run {
+                DRY_RUN
+            } else if not_archived.is_empty() {
+                PURGED
+            } else {
+                PARTIAL
+            };
+            return Ok(info(state, Vec::new(), 0, not_archived));
         }
-        if partial {
-            if not_archived > 0 {
-                bail!(
-                    "{not_archived} of the {} points left in the range are not in the archive (written since it was made): not purging",
-                    now.points
-                );
-            }
-        } else if now.digest != archived.digest || now.points != archived.points {
-            bail!(
-                "the source changed since it was archived: Warp 10 now holds {} points (digest {}), the archive {} (digest {}); \
-                 a late write into the range? not purging",
-                now.points,
-                now.digest,
-                archived.points,
-                archived.digest
-            );
-        }
-        // Gate 3: the delete would touch only archived series (or series empty in the range).
+        // Gate 3: what the deletes would reach.
+        let (start, end) = seg.warp10_range()?;
         let listing = with_retries(client.retries(), "purge", || {
             client.delete(&self.write_token, &seg.selector, start, end, true)
         })
-        .context("listing what the delete would touch (dry-run delete)")?;
-        // The write token may reach series the read token cannot see (tokens of different
-        // scopes): their points were never fetched, so never archived.
-        let readable: HashSet<SeriesHash> = client
+        .context("listing what the segment's selector reaches (dry-run delete)")?;
+        self.check_scopes(seg, &listing.series)?;
+        if archived.points == 0 && !listing.series.is_empty() && now.unarchived.is_empty() {
+            bail!(
+                "the archive holds no point while Warp 10 lists {} series for {}: nothing was deleted (an empty \
+                 range, or an answer cut to nothing when it was archived); not purging",
+                listing.series.len(),
+                seg.selector
+            );
+        }
+        let mut plan: Vec<(&SeriesKey, u64, Vec<SeriesHash>)> = Vec::new();
+        for (key, points) in left {
+            let selector = exact_selector(key);
+            let reach = with_retries(client.retries(), "purge", || {
+                client.delete(&self.write_token, &selector, start, end, true)
+            })
+            .with_context(|| format!("listing what {selector} reaches (dry-run delete)"))?;
+            // A selector also matches series with more labels: deleting this one exactly may
+            // reach others, allowed only when each is archived or holds no point in the range.
+            let mut blocked = None;
+            for other in &reach.series {
+                if !archived.held.series.contains_key(&SeriesHash::of(other)) {
+                    let points = self.points_of(seg, other)?;
+                    if points > 0 {
+                        blocked = Some(format!(
+                            "{selector} (deleting it would also reach {}, which has {points} points in the range and \
+                             is not archived)",
+                            exact_selector(other)
+                        ));
+                        break;
+                    }
+                }
+            }
+            match blocked {
+                None => plan.push((key, points, reach.series.iter().map(SeriesHash::of).collect())),
+                Some(why) => not_archived.push(why),
+            }
+        }
+        not_archived.sort();
+        let points: u64 = plan.iter().map(|(_, n, _)| n).sum();
+        let names: Vec<String> = plan.iter().map(|(key, _, _)| exact_selector(key)).collect();
+        // Gate 4: the run's budget.
+        self.reserve(points, plan.len() as u64)?;
+        let state = if not_archived.is_empty() { PURGED } else { PARTIAL };
+        if self.a.gates.dry_run {
+            return Ok(info(DRY_RUN, names, points, not_archived));
+        }
+        if plan.is_empty() {
+            return Ok(info(state, names, 0, not_archived));
+        }
+        lock.refresh()
+            .context("the segment lock is no longer fresh: not deleting")?;
+        self.mark(seg)?;
+        crate::exit::failpoint("purge-before-delete");
+        // From here on a failure, even one after a complete delete, leaves the range in an
+        // unknown state: only the purge-unknown path (every point left must be archived) may
+        // finish it, since the range no longer equals the archive.
+        let deleted: HashSet<SeriesHash> = plan.iter().map(|(key, _, _)| SeriesHash::of(key)).collect();
+        self.delete(seg, &plan, &archived, &deleted).context(Unknown)?;
+        Ok(info(state, names, points, not_archived))
+    }
+
+    /// Points of exactly series `key` in the segment's range, fetched with its own selector: a
+    /// request shaped unlike the window re-fetch, which cannot vouch for series it did not archive.
+    fn points_of(&self, seg: &Segment, key: &SeriesKey) -> Result<u64> {
+        let (start, end) = seg.warp10_range()?;
+        let selector = exact_selector(key);
+        let wanted = SeriesHash::of(key);
+        with_retries(self.client.retries(), "purge", || {
+            let body = self
+                .client
+                .fetch(&self.read_token, &selector, start, end, seg.time_unit.per_second())?;
+            let mut n = 0;
+            check_stream(body.reader, start, end, &mut std::io::sink(), |_, h, _| {
+                n += u64::from(*h == wanted);
+                Ok(())
+            })?;
+            Ok(n)
+        })
+        .with_context(|| format!("counting the points of {selector}"))
+    }
+
+    /// Why the re-fetch and the archive differ, for the error message.
+    fn difference(&self, archived: &Archived, now: &Now) -> String {
+        if now.outside > 0 {
+            return format!(
+                "Warp 10 and the archive differ: Warp 10 holds {} points of archived series at times the archive has \
+                 none of (a late write, or a short answer when it was archived)",
+                now.outside
+            );
+        }
+        match archived.held.grid.first_difference(&now.grid) {
+            Some((first, last, ours, theirs)) => format!(
+                "Warp 10 and the archive differ: between {first} and {last} (platform units) Warp 10 holds {} points \
+                 of the archived series (digest {}), the archive {} (digest {}) (a late write, or a short answer when \
+                 it was archived)",
+                theirs.points, theirs.digest, ours.points, ours.digest
+            ),
+            None => "Warp 10 and the archive differ".to_string(),
+        }
+    }
+
+    /// The write token may reach series the read token cannot see (tokens of different scopes):
+    /// their points were never fetched, so never archived, and the read-side evidence says
+    /// nothing of them.
+    fn check_scopes(&self, seg: &Segment, listed: &[SeriesKey]) -> Result<()> {
+        let readable: HashSet<SeriesHash> = self
+            .client
             .find(&self.read_token, &seg.selector)
             .context("listing the series the read token sees (find)")?
             .iter()
             .map(SeriesHash::of)
             .collect();
-        let mut names = Vec::with_capacity(listing.series.len());
-        for key in &listing.series {
-            let h = SeriesHash::of(key);
-            if !readable.contains(&h) {
-                bail!(
-                    "the delete would reach series {} which the read token cannot see (read and write tokens of \
-                     different scopes?): its points were never archived; not purging",
-                    crate::gts::selector::exact_selector(key)
-                );
-            }
-            if !archived.series.contains(&h) && now.series.contains(&h) {
-                bail!(
-                    "the delete would reach series {} which has points in the range but is not in the archive: not purging",
-                    crate::gts::selector::exact_selector(key)
-                );
-            }
-            names.push(crate::gts::selector::exact_selector(key));
-        }
-        // Gate 4: the run's budget.
-        self.reserve(now.points, listing.series.len() as u64)?;
-        if self.a.gates.dry_run {
-            return Ok(PurgeInfo {
-                state: DRY_RUN.to_string(),
-                series: names,
-                points: now.points,
-                at: jiff::Timestamp::now(),
-            });
-        }
-        lock.refresh()
-            .context("the segment lock is no longer fresh: not deleting")?;
-        crate::exit::failpoint("purge-before-delete");
-        // From here on a failure, even one after a complete delete, leaves the range in an
-        // unknown state: only the purge-unknown path (every point left must be archived) may
-        // finish it, since the range no longer equals the archive.
-        self.delete(&client, seg, &listing).context(Unknown)?;
-        Ok(PurgeInfo {
-            state: PURGED.to_string(),
-            series: names,
-            points: now.points,
-            at: jiff::Timestamp::now(),
-        })
-    }
-
-    /// The delete itself: its listing read to the end and equal to the dry run's, then the
-    /// range read back empty.
-    fn delete(&self, client: &Client, seg: &Segment, listing: &DeleteListing) -> Result<()> {
-        let (start, end) = seg.warp10_range()?;
-        let deleted = client.delete(&self.write_token, &seg.selector, start, end, false)?;
-        crate::exit::failpoint("purge-after-delete");
-        let listed: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
-        let touched: HashSet<SeriesHash> = deleted.series.iter().map(SeriesHash::of).collect();
-        if listed != touched {
+        if let Some(key) = listed.iter().find(|k| !readable.contains(&SeriesHash::of(k))) {
             bail!(
-                "the delete listed {} series, the dry run {}: the series set changed in between",
-                touched.len(),
-                listed.len()
+                "the delete would reach series {} which the read token cannot see (read and write tokens of \
+                 different scopes?): its points were never archived; not purging",
+                exact_selector(key)
             );
         }
-        self.wait_until_empty(client, seg)
+        Ok(())
     }
 
-    /// Re-fetches the range; counts the points that are not in the archive when the archive's
-    /// exact point set was read.
-    fn compare(&self, client: &Client, seg: &Segment, archived: &Archived) -> Result<(StreamStats, u64)> {
-        let mut not_archived = 0u64;
-        let now = self.refetch(client, seg, |h, p| {
-            if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
-                not_archived += 1;
-            }
-        })?;
-        Ok((now, not_archived))
+    /// Writes the purge marker: from now on the destination's archive of this segment may be
+    /// the only copy of its points, and `upload` refuses to replace it.
+    fn mark(&self, seg: &Segment) -> Result<()> {
+        let key = marker_key(&seg.id);
+        let body = serde_json::json!({
+            "segment": seg.id.as_str(),
+            "selector": seg.selector,
+            "start": seg.start,
+            "end": seg.end,
+            "warp10_url": seg.warp10_url,
+            "at": jiff::Timestamp::now(),
+        });
+        self.store
+            .put_bytes(&key, format!("{body}\n").as_bytes(), &Meta::new())
+            .with_context(|| format!("writing the purge marker {}", self.store.url(&key)))
     }
 
-    fn refetch(
+    /// The deletes, one exact selector per archived series, each listing read to the end and
+    /// equal to its dry run's; then the windows read back until no point of a deleted series is
+    /// left.
+    fn delete(
         &self,
-        client: &Client,
         seg: &Segment,
-        on_point: impl FnMut(&SeriesHash, &crate::gts::Point),
-    ) -> Result<StreamStats> {
+        plan: &[(&SeriesKey, u64, Vec<SeriesHash>)],
+        archived: &Archived,
+        deleted: &HashSet<SeriesHash>,
+    ) -> Result<()> {
         let (start, end) = seg.warp10_range()?;
-        let mut on_point = on_point;
-        with_retries(client.retries(), "purge", || {
-            let body = client.fetch(&self.read_token, &seg.selector, start, end, seg.time_unit.per_second())?;
-            check_stream(body.reader, start, end, &mut std::io::sink(), |_, h, p| {
-                on_point(h, p);
-                Ok(())
+        for (i, (key, _, reach)) in plan.iter().enumerate() {
+            let selector = exact_selector(key);
+            let listing = self.client.delete(&self.write_token, &selector, start, end, false)?;
+            if i == 0 {
+                crate::exit::failpoint("purge-after-delete");
+            }
+            let touched: HashSet<SeriesHash> = listing.series.iter().map(SeriesHash::of).collect();
+            if touched != reach.iter().copied().collect() {
+                bail!(
+                    "the delete of {selector} reached {} series, its dry run {}: the series set changed in between",
+                    touched.len(),
+                    reach.len()
+                );
+            }
+        }
+        self.wait_until_gone(seg, archived, deleted)
+    }
+
+    /// Re-fetches the segment's range in the windows of the archive's grid and sorts every
+    /// point: archived series onto the grid (counting, with an exact set, points the archive
+    /// lacks), other series aside.
+    fn refetch(&self, seg: &Segment, archived: &Archived) -> Result<Now> {
+        let (start, end) = seg.warp10_range()?;
+        let grid = &archived.held.grid;
+        let mut now = Now {
+            grid: grid.empty_like(),
+            per_series: HashMap::new(),
+            outside: 0,
+            not_archived_points: 0,
+            unarchived: HashMap::new(),
+        };
+        for (lo, hi) in grid.windows(start, end) {
+            // A retried window starts over: only a complete answer is added.
+            let window = with_retries(self.client.retries(), "purge", || {
+                let mut w = Now {
+                    grid: grid.empty_like(),
+                    per_series: HashMap::new(),
+                    outside: 0,
+                    not_archived_points: 0,
+                    unarchived: HashMap::new(),
+                };
+                let body = self
+                    .client
+                    .fetch(&self.read_token, &seg.selector, lo, hi, seg.time_unit.per_second())?;
+                check_stream(body.reader, lo, hi, &mut std::io::sink(), |key, h, p| {
+                    if archived.held.series.contains_key(h) {
+                        *w.per_series.entry(*h).or_default() += 1;
+                        if !w.grid.add(h, p) {
+                            w.outside += 1;
+                        }
+                        if archived.exact.as_ref().is_some_and(|set| !set.contains(h, p)) {
+                            w.not_archived_points += 1;
+                        }
+                    } else {
+                        w.unarchived.entry(*h).or_insert_with(|| (key.clone(), 0)).1 += 1;
+                    }
+                    Ok(())
+                })?;
+                Ok(w)
             })
-        })
-        .context("re-fetching the source range")
+            .with_context(|| format!("re-fetching the window [{lo}, {hi}] of the source range"))?;
+            now.grid.merge(&window.grid);
+            for (h, n) in window.per_series {
+                *now.per_series.entry(h).or_default() += n;
+            }
+            now.outside += window.outside;
+            now.not_archived_points += window.not_archived_points;
+            for (h, (key, n)) in window.unarchived {
+                now.unarchived.entry(h).or_insert_with(|| (key, 0)).1 += n;
+            }
+        }
+        Ok(now)
     }
 
     fn reserve(&self, points: u64, series: u64) -> Result<()> {
@@ -323,18 +509,25 @@ impl<'a> Purger<'a> {
         Ok(())
     }
 
-    /// Polls the range until it is empty: distributed Warp 10 deletes asynchronously.
-    fn wait_until_empty(&self, client: &Client, seg: &Segment) -> Result<()> {
+    /// Polls the range until no deleted series has a point left: distributed Warp 10 deletes
+    /// asynchronously.
+    fn wait_until_gone(&self, seg: &Segment, archived: &Archived, deleted: &HashSet<SeriesHash>) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(self.a.gates.settle_timeout);
         let mut pause = Duration::from_millis(200);
         loop {
-            let left = self.refetch(client, seg, |_, _| {})?.points;
+            let now = self.refetch(seg, archived)?;
+            let left: u64 = now
+                .per_series
+                .iter()
+                .filter(|(h, _)| deleted.contains(h))
+                .map(|(_, n)| n)
+                .sum();
             if left == 0 {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 bail!(
-                    "{left} points are still in the range {}s after the delete",
+                    "{left} points of deleted series are still in the range {}s after the delete",
                     self.a.gates.settle_timeout
                 );
             }
@@ -342,13 +535,11 @@ impl<'a> Purger<'a> {
             pause = (pause * 2).min(Duration::from_secs(5));
         }
     }
-}
 
-impl Purger<'_> {
-    /// Gate 1: the archive object, read back from the destination and decoded now. Checks
-    /// that the record's upload key is the one derived from the id, then everything
-    /// `verify_remote` checks, and collects the archived series (and, after an interrupted
-    /// delete, the exact points).
+    /// Gate 1: the archive object, read back from the destination and decoded now, and the
+    /// manifest object `restore` will read. Checks that the record's upload key is the one
+    /// derived from the id, then everything `verify_remote` checks, and collects the archived
+    /// series and the archive's grid (and, after an interrupted delete, the exact points).
     fn read_back(&self, seg: &Segment, exact: bool) -> Result<Archived> {
         let verified = seg.verify.as_ref().is_some_and(|v| v.scope == "remote");
         let (Some(upload), Some(archive), true) = (&seg.upload, &seg.archive, verified) else {
@@ -373,13 +564,19 @@ impl Purger<'_> {
                 upload.key
             );
         }
-        let mut series = HashSet::new();
+        self.check_committed(seg)?;
+        let (start, end) = seg.warp10_range()?;
         let mut set = exact.then(PointSet::default);
-        crate::cmd::verify::verify_remote(seg, self.store.as_ref(), self.key.as_ref(), |h, p| {
-            series.insert(*h);
-            if let Some(set) = set.as_mut() {
-                set.insert(h, p);
-            }
+        let mut first = true;
+        let held = archived_grid(start, end, |visit| {
+            let collect = std::mem::take(&mut first);
+            crate::cmd::verify::verify_remote(seg, self.store.as_ref(), self.key.as_ref(), |k, h, p| {
+                if collect && let Some(set) = set.as_mut() {
+                    set.insert(h, p);
+                }
+                visit(k, h, p)
+            })
+            .map(|_| ())
         })?;
         if let Some(set) = set.as_mut() {
             set.seal();
@@ -387,9 +584,61 @@ impl Purger<'_> {
         let fetch = seg.fetch.as_ref().expect("verify_remote checked the fetch section");
         Ok(Archived {
             points: fetch.points,
-            digest: fetch.digest,
-            series,
+            held,
             exact: set,
         })
+    }
+
+    /// The manifest object in the destination is the one `restore` will read: it must parse, be
+    /// this segment's, and describe exactly this archive. A purge that leaves a segment `restore`
+    /// cannot read has lost its points.
+    fn check_committed(&self, seg: &Segment) -> Result<()> {
+        let url = self.store.url(&crate::cmd::upload::manifest_key(&seg.id));
+        let committed = crate::cmd::upload::read_manifest(self.store.as_ref(), &seg.id)
+            .map_err(|e| Mismatch(format!("{e:#}: restore could not read it; not purging")))?
+            .ok_or_else(|| {
+                Mismatch(format!(
+                    "manifest object {url} is missing: restore could not find the segment; not purging"
+                ))
+            })?;
+        let identity = |s: &Segment| (s.selector.clone(), s.start, s.end, s.warp10_url.clone(), s.time_unit);
+        let archive = |s: &Segment| {
+            let f = s.fetch.as_ref().map(|f| (f.points, f.series, f.digest));
+            let a = s
+                .archive
+                .as_ref()
+                .map(|a| (a.codec.clone(), a.size, a.blake3.clone(), a.key_id.clone()));
+            let u = s
+                .upload
+                .as_ref()
+                .map(|u| (u.key.clone(), u.manifest_key.clone(), u.size, u.blake3.clone()));
+            (f, a, u)
+        };
+        if identity(&committed) != identity(seg) {
+            return Err(Mismatch(format!(
+                "manifest object {url} describes {} {} .. {} from {}, not this segment: restore would not find its \
+                 data; not purging",
+                committed.selector, committed.start, committed.end, committed.warp10_url
+            ))
+            .into());
+        }
+        if archive(&committed) != archive(seg) {
+            return Err(Mismatch(format!(
+                "manifest object {url} does not describe the archive this record verified (counts, digest, codec, \
+                 size, BLAKE3 or keys differ): restore would fail; not purging"
+            ))
+            .into());
+        }
+        Ok(())
+    }
+}
+
+fn info(state: &str, series: Vec<String>, points: u64, not_archived: Vec<String>) -> PurgeInfo {
+    PurgeInfo {
+        state: state.to_string(),
+        series,
+        points,
+        not_archived,
+        at: jiff::Timestamp::now(),
     }
 }

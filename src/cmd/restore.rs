@@ -21,7 +21,7 @@ use crate::gts::selector::Selector;
 use crate::manifest::{self, RestoreInfo, Segment, SegmentId, UploadInfo};
 use crate::secret::Secret;
 use crate::store::{self, Store};
-use crate::warp10::{Client, Clients, with_retries};
+use crate::warp10::{Client, with_retries};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
@@ -50,9 +50,9 @@ struct Ctx<'a> {
     /// `None` on a dry run: nothing is sent, nothing is checked.
     tokens: Option<Tokens>,
     key: Option<MasterKey>,
-    to: Option<String>,
+    /// This run's Warp 10 (`--to-warp10` or `WARP10_URL`), never the one a record names.
+    client: Client,
     max_body: usize,
-    clients: Clients,
     work: WorkDir,
 }
 
@@ -65,9 +65,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
             a.from
         );
     }
-    if let Some(url) = &a.to_warp10 {
-        crate::warp10::check_base_url(url).context("--to-warp10")?;
-    }
+    let client = Client::new(&a.to_warp10, &a.http).context("--to-warp10")?;
     let window = a
         .selector
         .as_ref()
@@ -83,7 +81,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
     };
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
     let store = store::open(&a.from, &a.s3)?;
-    let segments = match &window {
+    let (segments, unreadable) = match &window {
         Some(w) => segments_in_window(store.as_ref(), w)?,
         None => named_segments(store.as_ref(), &a.segments)?,
     };
@@ -92,9 +90,8 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         window: window.as_ref(),
         tokens,
         key,
-        to: a.to_warp10.clone(),
+        client,
         max_body: usize::try_from(a.max_body).context("--max-body")?.max(1),
-        clients: Clients::new(&a.http),
         work: WorkDir::new(&g.work_dir),
     };
     // The segments come from the destination, not stdin: hand them to the shared stage driver
@@ -115,7 +112,15 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         },
     );
     bar.finish_and_clear();
-    tally
+    let mut tally = tally?;
+    for e in &unreadable {
+        if e.downcast_ref::<crate::exit::Mismatch>().is_some() {
+            tally.mismatched += 1;
+        } else {
+            tally.failed += 1;
+        }
+    }
+    Ok(tally)
 }
 
 fn window(text: &str, start: Option<&str>, end: Option<&str>) -> Result<Window> {
@@ -134,35 +139,63 @@ fn window(text: &str, start: Option<&str>, end: Option<&str>) -> Result<Window> 
     })
 }
 
+/// Segments to restore, and the manifest objects that could not be read (each one fails alone:
+/// the other segments are still restored, and the run exits 3).
+type Found = (Vec<Segment>, Vec<anyhow::Error>);
+
 /// The manifest objects of the segments named with `--segment`.
-fn named_segments(store: &dyn Store, ids: &[String]) -> Result<Vec<Segment>> {
+fn named_segments(store: &dyn Store, ids: &[String]) -> Result<Found> {
     let ids: BTreeSet<SegmentId> = ids.iter().map(|id| SegmentId::new(id)).collect::<Result<_>>()?;
-    let mut segments = Vec::with_capacity(ids.len());
+    let mut found = (Vec::with_capacity(ids.len()), Vec::new());
     for id in &ids {
-        let key = manifest_key(id);
-        if store.head(&key)?.is_none() {
-            bail!(
-                "segment {id} is not archived in {}: no manifest object {} (warp-offload ls --dest ... lists \
-                 what is there)",
-                store.url(""),
-                store.url(&key)
-            );
-        }
-        segments.push(read_manifest(store, id)?.with_context(|| {
-            format!(
-                "no manifest object for segment {id} in {}",
-                store.url(&manifest_key(id))
-            )
-        })?);
+        let read = read_manifest(store, id).and_then(|seg| {
+            seg.with_context(|| {
+                format!(
+                    "segment {id} is not archived in {}: no manifest object {} (warp-offload ls --dest ... lists \
+                     what is there)",
+                    store.url(""),
+                    store.url(&manifest_key(id))
+                )
+            })
+        });
+        sort(&mut found, read);
     }
-    Ok(segments)
+    Ok(found)
+}
+
+fn sort(found: &mut Found, read: Result<Segment>) {
+    match read {
+        Ok(seg) => found.0.push(seg),
+        Err(e) => {
+            crate::log::error(&format!("{e:#}"));
+            found.1.push(e);
+        }
+    }
 }
 
 /// Every archived segment whose range overlaps the window, found through the manifest objects
 /// (the commit markers: an upload without one is not an archive yet).
-fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
-    let segments = crate::read::in_window(crate::read::Catalog::default().segments(store)?, w.start, w.end);
-    if segments.is_empty() {
+fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Found> {
+    let mut found = (Vec::new(), Vec::new());
+    for (key, _) in store.list("segments/")? {
+        let Some(id) = key
+            .strip_prefix("segments/")
+            .and_then(|k| k.strip_suffix("/manifest.json"))
+        else {
+            continue;
+        };
+        let read = SegmentId::new(id)
+            .with_context(|| format!("manifest object {}", store.url(&key)))
+            .and_then(|id| {
+                read_manifest(store, &id)?
+                    .with_context(|| format!("manifest object {} vanished while listing", store.url(&key)))
+            });
+        match read {
+            Ok(seg) if !(seg.start < w.end && w.start < seg.end) => {}
+            read => sort(&mut found, read),
+        }
+    }
+    if found.0.is_empty() && found.1.is_empty() {
         bail!(
             "no archived segment in {} overlaps {} .. {}",
             store.url(""),
@@ -170,7 +203,7 @@ fn segments_in_window(store: &dyn Store, w: &Window) -> Result<Vec<Segment>> {
             w.end
         );
     }
-    Ok(segments)
+    Ok(found)
 }
 
 /// Reads and checks a manifest object: one record, of this segment, with the sections of an
@@ -223,7 +256,7 @@ fn restore_segment(mut seg: Segment, ctx: &Ctx) -> Segment {
 }
 
 fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo> {
-    let to = ctx.to.clone().unwrap_or_else(|| seg.warp10_url.clone());
+    let to = ctx.client.base().to_string();
     let (start, end) = match ctx.window {
         Some(w) => (seg.start.max(w.start), seg.end.min(w.end)),
         None => (seg.start, seg.end),
@@ -248,9 +281,8 @@ fn restore_one(seg: &Segment, ctx: &Ctx, started: Instant) -> Result<RestoreInfo
 
     let client = match &ctx.tokens {
         Some(tokens) => {
-            let client = ctx.clients.get(&to)?;
-            preflight(&client, &tokens.read, &probe)?;
-            Some((client, tokens))
+            preflight(&ctx.client, &tokens.read, &probe)?;
+            Some((&ctx.client, tokens))
         }
         None => None,
     };

@@ -128,6 +128,16 @@ fn upload_one(seg: &Segment, store: &dyn Store, a: &UploadArgs, work: &WorkDir) 
         );
         return Ok(None);
     }
+    let marker = crate::cmd::purge::marker_key(&seg.id);
+    if store.head(&marker)?.is_some() {
+        bail!(
+            "segment {} was purged from Warp 10 (marker {}): the archive in {} may be the only copy of its points; \
+             not replacing it, even with --force",
+            seg.id,
+            store.url(&marker),
+            store.url("")
+        );
+    }
     let (size, blake3) = hash_file(&path)?;
     if size != archive.size || blake3 != archive.blake3 {
         return Err(Mismatch(format!(

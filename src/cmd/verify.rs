@@ -3,6 +3,10 @@
 //! points, series and digest as the fetch. Remotely (segments with an `upload` section), the
 //! object is read back from its destination: HEAD size, every byte hashed and compared with
 //! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
+//!
+//! Every segment without an error is verified, even one whose record says it already was: a
+//! user runs `verify` to learn what the archive holds now. (`all` skips stages already done
+//! on resume; that is its own decision, not this stage's.)
 
 use crate::archive::crypt::MasterKey;
 use crate::archive::{Hashed, Summary, summarize_with};
@@ -10,7 +14,7 @@ use crate::cli::{GlobalOpts, VerifyArgs};
 use crate::cmd::{decide_default, run_stage, stdin};
 use crate::digest::SeriesHash;
 use crate::exit::{Mismatch, Tally};
-use crate::gts::Point;
+use crate::gts::{Point, SeriesKey};
 use crate::manifest::{Segment, VerifyInfo};
 use crate::store::{Store, Stores};
 use crate::workdir::WorkDir;
@@ -27,7 +31,7 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
     let tally = run_stage(
         stdin(),
         a.jobs,
-        |seg| decide_default(seg, verified(seg), a.force),
+        |seg| decide_default(seg, false, false),
         |seg| {
             let seg = verify_segment(seg, &work, &stores, key.as_ref());
             bar.inc(1);
@@ -38,20 +42,11 @@ pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
     tally
 }
 
-/// Verified as far as the segment went: remotely once it was uploaded, locally before.
-fn verified(seg: &Segment) -> bool {
-    match (&seg.upload, &seg.verify) {
-        (Some(_), Some(v)) => v.scope == "remote",
-        (None, v) => v.is_some(),
-        (Some(_), None) => false,
-    }
-}
-
 pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
     let result = match &seg.upload {
         Some(up) => stores
             .get(&up.dest)
-            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _| {})),
+            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
         None => verify_local(&seg, work, key),
     };
     match result {
@@ -89,7 +84,7 @@ pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> R
         expected,
         key,
         "local",
-        |_, _| {},
+        |_, _, _| {},
     )
 }
 
@@ -99,7 +94,7 @@ pub fn verify_remote(
     seg: &Segment,
     store: &dyn Store,
     key: Option<&MasterKey>,
-    visit: impl FnMut(&SeriesHash, &Point),
+    visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let up = seg.upload.as_ref().context("the segment has no upload section")?;
     let url = store.url(&up.key);
@@ -132,17 +127,17 @@ fn check(
     expected: (u64, &str, &str),
     key: Option<&MasterKey>,
     scope: &str,
-    mut visit: impl FnMut(&SeriesHash, &Point),
+    mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let (start, end) = seg.warp10_range()?;
     let mut outside = 0u64;
     let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |h, p| {
+    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |k, h, p| {
         if p.ts < start || p.ts > end {
             outside += 1;
         }
-        visit(h, p)
+        visit(k, h, p)
     });
     let (size, blake3) = reader
         .finish()

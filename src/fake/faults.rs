@@ -29,7 +29,13 @@ pub struct Faults {
     /// line of delete output).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub chunk_latency_ms: u64,
-    /// Reset the connection of a (non dry-run) delete after deleting and listing this many GTS.
+    /// Endpoint → milliseconds between the bytes of its response bodies, sent one at a time
+    /// after the headers: a server (or proxy) that trickles its answer.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub trickle_ms: BTreeMap<String, u64>,
+    /// Reset the connection of a (non dry-run) delete once this many GTS have been deleted and
+    /// listed, counted over every delete since the fault was set (a purge sends one delete per
+    /// series: its run dies part-way); every later delete is reset too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_abort_after: Option<usize>,
     /// Refuse deletes: 400 (`standalone.delete.disable`) or 403 (`warp.delete.disabled`).
@@ -85,12 +91,13 @@ impl Faults {
         if let Some(sel) = &faults.read_scope_hides {
             crate::gts::selector::Selector::parse(sel).context("invalid fault set: read_scope_hides")?;
         }
-        if let Some(bad) = faults
-            .fail_next
-            .keys()
-            .find(|k| !["find", "fetch", "delete", "update"].contains(&k.as_str()))
-        {
-            anyhow::bail!("invalid fault set: fail_next endpoint {bad:?} is not find, fetch, delete or update");
+        let fail_next = faults.fail_next.keys().map(|k| ("fail_next", k));
+        let trickle = faults.trickle_ms.keys().map(|k| ("trickle_ms", k));
+        for (field, endpoint) in fail_next.chain(trickle) {
+            if !["find", "fetch", "delete", "update"].contains(&endpoint.as_str()) {
+                let bad = endpoint;
+                anyhow::bail!("invalid fault set: {field} endpoint {bad:?} is not find, fetch, delete or update");
+            }
         }
         Ok(faults)
     }
@@ -126,6 +133,11 @@ mod tests {
         assert!(!f.take_failure("find"));
         assert!(Faults::parse(r#"{"fetch_cutt":{}}"#).is_err());
         assert!(Faults::parse(r#"{"fail_next":{"fetchh":1}}"#).is_err());
+        assert!(Faults::parse(r#"{"trickle_ms":{"fetchh":1}}"#).is_err());
+        assert_eq!(
+            Faults::parse(r#"{"trickle_ms":{"delete":300}}"#).unwrap().trickle_ms["delete"],
+            300
+        );
         assert_eq!(Faults::parse("{}").unwrap(), Faults::default());
     }
 }

@@ -107,6 +107,7 @@ impl Fake {
         };
         let (fail, latency) = {
             let mut f = self.faults();
+            resp.set_trickle(Duration::from_millis(f.trickle_ms.get(endpoint).copied().unwrap_or(0)));
             (f.take_failure(endpoint), f.latency_ms)
         };
         std::thread::sleep(Duration::from_millis(latency));
@@ -255,13 +256,9 @@ impl Fake {
 
     /// §4.1, checks in the standalone order with its status codes.
     fn delete(&self, req: &Request, resp: &mut Responder) -> Reply {
-        let (disabled, abort_after, pause) = {
+        let (disabled, pause) = {
             let f = self.faults();
-            (
-                f.delete_disabled,
-                f.delete_abort_after,
-                Duration::from_millis(f.chunk_latency_ms),
-            )
+            (f.delete_disabled, Duration::from_millis(f.chunk_latency_ms))
         };
         match disabled {
             Some(DeleteDisabled::Config) => return resp.text(400, "Delete endpoint is disabled by configuration."),
@@ -328,8 +325,8 @@ impl Fake {
         resp.start(200, &[("Content-Type", "text/plain")], pause)?;
         let dryrun = req.flag("dryrun");
         let mut line = Vec::new();
-        for (n, s) in self.store.select(&sel).iter().enumerate() {
-            if !dryrun && abort_after == Some(n) {
+        for s in self.store.select(&sel).iter() {
+            if !dryrun && self.delete_budget_spent() {
                 return resp.abort();
             }
             if !dryrun {
@@ -345,6 +342,20 @@ impl Fake {
             resp.chunk(&line)?;
         }
         resp.finish()
+    }
+
+    /// The `delete_abort_after` fault: true when its budget of deleted series is spent (the
+    /// delete must die here), else takes one series from it.
+    fn delete_budget_spent(&self) -> bool {
+        let mut f = self.faults();
+        match f.delete_abort_after.as_mut() {
+            Some(0) => true,
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+            None => false,
+        }
     }
 
     /// A long, or ISO 8601 when the text contains `T` (StandaloneDeleteHandler).

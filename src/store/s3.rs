@@ -2,7 +2,10 @@
 //!
 //! rust-s3 is used for signing and plain requests only: its retries are switched off (they
 //! replay 4xx and never PUTs) in favour of ours, and multipart uploads are driven here so that
-//! any failure aborts the upload instead of leaving parts behind. Error messages name the
+//! any failure aborts the upload instead of leaving parts behind. Every request, body included,
+//! is bounded by `--s3-timeout` (attohttpc's whole-request timeout): requests are small enough
+//! for a flat deadline (one part, or one `READ_CHUNK` range), so a store that trickles its
+//! answer fails the request in bounded time, and the retry budget bounds the rest. Error messages name the
 //! operation, the object URL and the endpoint, and quote the S3 error code and message, never
 //! the raw body (it can echo the access key id and the canonical request).
 
@@ -34,6 +37,7 @@ pub struct S3Store {
     prefix: String,
     endpoint: String,
     retries: u32,
+    timeout: Duration,
     part_size: u64,
 }
 
@@ -136,6 +140,7 @@ impl S3Store {
             prefix: prefix.to_string(),
             endpoint,
             retries: opts.s3_retries.max(1),
+            timeout: Duration::from_secs(opts.s3_timeout),
             part_size: opts.part_size,
         })
     }
@@ -200,14 +205,14 @@ impl S3Store {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(60)))
+            .timeout_global(Some(self.timeout))
             .build()
             .into();
         // The presigned URL carries the access key id and a signature: never quote it.
-        let mut resp = agent
-            .get(&url)
-            .call()
-            .map_err(|e| Transient(format!("request failed: {e}")))?;
+        let mut resp = agent.get(&url).call().map_err(|e| match e {
+            ureq::Error::Timeout(t) => Transient(crate::net::describe_timeout(t, "--s3-timeout", self.timeout)),
+            e => Transient(format!("request failed: {e}")),
+        })?;
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
@@ -521,7 +526,15 @@ fn classify(e: S3Error) -> anyhow::Error {
 }
 
 fn describe(e: &S3Error) -> String {
+    let timed_out = match e {
+        S3Error::Atto(a) => {
+            matches!(a.kind(), attohttpc::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
+        }
+        S3Error::Io(io) => io.kind() == std::io::ErrorKind::TimedOut,
+        _ => false,
+    };
     match e {
+        _ if timed_out => "the request did not complete within --s3-timeout (store too slow)".to_string(),
         S3Error::HttpFailWithBody(status, body) => format!("HTTP {status} {}", error_code(body)),
         other => other.to_string(),
     }

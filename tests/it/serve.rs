@@ -3,12 +3,10 @@
 //! token sources and status codes; `warp-offload fetch` pointed at it gets the same digests;
 //! a non-loopback address is refused.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, fetch, plan, run, stderr};
+use crate::support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, fetch, plan, run, stderr};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
 const EDGE_RANGE: Range = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");
@@ -271,7 +269,7 @@ fn serve_listens_on_loopback_only_unless_behind_a_tls_proxy() {
     let dest = Dest::dir(&t);
     std::fs::create_dir_all(dest.url()).unwrap();
     let token = t.secret_file("serve.token", READ_TOKEN);
-    let mut c = Command::new(support::bin());
+    let mut c = Command::new(crate::support::bin());
     c.args([
         "serve",
         "--from",
@@ -285,7 +283,7 @@ fn serve_listens_on_loopback_only_unless_behind_a_tls_proxy() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--behind-tls-proxy"), "{}", stderr(&o));
     // No token file and no WARP10_READ_TOKEN: refused before listening.
-    let mut c = Command::new(support::bin());
+    let mut c = Command::new(crate::support::bin());
     c.env_remove("WARP10_READ_TOKEN")
         .args(["serve", "--from", dest.url(), "--listen", "127.0.0.1:0"]);
     let o = run(&mut c, "");

@@ -2,28 +2,13 @@
 //! Warp 10 output crafted to break the tool. Every case must end in a clear error naming what
 //! and where, the right exit code, no panic, no file outside the work directory, bounded memory.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Output, Stdio};
 use std::time::Duration;
-use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, stderr, stdout};
-
-fn small_fake() -> FakeWarp10 {
-    FakeWarp10::start(&[
-        "--generate",
-        "infra",
-        "--hosts",
-        "1",
-        "--series-per-host",
-        "3",
-        "--interval",
-        "300s",
-        "--start",
-        "2024-01-15T00:00:00Z",
-    ])
-}
+use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, small_fake, stderr, stdout};
 
 /// plan (one day) → fetch → compress in `t`'s work directory; returns the compressed record.
 fn compressed(t: &TestDir, fake: &FakeWarp10) -> Value {
@@ -177,7 +162,7 @@ fn hostile_manifests_are_refused_naming_the_line() {
 
 #[test]
 fn an_archive_path_outside_the_work_dir_fails_the_segment() {
-    let fake = small_fake();
+    let fake = small_fake(3);
     let t = TestDir::new();
     let mut r = compressed(&t, &fake);
     for path in ["/etc/passwd", "../outside.w10a", "archive/../../outside.w10a"] {
@@ -195,7 +180,7 @@ fn an_archive_path_outside_the_work_dir_fails_the_segment() {
 
 #[test]
 fn tampered_verified_sections_fail_verify_with_exit_4() {
-    let fake = small_fake();
+    let fake = small_fake(3);
     let t = TestDir::new();
     let r = compressed(&t, &fake);
     let tamper = |section: &str, field: &str, v: Value| {
@@ -231,7 +216,7 @@ fn tampered_verified_sections_fail_verify_with_exit_4() {
 
 #[test]
 fn damaged_archives_give_clear_errors_never_panics() {
-    let fake = small_fake();
+    let fake = small_fake(3);
     let t = TestDir::new();
     let r = compressed(&t, &fake);
     let work = t.path("work");
@@ -280,8 +265,9 @@ fn damaged_archives_give_clear_errors_never_panics() {
 /// Runs fetch on `manifest` and returns its output and peak resident memory (VmHWM, kB).
 fn fetch_with_peak_rss(t: &TestDir, manifest: &str) -> (Output, u64) {
     let token = t.secret_file("read.token", READ_TOKEN);
+    let first: Value = serde_json::from_str(manifest.lines().next().unwrap()).unwrap();
     let mut child = cmd(&t.path("work"))
-        .arg("fetch")
+        .args(["fetch", "--warp10-url", first["warp10_url"].as_str().unwrap()])
         .arg("--read-token-file")
         .arg(token)
         .stdin(Stdio::piped())
@@ -308,7 +294,7 @@ fn fetch_with_peak_rss(t: &TestDir, manifest: &str) -> (Output, u64) {
 
 #[test]
 fn hostile_fetch_output_fails_the_segment_with_bounded_memory() {
-    let fake = small_fake();
+    let fake = small_fake(3);
     let t = TestDir::new();
     let plan = run(
         cmd(&t.path("work"))

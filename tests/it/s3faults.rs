@@ -2,7 +2,7 @@
 //! SeaweedFS through the fault proxy of tests/support/s3proxy.rs; the outcome is checked in the
 //! records, the proxy's request log and the bucket itself (behind the proxy's back).
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -19,12 +19,12 @@ struct Bucket {
 }
 
 impl Bucket {
-    fn new() -> Option<Bucket> {
-        let s3 = S3Env::from_env()?;
+    fn new() -> Bucket {
+        let s3 = S3Env::from_env();
         let proxy = S3Proxy::start(&s3.endpoint);
         let t = TestDir::new();
         let prefix = t.unique_prefix("faults");
-        Some(Bucket { s3, proxy, prefix, t })
+        Bucket { s3, proxy, prefix, t }
     }
 
     fn work(&self) -> PathBuf {
@@ -37,6 +37,11 @@ impl Bucket {
 
     /// `warp-offload SUB` through the proxy, with few, quick retries.
     fn cmd(&self, sub: &str) -> Command {
+        self.cmd_with_budget(sub, 3, 10)
+    }
+
+    /// `warp-offload SUB` through the proxy, with these `--s3-retries` and `--s3-timeout`.
+    fn cmd_with_budget(&self, sub: &str, retries: u32, timeout_s: u64) -> Command {
         let mut c = support::cmd(&self.work());
         for v in [
             "AWS_ENDPOINT_URL",
@@ -52,9 +57,9 @@ impl Bucket {
                 "--s3-endpoint",
                 &self.proxy.endpoint(),
                 "--s3-retries",
-                "3",
+                &retries.to_string(),
                 "--s3-timeout",
-                "10",
+                &timeout_s.to_string(),
             ])
             .env("AWS_ACCESS_KEY_ID", &self.s3.access_key)
             .env("AWS_SECRET_ACCESS_KEY", &self.s3.secret_key);
@@ -143,8 +148,9 @@ fn failed_record(o: &Output) -> Value {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn slow_down_is_retried_then_committed() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = archived(&b.work(), 1000);
     b.proxy
         .set(vec![Rule::new(Fault::Respond(503, SLOW_DOWN)).method("PUT").times(2)]);
@@ -161,8 +167,9 @@ fn slow_down_is_retried_then_committed() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn slow_down_forever_gives_up_within_the_budget_and_commits_nothing() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = archived(&b.work(), 1000);
     b.proxy
         .set(vec![Rule::new(Fault::Respond(503, SLOW_DOWN)).method("PUT")]);
@@ -178,8 +185,9 @@ fn slow_down_forever_gives_up_within_the_budget_and_commits_nothing() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn request_time_too_skewed_is_not_retried_and_commits_nothing() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = archived(&b.work(), 1000);
     b.proxy.set(vec![
         Rule::new(Fault::Respond(403, REQUEST_TIME_TOO_SKEWED)).method("PUT"),
@@ -196,8 +204,9 @@ const PART: &[&str] = &["--part-size", "5MiB"];
 const BIG: usize = 11 << 20;
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn a_part_reset_once_is_retried_and_the_upload_completes() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = archived(&b.work(), BIG);
     b.proxy.set(vec![
         Rule::new(Fault::ResetAfter(1 << 20))
@@ -219,8 +228,9 @@ fn a_part_reset_once_is_retried_and_the_upload_completes() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn a_part_reset_every_time_aborts_the_upload_without_orphans() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = archived(&b.work(), BIG);
     b.proxy.set(vec![
         Rule::new(Fault::ResetAfter(1 << 20))
@@ -241,8 +251,9 @@ fn a_part_reset_every_time_aborts_the_upload_without_orphans() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn a_complete_answered_200_with_an_error_body_is_not_a_commit() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = archived(&b.work(), BIG);
     // Answered by the proxy, never forwarded: the store never completes the upload.
     b.proxy.set(vec![
@@ -315,8 +326,9 @@ fn uploaded(b: &Bucket) -> String {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn a_read_back_with_a_flipped_bit_or_short_fails_verify_with_exit_4() {
-    let Some(b) = Bucket::new() else { return };
+    let b = Bucket::new();
     let input = uploaded(&b);
     let key = records_key(&input);
     for fault in [Fault::FlipBit(100), Fault::Shorten(100)] {
@@ -330,6 +342,30 @@ fn a_read_back_with_a_flipped_bit_or_short_fails_verify_with_exit_4() {
     b.proxy.set(vec![]);
     let o = run(&mut b.cmd("verify"), &input);
     assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// A store that sends the headers of a GET, then one byte every 300 ms: the read-back fails
+/// within about --s3-timeout per attempt, naming the object and the limit.
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn a_trickling_read_back_fails_within_s3_timeout() {
+    let b = Bucket::new();
+    let input = uploaded(&b);
+    let key = records_key(&input);
+    b.proxy.set(vec![
+        Rule::new(Fault::Trickle(std::time::Duration::from_millis(300)))
+            .method("GET")
+            .path(&key),
+    ]);
+    let started = std::time::Instant::now();
+    let o = run(&mut b.cmd_with_budget("verify", 1, 2), &input);
+    let took = started.elapsed();
+    b.proxy.set(vec![]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(&key) && msg.contains("within --s3-timeout"), "{msg}");
+    assert!(took < std::time::Duration::from_secs(6), "a 2 s limit took {took:?}");
 }
 
 /// The data object's key of the (single) uploaded record.

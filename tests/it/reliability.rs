@@ -2,7 +2,7 @@
 //! slow and failing servers, redirects, plain http off loopback, clock skew. The S3 side is in
 //! tests/s3faults.rs, hostile input in tests/hostile.rs, secrets in tests/secrets.rs.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -11,23 +11,7 @@ use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, stderr, stdout};
-
-/// A small data set: 2 series, one point every 5 minutes on 2024-01-15.
-fn small_fake() -> FakeWarp10 {
-    FakeWarp10::start(&[
-        "--generate",
-        "infra",
-        "--hosts",
-        "1",
-        "--series-per-host",
-        "2",
-        "--interval",
-        "300s",
-        "--start",
-        "2024-01-15T00:00:00Z",
-    ])
-}
+use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, cmd, records, run, small_fake, stderr, stdout};
 
 fn plan(t: &TestDir, url: &str, extra: &[&str]) -> Output {
     run(
@@ -80,7 +64,7 @@ fn error_message(r: &Value) -> String {
 
 #[test]
 fn a_server_slower_than_timeout_fails_the_segment_in_bounded_time() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     let manifest = planned(&t, &fake.url);
     for fault in [r#"{"latency_ms": 4000}"#, r#"{"chunk_latency_ms": 4000}"#] {
@@ -105,9 +89,93 @@ fn a_server_slower_than_timeout_fails_the_segment_in_bounded_time() {
     set_faults(&fake, "{}");
 }
 
+/// Headers at once, then one byte every 300 ms: every read makes progress, so only the rate
+/// check stops it (reference: issue 10 §5, a server kept `all --timeout 5` going past 90 s).
+#[test]
+fn a_trickling_fetch_or_find_fails_within_bounded_time_naming_the_request() {
+    let fake = small_fake(2);
+    let t = TestDir::new();
+    let manifest = planned(&t, &fake.url);
+    set_faults(&fake, r#"{"trickle_ms": {"fetch": 300, "find": 300}}"#);
+
+    let started = Instant::now();
+    let o = fetch(&TestDir::new(), &manifest, &["--timeout", "2", "--retries", "1"]);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    let msg = error_message(r);
+    assert!(
+        msg.contains("/api/v0/fetch on http://127.0.0.1")
+            && msg.contains("too slow")
+            && msg.contains("--min-rate 1024"),
+        "{msg}"
+    );
+    assert_eq!(r["error"]["retryable"], true);
+    assert!(took < Duration::from_secs(6), "a 2 s limit took {took:?}");
+
+    let started = Instant::now();
+    let token = t.secret_file("read.token", READ_TOKEN);
+    let token = token.to_str().unwrap();
+    let o = plan(
+        &t,
+        &fake.url,
+        &[
+            "--split-by",
+            "series",
+            "--read-token-file",
+            token,
+            "--timeout",
+            "2",
+            "--retries",
+            "1",
+        ],
+    );
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("/api/v0/find on http://127.0.0.1") && err.contains("too slow"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(6), "a 2 s limit took {took:?}");
+    set_faults(&fake, "{}");
+}
+
+/// A body that takes several times `--timeout` in all but arrives steadily is not cut: there
+/// is no flat deadline on streamed bodies.
+#[test]
+fn a_slow_but_steady_fetch_succeeds() {
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "4",
+        "--series-per-host",
+        "10",
+        "--interval",
+        "300s",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ]);
+    let t = TestDir::new();
+    let manifest = planned(&t, &fake.url);
+    set_faults(&fake, r#"{"chunk_latency_ms": 600}"#);
+    let started = Instant::now();
+    let o = fetch(&t, &manifest, &["--timeout", "1", "--retries", "1"]);
+    let took = started.elapsed();
+    set_faults(&fake, "{}");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r = &records(&o)[0];
+    assert!(r["fetch"]["bytes"].as_u64().unwrap() > 4 * 65536, "{r}");
+    assert!(
+        took > Duration::from_secs(2),
+        "the body took {took:?}, not several --timeout"
+    );
+}
+
 #[test]
 fn server_errors_are_retried_exactly_retries_times_then_fail_retryable() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     let manifest = planned(&t, &fake.url);
     set_faults(&fake, r#"{"fail_next": {"fetch": 5}}"#);
@@ -196,11 +264,12 @@ fn plain_http_off_loopback_is_refused_for_warp10_s3_and_webhooks() {
     assert!(stderr(&o).contains("refusing plain http://"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
 
+    // The Warp 10 of a run comes from its command line (or environment), checked before any
+    // record is read.
     let local = planned(&t, "http://127.0.0.1:9");
-    let remote = local.replace("http://127.0.0.1:9", OFF_LOOPBACK);
-    let o = fetch(&t, &remote, &[]);
-    assert_eq!(o.status.code(), Some(3));
-    assert!(error_message(&records(&o)[0]).contains("refusing plain http://"));
+    let o = fetch(&t, &local, &["--warp10-url", OFF_LOOPBACK]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("refusing plain http://"), "{}", stderr(&o));
 
     let o = run(
         cmd(t.dir.path())
@@ -242,7 +311,7 @@ fn plain_http_off_loopback_is_refused_for_warp10_s3_and_webhooks() {
 
 #[test]
 fn plan_stops_when_the_clocks_disagree() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     for (skew, words) in [(86_400, "1d behind"), (-86_400, "1d ahead of")] {
         set_faults(&fake, &format!(r#"{{"clock_skew_s": {skew}}}"#));
@@ -272,7 +341,7 @@ fn plan_stops_when_the_clocks_disagree() {
 
 #[test]
 fn purge_stops_on_clock_skew_before_touching_warp10() {
-    let fake = small_fake();
+    let fake = small_fake(2);
     let t = TestDir::new();
     let manifest = planned(&t, &fake.url);
     let count = || -> Value {

@@ -4,7 +4,7 @@
 //! must appear nowhere: stdout, stderr, records, work-dir files, objects, object metadata,
 //! webhook payloads. Secrets in argv are refused.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use support::s3proxy::{Fault, Rule, S3Env, S3Proxy};
-use support::{FakeWarp10, TestDir, cmd, records, run, stderr, stdout};
+use support::{FakeWarp10, TestDir, cmd, records, run, stage, stderr, stdout};
 
 const READ: &str = "CANARY-read-7f3a91";
 const WRITE: &str = "CANARY-write-c24e08";
@@ -154,8 +154,9 @@ fn without_aws_env(c: &mut Command) -> &mut Command {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn canaries_never_leak_from_any_subcommand() {
-    let Some(s3) = S3Env::from_env() else { return };
+    let s3 = S3Env::from_env();
     let t = TestDir::new();
     let work = t.path("work");
     let read = t.secret_file("read.token", READ);
@@ -269,7 +270,7 @@ fn canaries_never_leak_from_any_subcommand() {
         "verify",
         || {
             with(real("verify"), |c| {
-                c.arg("--key-file").arg(&key).arg("--force");
+                c.arg("--key-file").arg(&key);
             })
         },
         &stdout(&uploaded),
@@ -311,7 +312,7 @@ fn canaries_never_leak_from_any_subcommand() {
         "restore",
         || {
             with(with_tokens("restore", true), |c| {
-                c.args(["--from", &dest, "--segment", &first])
+                c.args(["--from", &dest, "--segment", &first, "--to-warp10", &fake.url])
                     .arg("--key-file")
                     .arg(&key);
             })
@@ -347,15 +348,39 @@ fn canaries_never_leak_from_any_subcommand() {
 
     // Forced errors.
     let failing = |what: &str, o: &Output| assert!(!o.status.success(), "{what} should fail: {}", stderr(o));
+    // Fetch and restore: Warp 10 refuses the token (403). Purge: the records name the first Warp
+    // 10, the run another, so it refuses them before sending a token.
+    let planned_strict = stage(
+        &TestDir::new(),
+        &[
+            "plan",
+            "--warp10-url",
+            &strict.url,
+            "--selector",
+            "~.*{}",
+            "--start",
+            "2024-01-15T00:00:00Z",
+            "--end",
+            "2024-01-16T00:00:00Z",
+            "--min-age",
+            "1h",
+        ],
+        "",
+    );
     for sub in ["fetch", "purge", "restore"] {
-        let input = stdout(&verified).replace(&fake.url, &strict.url);
+        let input = match sub {
+            "fetch" => planned_strict.clone(),
+            "purge" => stdout(&verified),
+            _ => String::new(),
+        };
         let o = runs.run(
             &format!("{sub} with a refused token"),
             || {
                 let mut c = with_tokens(sub, sub != "fetch");
                 match sub {
                     "purge" => c
-                        .args(["--dest", &dest, "--retries", "1", "--lock-settle-ms", "1"])
+                        .args(["--warp10-url", &strict.url, "--dest", &dest, "--retries", "1"])
+                        .args(["--lock-settle-ms", "1"])
                         .arg("--key-file")
                         .arg(&key),
                     "restore" => c
@@ -375,7 +400,7 @@ fn canaries_never_leak_from_any_subcommand() {
                 };
                 c
             },
-            if sub == "restore" { "" } else { &input },
+            &input,
         );
         failing(sub, &o);
     }
@@ -428,7 +453,7 @@ fn canaries_never_leak_from_any_subcommand() {
                 || {
                     let mut c = s3c(sub, endpoint, ACCESS, SECRET);
                     match sub {
-                        "verify" => c.arg("--force").arg("--key-file").arg(&key),
+                        "verify" => c.arg("--key-file").arg(&key),
                         "upload" => c.args(["--dest", &dest, "--force"]),
                         _ => c.args(["--dest", &dest]),
                     };
@@ -455,8 +480,6 @@ fn canaries_never_leak_from_any_subcommand() {
                 let mut c = base(sub);
                 if sub == "cat" {
                     c.arg(work.join(&archive));
-                } else {
-                    c.arg("--force");
                 }
                 c.arg("--key-file").arg(&other_key);
                 c

@@ -1,6 +1,6 @@
 //! The checked-in man pages and completions are exactly what the binary generates now.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

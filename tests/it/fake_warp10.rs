@@ -1,7 +1,7 @@
 //! `warp-offload fake-warp10` over HTTP: the endpoint contracts of reference/warp10-api.md
 //! (status codes, token sources, ranges, order), the admin API and every injected fault.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::process::{Command, Stdio};

@@ -2,7 +2,7 @@
 //! purge leaves the range empty and the archives restore it exactly; a run killed at any stage
 //! boundary converges when re-run; concurrent runs process each segment once.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -99,10 +99,9 @@ impl<'a> Run<'a> {
     }
 }
 
-/// Per segment id: (points, digest) of a fresh fetch of `url`.
-fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
-    let t = TestDir::new();
-    let o = run(
+/// The segments of the test range on `url`: `plan`'s output.
+fn planned(t: &TestDir, url: &str) -> Output {
+    run(
         cmd(t.dir.path()).args([
             "plan",
             "--warp10-url",
@@ -119,7 +118,23 @@ fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
             "1h",
         ]),
         "",
-    );
+    )
+}
+
+/// The ids of the test range's segments on `url` (the source is part of a segment id).
+fn planned_ids(url: &str) -> Vec<String> {
+    let t = TestDir::new();
+    records(&planned(&t, url))
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Per segment start: (points, digest) of a fresh fetch of `url` (segment ids differ from one
+/// Warp 10 to another).
+fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
+    let t = TestDir::new();
+    let o = planned(&t, url);
     let token = t.secret_file("read.token", READ_TOKEN);
     let o = run(
         cmd(t.dir.path()).arg("fetch").arg("--read-token-file").arg(token),
@@ -131,7 +146,7 @@ fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
         .map(|r| {
             let f = &r["fetch"];
             (
-                r["id"].as_str().unwrap().to_string(),
+                r["start"].as_str().unwrap().to_string(),
                 (f["points"].as_u64().unwrap(), f["digest"].as_str().unwrap().into()),
             )
         })
@@ -232,7 +247,7 @@ fn purges_the_range_and_the_archives_restore_it_exactly() {
         assert_eq!(fetch_lines(&again), 0, "a re-run redoes nothing");
         assert_eq!(purged(&again), 2);
 
-        let ids: Vec<String> = before.keys().cloned().collect();
+        let ids = planned_ids(&fake.url);
         assert_eq!(
             restored(&t, &ids, &extra),
             before,
@@ -263,7 +278,7 @@ fn a_run_killed_at_any_stage_converges_when_run_again() {
         assert!(o.status.success(), "{fp}: {}", stderr(&o));
         assert_eq!(purged(&o), 2, "{fp}");
         assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0, "{fp}");
-        let ids: Vec<String> = before.keys().cloned().collect();
+        let ids = planned_ids(&fake.url);
         assert_eq!(
             restored(&t, &ids, &[]),
             before,
@@ -288,7 +303,7 @@ fn a_delete_cut_mid_response_is_completed_by_the_next_run() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(purged(&o), 2);
     assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0);
-    let ids: Vec<String> = before.keys().cloned().collect();
+    let ids = planned_ids(&fake.url);
     assert_eq!(restored(&t, &ids, &[]), before);
 }
 
@@ -333,15 +348,14 @@ fn concurrent_runs_process_each_segment_once() {
         }
     }
     assert_eq!(fake.count(SELECTOR, RANGE.0, RANGE.1).1, 0);
-    let ids: Vec<String> = before.keys().cloned().collect();
+    let ids = planned_ids(&fake.url);
     assert_eq!(restored(&t, &ids, &[]), before);
 }
 
 #[test]
 fn segment_ids_select_what_runs() {
     let fake = loaded_fake();
-    let before = fetched(&fake.url);
-    let first = before.keys().next().unwrap().clone();
+    let first = planned_ids(&fake.url)[0].clone();
     let t = TestDir::new();
     let r = Run::new(&t, "work", &fake.url, &[]);
     let o = r.all(&["--segment", &first], None);
@@ -352,4 +366,46 @@ fn segment_ids_select_what_runs() {
     let o = r.all(&["--segment", "20200101T000000Z-1d-000000000000"], None);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("is not one of the segments"));
+}
+
+/// The "wall N.Ns" of the summary `all` logs, in seconds.
+fn reported_wall_s(o: &Output) -> f64 {
+    let err = stderr(o);
+    let at = err.find("wall ").unwrap_or_else(|| panic!("no wall time in: {err}")) + 5;
+    let word: String = err[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    assert!(
+        err[at + word.len()..].starts_with('s'),
+        "wall time under a minute expected: {err}"
+    );
+    word.parse().unwrap()
+}
+
+/// A resumed run reports its own wall time, not the span of the times saved in the records
+/// by the slow run before it.
+#[test]
+fn a_resumed_run_reports_its_own_wall_time() {
+    let t = TestDir::new();
+    let fake = loaded_fake();
+    let runner = Run::new(&t, "work", &fake.url, &[]);
+    fake.set_faults(r#"{"latency_ms": 400}"#);
+    let first = runner.all(&[], None);
+    fake.set_faults("{}");
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let first_wall = reported_wall_s(&first);
+    assert!(first_wall >= 2.0, "the slow run took {first_wall} s");
+
+    let started = std::time::Instant::now();
+    let again = runner.all(&[], None);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    let wall = reported_wall_s(&again);
+    assert!(
+        took < first_wall,
+        "the resumed run took {took} s, no faster than the first"
+    );
+    // Reported with one decimal: allow the rounding.
+    assert!(wall <= took + 0.05, "reported wall {wall} s for a run of {took} s");
 }

@@ -1,7 +1,7 @@
 //! A fault-injecting HTTP/1.1 proxy in front of the test S3 store, run in-process on a thread.
 //!
 //! ```ignore
-//! let Some(s3) = S3Env::from_env() else { return };   // None only with WARP_OFFLOAD_SKIP_S3=1
+//! let s3 = S3Env::from_env();   // in an #[ignore]d test: scripts/test.sh runs it
 //! let proxy = S3Proxy::start(&s3.endpoint);           // listens on 127.0.0.1:0
 //! // point the tool (or client) at proxy.endpoint() instead of s3.endpoint, then:
 //! proxy.set(vec![
@@ -15,8 +15,8 @@
 //!
 //! - Requests are forwarded byte for byte (the `Host` header as the client sent it), so SigV4
 //!   signatures made for the proxy's address stay valid upstream. Responses are forwarded unchanged
-//!   except under a body fault (`ReplaceBody`, `Truncate`, `Shorten`, `FlipBit`), which re-frames
-//!   them with a `Content-Length`.
+//!   except under a body fault (`ReplaceBody`, `Truncate`, `Shorten`, `FlipBit`, `Trickle`), which
+//!   re-frames them with a `Content-Length`.
 //! - Keep-alive works: each client connection has its own upstream connection and thread.
 //!   `Expect: 100-continue` is answered by the proxy itself (the store's own `100` is dropped).
 //! - Rules are tried in order; the first one that matches the method (exact), path (substring of
@@ -66,6 +66,9 @@ pub enum Fault {
     FlipBit(usize),
     /// Wait this long before forwarding (a slow store).
     Delay(Duration),
+    /// Forward; send the response head at once, then the body one byte at a time, this long
+    /// apart (a store or proxy that trickles its answer).
+    Trickle(Duration),
 }
 
 #[derive(Clone, Debug)]
@@ -221,27 +224,14 @@ pub struct S3Env {
 }
 
 impl S3Env {
-    /// The store from `WARP_OFFLOAD_TEST_S3_*`; `None` (saying so) when it is not set and
-    /// `WARP_OFFLOAD_SKIP_S3=1`; otherwise panics explaining how to run the S3 tests.
-    pub fn from_env() -> Option<S3Env> {
-        let Ok(endpoint) = std::env::var("WARP_OFFLOAD_TEST_S3_ENDPOINT") else {
-            if std::env::var("WARP_OFFLOAD_SKIP_S3").is_ok_and(|v| v == "1") {
-                eprintln!("S3 test skipped (WARP_OFFLOAD_SKIP_S3=1)");
-                return None;
-            }
-            panic!(
-                "WARP_OFFLOAD_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh (it starts \
-                 SeaweedFS with scripts/seaweedfs.sh), or set WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
-            );
-        };
-        let var =
-            |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set (scripts/seaweedfs.sh env)"));
-        Some(S3Env {
-            endpoint,
-            bucket: var("WARP_OFFLOAD_TEST_S3_BUCKET"),
-            access_key: var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
-            secret_key: var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
-        })
+    /// The store from `WARP_OFFLOAD_TEST_S3_*` (see `super::s3_var`).
+    pub fn from_env() -> S3Env {
+        S3Env {
+            endpoint: super::s3_var("WARP_OFFLOAD_TEST_S3_ENDPOINT"),
+            bucket: super::s3_var("WARP_OFFLOAD_TEST_S3_BUCKET"),
+            access_key: super::s3_var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
+            secret_key: super::s3_var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
+        }
     }
 }
 
@@ -357,7 +347,15 @@ impl Conn {
                 copy_body(from_store, &mut body, response_body, true)?;
                 let length = rewrite(fault, status, &mut body);
                 self.client.write_all(&response.with_length(length))?;
-                self.client.write_all(&body)?;
+                match fault {
+                    Fault::Trickle(pause) => {
+                        for byte in body.chunks(1) {
+                            thread::sleep(pause);
+                            self.client.write_all(byte)?;
+                        }
+                    }
+                    _ => self.client.write_all(&body)?,
+                }
                 if matches!(fault, Fault::Truncate(_)) {
                     return Ok(false);
                 }

@@ -31,6 +31,18 @@ pub fn cmd(work: &Path) -> Command {
 
 /// Runs `c` with `stdin` as standard input and returns its output.
 pub fn run(c: &mut Command, stdin: &str) -> Output {
+    // Stages that talk to Warp 10 take its URL from the run (flag or WARP10_URL), never from the
+    // records. Like a user's shell, the tests export WARP10_URL: the URL of the records piped in,
+    // unless the test set it (or passes --warp10-url, which wins).
+    let set = c.get_envs().any(|(k, v)| k == "WARP10_URL" && v.is_some());
+    if !set
+        && let Some(url) = stdin
+            .lines()
+            .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .and_then(|r| r["warp10_url"].as_str().map(str::to_string))
+    {
+        c.env("WARP10_URL", url);
+    }
     let mut child = c
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -95,6 +107,24 @@ impl TestDir {
         }
         p
     }
+}
+
+/// A small data set: one host, `series` series, one point every 5 minutes on 2024-01-15.
+pub fn small_fake(series: u32) -> FakeWarp10 {
+    FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "1",
+        "--series-per-host",
+        &series.to_string(),
+        "--days",
+        "1",
+        "--interval",
+        "300s",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ])
 }
 
 /// A running `warp-offload fake-warp10`, killed on drop.
@@ -236,6 +266,16 @@ pub fn fetch(t: &TestDir, manifest: &str) -> String {
     stdout(&o)
 }
 
+/// A variable set by `scripts/seaweedfs.sh env`; an S3 test run without it fails, never passes.
+pub fn s3_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run the tests through scripts/test.sh (it starts SeaweedFS with \
+             scripts/seaweedfs.sh and runs the S3 tests with --include-ignored)"
+        )
+    })
+}
+
 /// Where archives go: a local directory, or a prefix of the SeaweedFS test bucket.
 pub enum Dest {
     Dir(String),
@@ -256,29 +296,20 @@ impl Dest {
     }
 
     /// A fresh prefix `NAME-PID-UNIQUE` of the test bucket (SeaweedFS, started by
-    /// scripts/test.sh through scripts/seaweedfs.sh), or `None` when the run explicitly skips S3.
-    pub fn s3(t: &TestDir, name: &str) -> Option<Dest> {
-        let Ok(endpoint) = std::env::var("WARP_OFFLOAD_TEST_S3_ENDPOINT") else {
-            if std::env::var("WARP_OFFLOAD_SKIP_S3").is_ok_and(|v| v == "1") {
-                eprintln!("S3 test skipped (WARP_OFFLOAD_SKIP_S3=1)");
-                return None;
-            }
-            panic!(
-                "WARP_OFFLOAD_TEST_S3_ENDPOINT is not set: run the tests through scripts/test.sh (it starts \
-                 SeaweedFS with scripts/seaweedfs.sh), or set WARP_OFFLOAD_SKIP_S3=1 to skip the S3 tests"
-            );
-        };
-        let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n} not set (scripts/seaweedfs.sh env)"));
-        let bucket = var("WARP_OFFLOAD_TEST_S3_BUCKET");
+    /// scripts/test.sh through scripts/seaweedfs.sh). Tests that call it are `#[ignore]`d, so a
+    /// plain `cargo test` reports them skipped; scripts/test.sh runs them.
+    pub fn s3(t: &TestDir, name: &str) -> Dest {
+        let endpoint = s3_var("WARP_OFFLOAD_TEST_S3_ENDPOINT");
+        let bucket = s3_var("WARP_OFFLOAD_TEST_S3_BUCKET");
         let prefix = t.unique_prefix(name);
-        Some(Dest::S3 {
+        Dest::S3 {
             url: format!("s3://{bucket}/{prefix}"),
             endpoint,
             bucket,
             prefix,
-            access: var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
-            secret: var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
-        })
+            access: s3_var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
+            secret: s3_var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
+        }
     }
 
     pub fn url(&self) -> &str {

@@ -2,7 +2,7 @@
 //! a local webhook receiver, a dead or slow webhook costs only a warning and a bounded wait, and
 //! the webhook URL never shows up in the output.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::io::Read;
@@ -588,6 +588,7 @@ fn retry_command_selects_exactly_the_failed_record() {
             format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
         )
         .env("WARP10_READ_TOKEN", "t")
+        .env("WARP10_URL", format!("http://127.0.0.1:{dead}"))
         .env("WARP_OFFLOAD_WORK_DIR", t.path("work"))
         .output()
         .unwrap();

@@ -1,7 +1,7 @@
 //! `upload` and `ls` against both destinations, SeaweedFS (started by scripts/test.sh through
 //! scripts/seaweedfs.sh) and a local directory, with the same test bodies.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use std::path::Path;
@@ -163,9 +163,10 @@ fn records_uploaded_elsewhere_move_to_the_new_destination() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn round_trip_through_s3() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     round_trip(dest, &t);
 }
 
@@ -180,13 +181,16 @@ fn dry_run_writes_nothing(dest: Dest, t: &TestDir) {
 }
 
 #[test]
-fn dry_run_writes_nothing_to_a_directory_or_s3() {
+fn dry_run_writes_nothing_to_a_directory() {
     let t = TestDir::new();
     dry_run_writes_nothing(Dest::dir(&t), &t);
+}
+
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn dry_run_writes_nothing_to_s3() {
     let t = TestDir::new();
-    if let Some(dest) = Dest::s3(&t, "upload") {
-        dry_run_writes_nothing(dest, &t);
-    }
+    dry_run_writes_nothing(Dest::s3(&t, "upload"), &t);
 }
 
 /// The process dies at `failpoint`; the re-run completes with one copy and a commit marker.
@@ -242,23 +246,26 @@ fn upload_killed_after_the_data_object_recovers_in_a_directory() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn upload_killed_after_the_data_object_recovers_in_s3() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     killed_upload_recovers(dest, &t, 300_000, "upload-after-data");
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn upload_killed_in_the_middle_of_a_multipart_upload_recovers_without_orphans() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     killed_upload_recovers(dest, &t, 12 << 20, "upload-after-part");
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn a_60_mb_archive_goes_through_multipart() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     let work = t.path("work");
     let size = 60_000_000;
     let input = [archived_segment(&work, 1, size)];
@@ -281,9 +288,10 @@ fn a_60_mb_archive_goes_through_multipart() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn wrong_credentials_name_endpoint_and_bucket_and_commit_nothing() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     let work = t.path("work");
     let input = [archived_segment(&work, 1, 1000)];
     let o = support::run(
@@ -350,9 +358,10 @@ fn bad_destinations_are_refused_clearly() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn https_endpoints_are_verified_and_ca_cert_adds_a_private_ca() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     let work = t.path("work");
     let https = std::env::var("WARP_OFFLOAD_TEST_S3_HTTPS_ENDPOINT").expect("scripts/seaweedfs.sh env");
     let ca = std::env::var("WARP_OFFLOAD_TEST_S3_CA").expect("scripts/seaweedfs.sh env");
@@ -453,21 +462,33 @@ fn remote_verify(dest: Dest, t: &TestDir, key: &[&str]) {
     assert_eq!(listed.len(), 4);
     assert_eq!(listed[0]["encrypted"], !key.is_empty());
 
-    // Already verified remotely: passes through; --force reads everything back again.
+    // Already verified: verify reads everything back again all the same.
     let again = support::run(dest.cmd_no_dest(&work, "verify").args(key), &support::stdout(&o));
     ok(&again);
-    let mut victim = verified[0].clone();
+    for (now, before) in support::records(&again).iter().zip(&verified) {
+        assert_eq!(now["verify"]["scope"], "remote", "{now}");
+        assert_ne!(now["verify"]["at"], before["verify"]["at"], "not read again: {now}");
+    }
+    // So an object tampered with after its verify fails the verified record with exit 4.
+    let victim = verified[0].clone();
     let object = victim["upload"]["key"].as_str().unwrap().to_string();
     let mut bytes = dest.read(&object);
     let mid = bytes.len() / 2;
     bytes[mid] ^= 1;
     dest.overwrite(&object, &bytes);
-    victim.as_object_mut().unwrap().remove("verify");
-    let o = support::run(dest.cmd_no_dest(&work, "verify").args(key), &ndjson(&[victim]));
+    let o = support::run(
+        dest.cmd_no_dest(&work, "verify").args(key),
+        &ndjson(std::slice::from_ref(&victim)),
+    );
     assert_eq!(o.status.code(), Some(4), "{}", support::stderr(&o));
     let err = &support::records(&o)[0]["error"];
     assert_eq!(err["mismatch"], true, "{err}");
-    assert!(err["message"].as_str().unwrap().contains("BLAKE3"), "{err}");
+    let msg = err["message"].as_str().unwrap();
+    assert!(msg.contains("BLAKE3"), "{err}");
+    assert!(
+        msg.contains(victim["id"].as_str().unwrap()) && msg.contains(&object),
+        "{err}"
+    );
 }
 
 #[test]
@@ -477,16 +498,18 @@ fn upload_verify_ls_through_a_directory() {
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn upload_verify_ls_through_s3() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     remote_verify(dest, &t, &[]);
 }
 
 #[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn encrypted_archives_verify_remotely_with_the_key() {
     let t = TestDir::new();
-    let Some(dest) = Dest::s3(&t, "upload") else { return };
+    let dest = Dest::s3(&t, "upload");
     let key = t.secret_file("archive.key", &"ab".repeat(32));
     remote_verify(dest, &t, &["--key-file", key.to_str().unwrap()]);
 }

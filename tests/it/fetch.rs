@@ -1,9 +1,9 @@
 //! plan → fetch against fake-warp10: counts, digests, boundaries, and strict failures.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
-use support::{FakeWarp10, TestDir, cmd, fetch_output, plan, records, run, stderr};
+use support::{FakeWarp10, TestDir, cmd, fetch_output, plan, records, run, stage, stderr};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
 
@@ -200,13 +200,34 @@ fn wrong_token_and_time_unit_are_clear_errors() {
     assert_eq!(r["error"]["retryable"], false);
     assert!(!stderr(&o).contains("not-the-token"));
 
-    let ms = manifest.replace("\"time_unit\":\"us\"", "\"time_unit\":\"ms\"");
+    // Planned in milliseconds against a Warp 10 in microseconds.
+    let ms = stage(
+        &t,
+        &[
+            "plan",
+            "--warp10-url",
+            &fake.url,
+            "--selector",
+            "~.*{}",
+            "--start",
+            "2024-01-15T00:00:00Z",
+            "--end",
+            "2024-01-16T00:00:00Z",
+            "--segment",
+            "1d",
+            "--min-age",
+            "1h",
+            "--time-unit",
+            "ms",
+        ],
+        "",
+    );
     let o = fetch_output(&t, &ms, &[]);
     assert_eq!(o.status.code(), Some(3));
     let msg = records(&o)[0]["error"]["message"].as_str().unwrap().to_string();
     assert!(msg.contains("X-Warp10-Timeunit"), "{msg}");
 
-    let o = fetch_output(&t, "{\"v\":1,\n", &[]);
+    let o = fetch_output(&t, "{\"v\":1,\n", &["--warp10-url", &fake.url]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("manifest line 1"), "{}", stderr(&o));
 }

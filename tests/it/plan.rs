@@ -1,6 +1,6 @@
 //! `plan`: aligned half-open windows, deterministic ids, refusals.
 
-mod support;
+use crate::support;
 
 use support::{TestDir, cmd, records, run, stderr};
 

@@ -4,7 +4,7 @@
 //! run the way Kestra's process runner and GNU parallel would run them, against fake-warp10, they
 //! offload and purge the range. `scripts/demo.sh` runs end to end at a small scale.
 
-mod support;
+use crate::support;
 
 use regex::Regex;
 use serde_json::json;
@@ -12,7 +12,7 @@ use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::{FakeWarp10, READ_TOKEN, TestDir, WRITE_TOKEN, bin, stderr, stdout};
+use support::{READ_TOKEN, TestDir, WRITE_TOKEN, bin, small_fake, stderr, stdout};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SELECTOR: &str = "~os.*{}";
@@ -270,22 +270,6 @@ fn secret_places(v: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
-/// A fake Warp 10 with one host's metrics (10 series) every 5 minutes over [START, END).
-fn small_fake() -> FakeWarp10 {
-    FakeWarp10::start(&[
-        "--generate",
-        "infra",
-        "--hosts",
-        "1",
-        "--days",
-        "1",
-        "--interval",
-        "300s",
-        "--start",
-        START,
-    ])
-}
-
 /// PATH with the binary under test first.
 fn path_with_bin() -> String {
     format!(
@@ -316,7 +300,7 @@ fn assert_purged(record: &serde_json::Value) {
 
 #[test]
 fn flow_tasks_run_as_kestra_runs_them_offload_and_purge_the_range() {
-    let fake = small_fake();
+    let fake = small_fake(10);
     let t = TestDir::new();
     let dest = t.path("dest");
     let f = flow();
@@ -488,7 +472,7 @@ fn parallel_script_commands_are_accepted_and_keep_secrets_off_the_command_line()
 
 #[test]
 fn parallel_script_segments_run_on_a_host_with_secrets_from_its_env_file() {
-    let fake = small_fake();
+    let fake = small_fake(10);
     let t = TestDir::new();
     let env_file = t.secret_file(
         "remote.env",

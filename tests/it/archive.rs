@@ -1,7 +1,7 @@
 //! plan → fetch (fake-warp10) → compress → verify → cat: lossless round trips in both codecs,
 //! with and without encryption, idempotency, and tampering caught with exit code 4.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::process::Output;

@@ -1,0 +1,24 @@
+//! The integration tests, one binary (one link instead of one per file): a module per subcommand
+//! or concern, and `support` (running the binary, fake-warp10, SeaweedFS destinations).
+
+mod support;
+
+mod all;
+mod archive;
+mod docs;
+mod fake_warp10;
+mod fetch;
+mod hostile;
+mod notify;
+mod plan;
+mod purge;
+mod query;
+mod reliability;
+mod restore;
+mod s3faults;
+mod s3proxy;
+mod scaleout;
+mod secrets;
+mod serve;
+mod trust;
+mod upload;
