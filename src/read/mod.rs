@@ -47,7 +47,6 @@ pub type Found = BTreeMap<SeriesKey, Vec<Point>>;
 #[derive(Default)]
 pub struct Stats {
     pub bytes_read: AtomicU64,
-    pub segments: AtomicU64,
     pub archived_bytes: AtomicU64,
 }
 
@@ -142,7 +141,6 @@ pub fn read(
     let mut found = Found::new();
     let mut held = 0u64;
     for seg in segments {
-        stats.segments.fetch_add(1, Ordering::Relaxed);
         let up = seg.upload.as_ref().expect("read_manifest checked the upload section");
         stats.archived_bytes.fetch_add(up.size, Ordering::Relaxed);
         segment::read(store, seg, q, key, stats, &mut |batch_key, points| {

@@ -4,10 +4,10 @@
 //! columnar archives (ranged reads, on a directory and on SeaweedFS) and archives read whole
 //! (encrypted gts.zst).
 
+use crate::support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, run, stderr, stdout};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Output;
-use crate::support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, run, stderr, stdout};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
 const EDGE_RANGE: Range = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");

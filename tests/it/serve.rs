@@ -3,10 +3,10 @@
 //! token sources and status codes; `warp-offload fetch` pointed at it gets the same digests;
 //! a non-loopback address is refused.
 
+use crate::support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, fetch, plan, run, stderr};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use crate::support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, fetch, plan, run, stderr};
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
 const EDGE_RANGE: Range = ("2024-01-14T00:00:00Z", "2024-01-18T00:00:00Z", "1d");
