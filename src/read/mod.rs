@@ -5,10 +5,10 @@
 //!   overlapping the window are read ([`Catalog`]).
 //! - Series are matched with Warp 10's rules (`gts::selector`, token labels ignored as fetch
 //!   does) against the archived keys; archives hold no attributes, so none are matched or shown.
-//! - A columnar archive with a block index is read with ranged reads: the index, then only the
-//!   blocks holding a matching series whose time span meets the window (`segment.rs`). Other
-//!   archives (older columnar, `gts.zst`, encrypted) are streamed whole and checked against the
-//!   manifest's size and BLAKE3.
+//! - A columnar archive with a block index, encrypted or not, is read with ranged reads: the
+//!   index, then only the blocks holding a matching series whose time span meets the window
+//!   (`segment.rs`). Other archives (older columnar, `gts.zst`) are streamed whole and checked
+//!   against the manifest's size and BLAKE3.
 //! - The result is per series, newest first across segments, as `/api/v0/fetch` prints it.
 //!   It is held in memory, bounded by `max_points`: a request beyond it fails before any output.
 

@@ -1,14 +1,15 @@
-//! Reading one segment's archive for a query: by its block index when it has one (a header
-//! read, a tail read holding the footer and usually the index, then one ranged read per block
-//! needed; an archive smaller than the tail is read once, whole), else whole, streamed, and
-//! checked against the manifest's size and BLAKE3.
+//! Reading one segment's archive for a query: by its block index when it has one (a tail read
+//! holding the footer and usually the index, a header read, then one ranged read per block
+//! needed; an archive smaller than the tail is read once, whole; an encrypted one through the
+//! chunks holding those bytes), else whole, streamed, and checked against the manifest's size
+//! and BLAKE3.
 //!
 //! Ranged reads cannot be checked against the object's BLAKE3; each block is a checksummed
 //! zstd frame whose counts the decoder checks, and `verify` proved the index equal to the
 //! blocks when the archive was written.
 
 use super::{Query, Stats};
-use crate::archive::crypt::MasterKey;
+use crate::archive::crypt::{MasterKey, RangedDecrypt};
 use crate::archive::index::{self, BlockEntry};
 use crate::archive::{Codec, Decoder, Hashed, SeriesBatch, decode_block};
 use crate::exit::Mismatch;
@@ -33,9 +34,10 @@ pub fn read(
     stats: &Stats,
     emit: &mut Emit,
 ) -> Result<()> {
-    let Some(ix) = index_of(store, seg, stats)? else {
+    let Some(ix) = index_of(store, seg, key, stats)? else {
         return read_whole(store, seg, q, key, stats, emit);
     };
+    let mut read = 0;
     for block in &ix.blocks {
         let wanted = block
             .series
@@ -44,10 +46,16 @@ pub fn read(
         if !wanted {
             continue;
         }
+        read += 1;
         let data = ix.bytes(store, stats, block.offset, block.offset + block.len)?;
         decode_block(&data, |batch| keep(q, batch, emit))
             .with_context(|| format!("block at offset {}", block.offset))?;
     }
+    crate::log::debug(
+        "read",
+        Some(seg.id.as_str()),
+        &format!("read {read} of {} blocks by the index", ix.blocks.len()),
+    );
     Ok(())
 }
 
@@ -61,7 +69,7 @@ pub fn keys(
     stats: &Stats,
     out: &mut BTreeSet<SeriesKey>,
 ) -> Result<()> {
-    let Some(ix) = index_of(store, seg, stats)? else {
+    let Some(ix) = index_of(store, seg, key, stats)? else {
         let q = Query {
             selector,
             lo: i64::MIN,
@@ -84,17 +92,20 @@ pub fn keys(
     Ok(())
 }
 
-/// A columnar archive's block index, with the last bytes of the object read to find it.
+/// A columnar archive's block index, with the last bytes of the object read to find it, and
+/// what decrypts it when it is encrypted.
 struct Indexed<'s> {
     object: &'s str,
     tail_start: u64,
     tail: Vec<u8>,
+    cipher: Option<RangedDecrypt>,
     blocks: Vec<BlockEntry>,
 }
 
 impl Indexed<'_> {
-    /// Bytes `start..end` of the object: from the tail when it holds them, else one ranged read.
-    fn bytes(&self, store: &dyn Store, stats: &Stats, start: u64, end: u64) -> Result<Vec<u8>> {
+    /// Bytes `start..end` of the object as stored: from the tail when it holds them, else one
+    /// ranged read.
+    fn raw(&self, store: &dyn Store, stats: &Stats, start: u64, end: u64) -> Result<Vec<u8>> {
         if start >= self.tail_start {
             let at = |o: u64| (o - self.tail_start) as usize;
             return Ok(self.tail[at(start)..at(end)].to_vec());
@@ -102,35 +113,62 @@ impl Indexed<'_> {
         stats.read(end - start);
         store.get_range(self.object, start, end - start)
     }
+
+    /// Bytes `start..end` of the archive (decrypted when it is encrypted).
+    fn bytes(&self, store: &dyn Store, stats: &Stats, start: u64, end: u64) -> Result<Vec<u8>> {
+        let Some(c) = &self.cipher else {
+            return self.raw(store, stats, start, end);
+        };
+        let (offset, len) = c.cipher_range(start, end);
+        c.decrypt(start, end, &self.raw(store, stats, offset, offset + len)?)
+    }
 }
 
-/// The block index of a plain columnar archive that has one: its tail is read first (the
-/// footer, usually the index; a small archive whole, its blocks then come from there), then
-/// its header, to see whether it has an index (archives written before it have none).
-fn index_of<'s>(store: &dyn Store, seg: &'s Segment, stats: &Stats) -> Result<Option<Indexed<'s>>> {
+/// Bytes enough for any encryption header (its segment id is at most 255 bytes).
+const CRYPT_HEADER_MAX: u64 = 512;
+
+/// The block index of a columnar archive that has one: its tail is read first (the footer,
+/// usually the index; a small archive whole, its blocks then come from there), then its header,
+/// to see whether it has an index (archives written before it have none). An encrypted archive
+/// is read the same way through its chunks; without the key it is left to the whole read, which
+/// says the key is missing.
+fn index_of<'s>(
+    store: &dyn Store,
+    seg: &'s Segment,
+    key: Option<&MasterKey>,
+    stats: &Stats,
+) -> Result<Option<Indexed<'s>>> {
     let (Some(archive), Some(up)) = (&seg.archive, &seg.upload) else {
         bail!("segment {} has no archive or upload section", seg.id);
     };
-    if archive.codec != Codec::Columnar.name() || archive.key_id.is_some() {
+    if archive.codec != Codec::Columnar.name() || (archive.key_id.is_some() && key.is_none()) {
         return Ok(None);
     }
     let (object, size) = (up.key.as_str(), up.size);
     if size < 16 {
-        bail!("{size} bytes: too short for a columnar archive");
+        bail!("{size} bytes: too short for an archive");
     }
     let tail_start = size - size.min(TAIL);
     let mut ix = Indexed {
         object,
         tail_start,
-        tail: Vec::new(),
+        tail: store.get_range(object, tail_start, size - tail_start)?,
+        cipher: None,
         blocks: Vec::new(),
     };
-    ix.tail = store.get_range(object, tail_start, size - tail_start)?;
     stats.read(size - tail_start);
-    if !index::has_index(&ix.bytes(store, stats, 0, 8)?) {
+    let mut plain_len = size;
+    if let (Some(_), Some(key)) = (&archive.key_id, key) {
+        let head = ix.raw(store, stats, 0, size.min(CRYPT_HEADER_MAX))?;
+        let cipher = RangedDecrypt::open(&head, size, key, seg.id.as_str())?;
+        plain_len = cipher.plain_len();
+        ix.cipher = Some(cipher);
+    }
+    if plain_len < 16 || !index::has_index(&ix.bytes(store, stats, 0, 8)?) {
         return Ok(None);
     }
-    let footer = index::footer_start(size, &ix.tail[ix.tail.len() - 8..])?;
+    let trailer = ix.bytes(store, stats, plain_len - 8, plain_len)?;
+    let footer = index::footer_start(plain_len, &trailer)?;
     let frame_start = index::frame_start(footer, &ix.bytes(store, stats, footer - 4, footer)?)?;
     let frame = ix.bytes(store, stats, frame_start, footer)?;
     if frame.first() != Some(&index::TAG_INDEX) {

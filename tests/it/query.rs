@@ -1,8 +1,8 @@
 //! `query` over a destination, compared point for point with what the fake Warp 10 serves for
 //! the same selector and window (the data the archives were made from): every value type,
 //! regex and label selectors, windows cutting segments, the three output formats; indexed
-//! columnar archives (ranged reads, on a directory and on SeaweedFS) and archives read whole
-//! (encrypted gts.zst).
+//! columnar archives, plain or encrypted (ranged reads, on a directory and on SeaweedFS), and
+//! archives read whole (encrypted gts.zst).
 
 use crate::support::{Dest, FakeWarp10, READ_TOKEN, Range, TestDir, archive_to, run, stderr, stdout};
 use serde_json::Value;
@@ -135,6 +135,35 @@ fn query_prints_what_warp10_fetch_printed_in_every_format() {
     let dest = Dest::dir(&t);
     archive_to(&t, &dest, &fake.url, "~.*{}", EDGE_RANGE, "columnar", false);
     assert_same_as_warp10(&t, &fake, &dest, &["text", "fulltext", "json"]);
+}
+
+#[test]
+fn query_reads_encrypted_columnar_archives_through_their_chunks() {
+    let fake = FakeWarp10::start(&["--load", EDGE]);
+    let t = TestDir::new();
+    let dest = Dest::dir(&t);
+    archive_to(&t, &dest, &fake.url, "~.*{}", EDGE_RANGE, "columnar", true);
+    assert_same_as_warp10(&t, &fake, &dest, &["text", "json"]);
+    let o = query(
+        &t,
+        &dest,
+        &[
+            "-vv",
+            "--selector",
+            "edge.days{}",
+            "--start",
+            WINDOWS[1].0,
+            "--end",
+            WINDOWS[1].1,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).matches("of 1 blocks by the index").count(),
+        3,
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
