@@ -130,8 +130,9 @@ const CRYPT_HEADER_MAX: u64 = 512;
 /// The block index of a columnar archive that has one: its tail is read first (the footer,
 /// usually the index; a small archive whole, its blocks then come from there), then its header,
 /// to see whether it has an index (archives written before it have none). An encrypted archive
-/// is read the same way through its chunks; without the key it is left to the whole read, which
-/// says the key is missing.
+/// is read the same way through whole chunks (its encryption header first, and the first chunk
+/// for the archive header: 1 MiB more per segment); without the key it is left to the whole
+/// read, which says the key is missing.
 fn index_of<'s>(
     store: &dyn Store,
     seg: &'s Segment,
@@ -148,22 +149,26 @@ fn index_of<'s>(
     if size < 16 {
         bail!("{size} bytes: too short for an archive");
     }
-    let tail_start = size - size.min(TAIL);
     let mut ix = Indexed {
         object,
-        tail_start,
-        tail: store.get_range(object, tail_start, size - tail_start)?,
+        tail_start: size,
+        tail: Vec::new(),
         cipher: None,
         blocks: Vec::new(),
     };
-    stats.read(size - tail_start);
     let mut plain_len = size;
+    // The tail: the last TAIL bytes of the archive, as whole chunks when it is encrypted.
+    let mut tail = (size - size.min(TAIL), size);
     if let (Some(_), Some(key)) = (&archive.key_id, key) {
         let head = ix.raw(store, stats, 0, size.min(CRYPT_HEADER_MAX))?;
         let cipher = RangedDecrypt::open(&head, size, key, seg.id.as_str())?;
         plain_len = cipher.plain_len();
+        let (offset, len) = cipher.cipher_range(plain_len - plain_len.min(TAIL), plain_len);
+        tail = (offset, offset + len);
         ix.cipher = Some(cipher);
     }
+    ix.tail = ix.raw(store, stats, tail.0, tail.1)?;
+    ix.tail_start = tail.0;
     if plain_len < 16 || !index::has_index(&ix.bytes(store, stats, 0, 8)?) {
         return Ok(None);
     }
