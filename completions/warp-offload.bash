@@ -151,7 +151,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__all)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment-length --force --split-by --min-age --time-unit --segment --read-token-file --write-token-file --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --max-clock-skew --notify --slack-webhook-file --webhook-file --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,10 +173,6 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --segment-length)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --split-by)
                     COMPREPLY=($(compgen -W "none class series" -- "${cur}"))
                     return 0
@@ -189,7 +185,7 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "ms us ns" -- "${cur}"))
                     return 0
                     ;;
-                --segment)
+                --max-clock-skew)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -198,6 +194,22 @@ _warp__offload() {
                     return 0
                     ;;
                 --write-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slack-webhook-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --segment-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --segment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -238,18 +250,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --lock-settle-ms)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --max-clock-skew)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --slack-webhook-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --webhook-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -949,7 +949,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__plan)
-            opts="-q -v -h -V --warp10-url --selector --start --end --segment --split-by --min-age --time-unit --read-token-file --max-clock-skew --retries --timeout --min-rate --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --segment-length --read-token-file --retries --timeout --min-rate --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -971,10 +971,6 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --segment)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --split-by)
                     COMPREPLY=($(compgen -W "none class series" -- "${cur}"))
                     return 0
@@ -987,11 +983,15 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "ms us ns" -- "${cur}"))
                     return 0
                     ;;
-                --read-token-file)
+                --max-clock-skew)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --max-clock-skew)
+                --segment-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

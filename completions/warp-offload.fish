@@ -52,11 +52,10 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l warp10-url -d 'Warp 10 base URL (no token in it); tokens and deletes go only here' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l selector -d 'Warp 10 selector, e.g. \'~os\\..*{dc=par1}\' (repeatable; each gets its own segments)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l start -d 'Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l end -d 'End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l segment -d 'Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l split-by -d 'Split segments per class or per series found with /api/v0/find' -r -f -a "none\t'One segment per selector and window'
 class\t'One segment per class matched by the selector (via /api/v0/find)'
 series\t'One segment per series matched by the selector (via /api/v0/find)'"
@@ -64,8 +63,9 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l min-a
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l time-unit -d 'Platform time unit of the Warp 10 instance (warp.timeunits)' -r -f -a "ms\t''
 us\t''
 ns\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l segment-length -d 'Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l read-token-file -d 'File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
@@ -153,7 +153,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l allow-
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l webhook-file -d 'File holding the URL of a webhook that receives the summary as JSON; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l webhook-file -d 'File holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l on -d 'When to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l manifest-hint -d 'The file this run\'s records are saved to, as named in the retry commands' -r
@@ -195,7 +195,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s h -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l warp10-url -d 'Warp 10 to purge; a segment planned against another is refused (tokens and deletes go only here)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dest -d 'Destination the segments were uploaded to (the archives are read back from it)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l read-token-file -d 'File holding the Warp 10 read token (re-fetch); or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l read-token-file -d 'File holding the Warp 10 read token (fetch, checks); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l write-token-file -d 'File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l key-file -d 'Key file of encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-delete-points -d 'Most points this run may delete, over all segments' -r
@@ -228,21 +228,24 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l warp10-url -d 'Warp 10 base URL (no token in it)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l selector -d 'Warp 10 selector (repeatable; each gets its own segments)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l warp10-url -d 'Warp 10 base URL (no token in it); tokens and deletes go only here' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l selector -d 'Warp 10 selector, e.g. \'~os\\..*{dc=par1}\' (repeatable; each gets its own segments)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l start -d 'Start of the range: RFC 3339, now or now-30d; rounded down to a segment boundary' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l end -d 'End of the range (exclusive): RFC 3339, now or now-30d; rounded down to a segment boundary' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment-length -d 'Segment length: 1h, 6h, 1d, 7d, ... (plan\'s --segment)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l split-by -d 'Split segments per class or per series found with /api/v0/find' -r -f -a "none\t'One segment per selector and window'
 class\t'One segment per class matched by the selector (via /api/v0/find)'
 series\t'One segment per series matched by the selector (via /api/v0/find)'"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l min-age -d 'Refuse windows that end less than this long ago' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l time-unit -d 'Platform time unit of the Warp 10 instance' -r -f -a "ms\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l min-age -d 'Refuse windows that end less than this long ago (late writes may still arrive)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l time-unit -d 'Platform time unit of the Warp 10 instance (warp.timeunits)' -r -f -a "ms\t''
 us\t''
 ns\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l read-token-file -d 'File holding the Warp 10 read token (fetch, checks); or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l write-token-file -d 'File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhook-file -d 'File holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment-length -d 'Segment length: 1h, 6h, 1d, 7d, ... (plan\'s --segment)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment -d 'Run only the segment with this id (repeatable)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l read-token-file -d 'File holding the Warp 10 read token; or set WARP10_READ_TOKEN' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l write-token-file -d 'File holding the Warp 10 write token (needed by --purge); or set WARP10_WRITE_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l codec -d 'Archive codec' -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
 gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | curl`'"
@@ -254,9 +257,6 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-de
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'Seconds to wait for the range to read back empty after the delete' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-ttl -d 'How long a segment lock lives without renewal (a crashed run\'s lock expires after it)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l lock-settle-ms -d 'Milliseconds to wait after writing a lock before reading it back (the store has no conditional writes; whoever wrote last holds the lock)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-clock-skew -d 'Stop if the local clock and Warp 10\'s (its Date header) differ by more than this' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l slack-webhook-file -d 'With --notify: file holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhook-file -d 'With --notify: file holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify-on -d 'With --notify: when to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r

@@ -41,7 +41,7 @@ while [[ ! -s $TMP/port ]]; do sleep 0.1; done
 URL=http://127.0.0.1:$(cat "$TMP/port")
 START=2024-01-15T00:00:00Z END=2024-01-16T00:00:00Z SELECTOR='~os\..*{}'
 
-"$BIN" -q plan --warp10-url "$URL" --selector "$SELECTOR" --start $START --end $END --segment $SEGMENT \
+"$BIN" -q plan --warp10-url "$URL" --selector "$SELECTOR" --start $START --end $END --segment-length $SEGMENT \
     --min-age 1h >"$TMP/plan.ndjson"
 SEGMENTS=$(wc -l <"$TMP/plan.ndjson")
 

@@ -120,7 +120,7 @@ fi
 
 # Per-segment points, series, bytes of Warp 10 text and digest, as Warp 10 serves them now.
 snapshot() {
-    wo plan "${range[@]}" --segment 6h >"$tmp/plan.ndjson" 2>"$tmp/plan.log" ||
+    wo plan "${range[@]}" --segment-length 6h >"$tmp/plan.ndjson" 2>"$tmp/plan.log" ||
         { cat "$tmp/plan.log" >&2; fail "plan failed"; }
     wo --work-dir "$tmp/work-$1" fetch "${tokens[@]}" <"$tmp/plan.ndjson" >"$tmp/$1.ndjson" 2>"$tmp/$1.log" ||
         { cat "$tmp/$1.log" >&2; fail "fetch ($1) failed"; }

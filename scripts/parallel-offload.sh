@@ -80,7 +80,7 @@ main() {
     # Plan once, here: relative times are resolved now, and every host gets the same absolute
     # range back, so all of them compute the same segment ids.
     local plan first last
-    plan=$(warp-offload plan --selector "$selector" --start "$start" --end "$end" --segment "$length")
+    plan=$(warp-offload plan --selector "$selector" --start "$start" --end "$end" --segment-length "$length")
     if [[ -z $plan ]]; then
         echo "parallel-offload.sh: the plan has no segments" >&2
         return 1
@@ -107,7 +107,7 @@ main() {
     local par=(parallel --sshlogin "$hosts" "${forward[@]}" --retries 2 --line-buffer "$remote")
 
     if ((dry_run)); then
-        printf '%q ' warp-offload plan --selector "$selector" --start "$start" --end "$end" --segment "$length"
+        printf '%q ' warp-offload plan --selector "$selector" --start "$start" --end "$end" --segment-length "$length"
         echo
         printf '%q ' "${par[@]}"
         echo

@@ -1,36 +1,11 @@
-//! Exit codes (documented in `--help` and the README) and the typed errors that select them.
-
-use std::fmt;
+//! Exit codes (documented in `--help` and the README), the per-run tally that picks one, and the
+//! test failpoints that end the process. The error kinds that select a code are in `error`.
 
 pub const OK: u8 = 0;
 pub const ERROR: u8 = 1;
 pub const USAGE: u8 = 2;
 pub const PARTIAL: u8 = 3;
 pub const MISMATCH: u8 = 4;
-
-/// An integrity mismatch: what was read back does not match what was recorded. Exit code 4.
-#[derive(Debug)]
-pub struct Mismatch(pub String);
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "integrity mismatch: {}", self.0)
-    }
-}
-
-impl std::error::Error for Mismatch {}
-
-/// A usage error found after clap parsed the arguments (e.g. conflicting values). Exit code 2.
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl fmt::Display for Usage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
 
 /// Per-run tally of segment outcomes, turned into the exit code.
 #[derive(Debug, Default, Clone, Copy)]

@@ -1,7 +1,8 @@
 //! Per-segment state in the work directory: the latest record of each segment, written
 //! atomically after every stage, so that `all` resumes after a crash where it stopped.
 
-use crate::manifest::{self, Segment, SegmentId};
+use crate::id::SegmentId;
+use crate::manifest::{self, Segment};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -66,7 +67,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::{Source, TimeUnit};
+    use crate::id::{Source, TimeUnit};
 
     #[test]
     fn save_load_and_corruption() {

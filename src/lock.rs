@@ -11,7 +11,7 @@
 //! lock — expired, or left on this host by a process that no longer exists (a crash, a
 //! `kill -9`) — is taken over the same way.
 
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use crate::store::{Meta, Store};
 use anyhow::{Context, Result, bail};
 use jiff::{SignedDuration, Timestamp};
@@ -57,10 +57,6 @@ impl LockFile {
     }
 }
 
-pub fn key(id: &SegmentId) -> String {
-    format!("locks/{id}.lock")
-}
-
 /// A held lock; released (deleted, if still ours) on drop, unless it was taken inside a lock
 /// this process already held (`all` holds the segment's lock while `purge` takes it again).
 pub struct Lock<'a> {
@@ -83,7 +79,7 @@ pub struct LockOpts {
 
 impl<'a> Lock<'a> {
     pub fn acquire(store: &'a dyn Store, id: &SegmentId, o: LockOpts) -> Result<Lock<'a>> {
-        let k = key(id);
+        let k = crate::layout::lock_key(id);
         let held = read(store, &k)?;
         let live = held.as_ref().filter(|l| l.alive());
         if let Some(l) = live
@@ -118,7 +114,7 @@ impl<'a> Lock<'a> {
     pub fn refresh(&self) -> Result<()> {
         self.confirm()?;
         self.check()?;
-        write(self.store, &key(&self.id), self.ttl)?;
+        write(self.store, &crate::layout::lock_key(&self.id), self.ttl)?;
         self.renewed.set(std::time::Instant::now());
         Ok(())
     }
@@ -144,7 +140,7 @@ impl<'a> Lock<'a> {
     }
 
     fn check(&self) -> Result<()> {
-        let k = key(&self.id);
+        let k = crate::layout::lock_key(&self.id);
         match read(self.store, &k)? {
             Some(l) if l.owner == me() && l.expires > Timestamp::now() => Ok(()),
             Some(l) if l.owner == me() => bail!("the lock of segment {} expired at {}", self.id, l.expires),
@@ -164,7 +160,7 @@ impl Drop for Lock<'_> {
         if self.nested {
             return;
         }
-        let k = key(&self.id);
+        let k = crate::layout::lock_key(&self.id);
         let ours = matches!(read(self.store, &k), Ok(Some(l)) if l.owner == me());
         if ours && let Err(e) = self.store.delete(&k) {
             crate::log::warn(&format!("could not release the lock of segment {}: {e:#}", self.id));
@@ -212,7 +208,11 @@ mod tests {
             expires: Timestamp::now() + SignedDuration::from_secs(secs),
         };
         store
-            .put_bytes(&key(id), serde_json::to_string(&lock).unwrap().as_bytes(), &Meta::new())
+            .put_bytes(
+                &crate::layout::lock_key(id),
+                serde_json::to_string(&lock).unwrap().as_bytes(),
+                &Meta::new(),
+            )
             .unwrap();
     }
 
@@ -233,7 +233,7 @@ mod tests {
         drop(Lock::acquire(&store, &id, opts()).expect("re-entrant for the same process"));
         lock.refresh().expect("the inner lock did not release the outer one");
         drop(lock);
-        assert!(store.head(&key(&id)).unwrap().is_none(), "released");
+        assert!(store.head(&crate::layout::lock_key(&id)).unwrap().is_none(), "released");
 
         plant(&store, &id, "elsewhere:1:abc", 60);
         let err = format!("{:#}", Lock::acquire(&store, &id, opts()).err().unwrap());
@@ -254,7 +254,7 @@ mod tests {
         );
         drop(lock);
         assert!(
-            store.head(&key(&id)).unwrap().is_some(),
+            store.head(&crate::layout::lock_key(&id)).unwrap().is_some(),
             "someone else's lock is not released by us"
         );
     }
@@ -273,6 +273,9 @@ mod tests {
             "nothing may be written after losing"
         );
         drop(lock);
-        assert!(store.head(&key(&id)).unwrap().is_some(), "the winner's lock stays");
+        assert!(
+            store.head(&crate::layout::lock_key(&id)).unwrap().is_some(),
+            "the winner's lock stays"
+        );
     }
 }

@@ -3,18 +3,24 @@ mod cli;
 mod cmd;
 mod completeness;
 mod digest;
+mod error;
 mod exit;
 mod fake;
 mod gts;
 mod httpd;
+mod id;
 mod journal;
+mod layout;
 mod lock;
 mod log;
 mod manifest;
 mod net;
 mod notify;
+mod plan;
 mod read;
+mod retry;
 mod secret;
+mod stage;
 mod store;
 mod time;
 mod warp10;
@@ -28,7 +34,7 @@ fn main() -> ExitCode {
         eprintln!("warp-offload: {msg}");
         return ExitCode::from(exit::USAGE);
     }
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cmd::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
@@ -44,9 +50,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             log::error(&format!("{e:#}"));
-            ExitCode::from(if e.downcast_ref::<exit::Mismatch>().is_some() {
+            ExitCode::from(if e.downcast_ref::<error::Mismatch>().is_some() {
                 exit::MISMATCH
-            } else if e.downcast_ref::<exit::Usage>().is_some() {
+            } else if e.downcast_ref::<error::Usage>().is_some() {
                 exit::USAGE
             } else {
                 exit::ERROR

@@ -5,142 +5,14 @@
 //! and passes through later stages untouched.
 
 use crate::digest::Digest;
+use crate::id::{SegmentId, Source, TimeUnit};
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
-use std::fmt;
 use std::io::{BufRead, Write};
 
 pub const VERSION: u32 = 1;
-const MAX_ID_LEN: usize = 200;
-
-/// A segment id: `[A-Za-z0-9._-]{1,200}`, not `.` or `..`. Safe as a file name and an object key
-/// component; the only way to build one is through validation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct SegmentId(String);
-
-impl SegmentId {
-    pub fn new(s: &str) -> Result<SegmentId> {
-        let ok_chars = s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-        if s.is_empty() || s.len() > MAX_ID_LEN || !ok_chars || s == "." || s == ".." {
-            bail!(
-                "invalid segment id {:?}: must be 1 to {MAX_ID_LEN} characters of [A-Za-z0-9._-] and not . or ..",
-                truncate(s, 80)
-            );
-        }
-        Ok(SegmentId(s.to_string()))
-    }
-
-    /// Deterministic id from the segment's source and range: readable start and length, plus a
-    /// hash that makes it unique per (Warp 10 URL, time unit, selector, start, end). The source
-    /// is part of it so that state saved for one Warp 10 (or one time unit) is never resumed,
-    /// nor its archive purged, against another: there it is another segment.
-    pub fn derive(source: &Source, selector: &str, start: Timestamp, end: Timestamp) -> SegmentId {
-        let mut h = blake3::Hasher::new_derive_key("warp-offload segment id v2");
-        for part in [
-            source.url.as_bytes(),
-            source.time_unit.name().as_bytes(),
-            selector.as_bytes(),
-        ] {
-            h.update(&(part.len() as u64).to_le_bytes());
-            h.update(part);
-        }
-        h.update(&start.as_nanosecond().to_le_bytes());
-        h.update(&end.as_nanosecond().to_le_bytes());
-        let hash = h.finalize().to_hex();
-        let stamp = start.strftime("%Y%m%dT%H%M%SZ").to_string();
-        let secs = (end.as_second() - start.as_second()).max(0);
-        SegmentId(format!(
-            "{stamp}-{}-{}",
-            crate::time::format_duration_secs(secs),
-            &hash[..12]
-        ))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SegmentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SegmentId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SegmentId, D::Error> {
-        let s = String::deserialize(d)?;
-        SegmentId::new(&s).map_err(serde::de::Error::custom)
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
-}
-
-/// Platform time unit of the Warp 10 instance (`warp.timeunits`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum TimeUnit {
-    Ms,
-    Us,
-    Ns,
-}
-
-impl TimeUnit {
-    /// The name used in records and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            TimeUnit::Ms => "ms",
-            TimeUnit::Us => "us",
-            TimeUnit::Ns => "ns",
-        }
-    }
-
-    /// Units per second, as in the `X-Warp10-Timeunit` header.
-    pub fn per_second(self) -> i64 {
-        match self {
-            TimeUnit::Ms => 1_000,
-            TimeUnit::Us => 1_000_000,
-            TimeUnit::Ns => 1_000_000_000,
-        }
-    }
-
-    /// Converts a UTC instant to platform units. Errors if it is not a whole number of units or
-    /// does not fit in an i64.
-    pub fn units_of(self, t: Timestamp) -> Result<i64> {
-        let ns = t.as_nanosecond();
-        let per = i128::from(1_000_000_000 / self.per_second());
-        if ns % per != 0 {
-            bail!("{t} is not a whole number of {self:?} (platform time unit)");
-        }
-        i64::try_from(ns / per).with_context(|| format!("{t} overflows the platform time range"))
-    }
-}
-
-/// The Warp 10 a run talks to. It comes only from this run's command line or environment, never
-/// from a record, a state file or a manifest object: those are checked against it, so nothing
-/// the tool reads can send a token or a delete elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Source {
-    /// Base URL without trailing slashes.
-    pub url: String,
-    pub time_unit: TimeUnit,
-}
-
-impl Source {
-    pub fn new(url: &str, time_unit: TimeUnit) -> Result<Source> {
-        crate::warp10::check_base_url(url)?;
-        Ok(Source {
-            url: url.trim_end_matches('/').to_string(),
-            time_unit,
-        })
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Segment {
@@ -216,8 +88,7 @@ pub struct UploadInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyInfo {
-    /// `local` (archive file decoded) or `remote` (object read back and decoded).
-    pub scope: String,
+    pub scope: VerifyScope,
     pub points: u64,
     pub series: u64,
     pub digest: Digest,
@@ -227,9 +98,7 @@ pub struct VerifyInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PurgeInfo {
-    /// `purged`, `partial` (archived series deleted, others left: see `not_archived`),
-    /// `dry-run` or `purge-unknown`.
-    pub state: String,
+    pub state: PurgeState,
     /// Exact selectors of the series deleted (or, on a dry run, that would be).
     pub series: Vec<String>,
     pub points: u64,
@@ -238,6 +107,50 @@ pub struct PurgeInfo {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_archived: Vec<String>,
     pub at: Timestamp,
+}
+
+/// What a verification read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyScope {
+    /// The archive file in the work directory, decoded.
+    Local,
+    /// The object read back from the destination and decoded.
+    Remote,
+}
+
+impl VerifyScope {
+    pub fn name(self) -> &'static str {
+        match self {
+            VerifyScope::Local => "local",
+            VerifyScope::Remote => "remote",
+        }
+    }
+}
+
+/// Where a segment's purge stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PurgeState {
+    /// Every archived series deleted, nothing unarchived left.
+    Purged,
+    /// The archived series deleted; series not archived left in Warp 10 (`not_archived`).
+    Partial,
+    /// Every gate checked, nothing deleted.
+    DryRun,
+    /// A delete was sent and may have been applied in part: the next run checks what is left.
+    PurgeUnknown,
+}
+
+impl PurgeState {
+    pub fn name(self) -> &'static str {
+        match self {
+            PurgeState::Purged => "purged",
+            PurgeState::Partial => "partial",
+            PurgeState::DryRun => "dry-run",
+            PurgeState::PurgeUnknown => "purge-unknown",
+        }
+    }
 }
 
 /// What `restore` put back into Warp 10, and what the re-fetch of the window found there.
@@ -304,6 +217,31 @@ impl Segment {
         }
     }
 
+    /// Records a new fetch, and the archive `all` wrote while fetching. Here, and in the two
+    /// below, lives the rule that a stage's new section makes the later ones stale: they
+    /// described an older fetch, archive or object.
+    pub fn set_fetch(&mut self, fetch: FetchInfo, archive: Option<ArchiveInfo>) {
+        self.fetch = Some(fetch);
+        self.archive = archive;
+        self.upload = None;
+        self.verify = None;
+    }
+
+    pub fn set_archive(&mut self, archive: ArchiveInfo) {
+        self.archive = Some(archive);
+        self.upload = None;
+        self.verify = None;
+    }
+
+    /// A remote verification described the object this upload may have replaced; a local one
+    /// still describes the archive.
+    pub fn set_upload(&mut self, upload: UploadInfo) {
+        self.upload = Some(upload);
+        if self.verify.as_ref().is_some_and(|v| v.scope == VerifyScope::Remote) {
+            self.verify = None;
+        }
+    }
+
     /// Refuses a segment that does not come from `url` (this run's Warp 10), or whose id is not
     /// the one derived from its own source, selector and range (a record, state file or manifest
     /// object edited by hand or by an attacker). Every stage that sends a token calls it first.
@@ -335,7 +273,7 @@ impl Segment {
             stage: stage.to_string(),
             message: format!("{err:#}"),
             retryable,
-            mismatch: err.downcast_ref::<crate::exit::Mismatch>().is_some(),
+            mismatch: err.downcast_ref::<crate::error::Mismatch>().is_some(),
         });
     }
 
@@ -369,7 +307,7 @@ impl Segment {
         if self.selector.trim().is_empty() {
             bail!("segment {}: empty selector", self.id);
         }
-        crate::warp10::check_base_url(&self.warp10_url).with_context(|| format!("segment {}", self.id))?;
+        crate::net::check_base_url(&self.warp10_url).with_context(|| format!("segment {}", self.id))?;
         // Paths in records are informative only; they must be exactly the ones derived from the
         // id, so a tampered record can never point a stage at another file.
         if let Some(f) = &self.fetch

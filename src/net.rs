@@ -3,6 +3,7 @@
 //! URLs would otherwise travel in clear); and bounded time, so that a server that trickles its
 //! answer cannot hold a run forever (`MinRate`, `describe_timeout`).
 
+use anyhow::{Context, Result, bail};
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -111,9 +112,37 @@ pub fn describe_timeout(t: ureq::Timeout, option: &str, limit: Duration) -> Stri
     format!("{what} within {option} {:.0} s", limit.as_secs_f64())
 }
 
+/// Checks the shape of a Warp 10 base URL: http(s), a host, no credentials, query or fragment.
+pub fn check_base_url(url: &str) -> Result<()> {
+    let uri: http::Uri = url.parse().with_context(|| format!("invalid Warp 10 URL {url:?}"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => bail!("invalid Warp 10 URL {url:?}: must start with http:// or https://"),
+    }
+    let authority = uri
+        .authority()
+        .with_context(|| format!("invalid Warp 10 URL {url:?}: no host"))?;
+    if authority.as_str().contains('@') {
+        bail!("invalid Warp 10 URL: it must not carry credentials (use --read-token-file / --write-token-file)");
+    }
+    if uri.query().is_some() || url.contains('#') {
+        bail!("invalid Warp 10 URL {url:?}: no query string or fragment allowed (tokens never go in URLs)");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        check_base_url("http://127.0.0.1:8080").unwrap();
+        check_base_url("https://warp.example/prefix").unwrap();
+        assert!(check_base_url("ftp://x").is_err());
+        assert!(check_base_url("http://user:pw@host").is_err());
+        assert!(check_base_url("http://host/?token=abc").is_err());
+    }
 
     /// Hands out `chunks`, sleeping `pause` before each.
     struct Slow {

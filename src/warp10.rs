@@ -9,9 +9,10 @@
 //! every response body must keep up `--min-rate` over each `--timeout` of waiting
 //! (`net::MinRate`). An update, whose size is known, also gets an overall deadline.
 
-use crate::cli::HttpOpts;
+use crate::error::Transient;
 use crate::gts::SeriesKey;
 use crate::net;
+use crate::retry::with_retries;
 use crate::secret::Secret;
 use anyhow::{Context, Result, bail};
 use std::fmt;
@@ -21,39 +22,12 @@ use std::time::Duration;
 pub const TOKEN_HEADER: &str = "X-Warp10-Token";
 pub const TIMEUNIT_HEADER: &str = "X-Warp10-Timeunit";
 
-/// A failure that may go away on retry: connection errors, timeouts, 5xx, a body cut short.
-#[derive(Debug)]
-pub struct Transient(pub String);
-
-impl fmt::Display for Transient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Transient {}
-
-pub fn is_transient(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<Transient>().is_some())
-}
-
-/// Checks the shape of a Warp 10 base URL: http(s), a host, no credentials, query or fragment.
-pub fn check_base_url(url: &str) -> Result<()> {
-    let uri: http::Uri = url.parse().with_context(|| format!("invalid Warp 10 URL {url:?}"))?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => bail!("invalid Warp 10 URL {url:?}: must start with http:// or https://"),
-    }
-    let authority = uri
-        .authority()
-        .with_context(|| format!("invalid Warp 10 URL {url:?}: no host"))?;
-    if authority.as_str().contains('@') {
-        bail!("invalid Warp 10 URL: it must not carry credentials (use --read-token-file / --write-token-file)");
-    }
-    if uri.query().is_some() || url.contains('#') {
-        bail!("invalid Warp 10 URL {url:?}: no query string or fragment allowed (tokens never go in URLs)");
-    }
-    Ok(())
+/// Retries and time limits of the Warp 10 client (from `--retries`, `--timeout`, `--min-rate`).
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub retries: u32,
+    pub timeout: u64,
+    pub min_rate: u64,
 }
 
 pub struct Client {
@@ -84,8 +58,8 @@ pub struct FetchBody {
 }
 
 impl Client {
-    pub fn new(base: &str, http: &HttpOpts) -> Result<Client> {
-        check_base_url(base)?;
+    pub fn new(base: &str, http: &HttpConfig) -> Result<Client> {
+        crate::net::check_base_url(base)?;
         if base.starts_with("http://") && !crate::net::plain_http_allowed(base) {
             bail!(
                 "refusing plain http:// to {base}: the token would travel in clear; use https:// or --allow-insecure-http"
@@ -222,7 +196,7 @@ impl Client {
             url.push(sep);
             url.push_str(k);
             url.push('=');
-            url.push_str(&form_encode(v));
+            url.extend(form_urlencoded::byte_serialize(v.as_bytes()));
             sep = '&';
         }
         for f in flags {
@@ -390,45 +364,6 @@ impl Client {
     }
 }
 
-/// Runs `op` up to `attempts` times, retrying only transient failures, with exponential
-/// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter.
-pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {
-    let mut attempt = 1;
-    loop {
-        match op() {
-            Ok(v) => return Ok(v),
-            Err(e) if attempt < attempts && is_transient(&e) => {
-                let cap =
-                    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10));
-                let wait = cap.mul_f64(jitter());
-                crate::log::event(
-                    crate::log::Level::Warn,
-                    what,
-                    None,
-                    &format!(
-                        "attempt {attempt}/{attempts} failed, retrying in {} ms: {e:#}",
-                        wait.as_millis()
-                    ),
-                    &[],
-                );
-                std::thread::sleep(wait);
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// A number in [0.5, 1) from the clock: enough to spread retries of parallel workers.
-fn jitter() -> f64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let mixed = xxhash_rust::xxh3::xxh3_64(&nanos.to_le_bytes());
-    0.5 + (mixed % 1000) as f64 / 2000.0
-}
-
 impl Client {
     fn check_status(&self, endpoint: &str, resp: http::Response<ureq::Body>) -> Result<http::Response<ureq::Body>> {
         let status = resp.status();
@@ -457,35 +392,13 @@ impl Client {
     }
 }
 
-/// `application/x-www-form-urlencoded` value encoding (space as %20; `+` must travel as %2B).
-pub fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn base_url_rules() {
-        check_base_url("http://127.0.0.1:8080").unwrap();
-        check_base_url("https://warp.example/prefix").unwrap();
-        assert!(check_base_url("ftp://x").is_err());
-        assert!(check_base_url("http://user:pw@host").is_err());
-        assert!(check_base_url("http://host/?token=abc").is_err());
-    }
-
+    /// What `get` relies on: Jetty turns `+` into a space, so a literal `+` must travel encoded.
     #[test]
     fn form_encoding_protects_plus_and_braces() {
-        assert_eq!(form_encode("cls{k=a%20b}"), "cls%7Bk%3Da%2520b%7D");
-        assert_eq!(form_encode("a+b c"), "a%2Bb%20c");
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        assert_eq!(encode("cls{k=a%20b}"), "cls%7Bk%3Da%2520b%7D");
+        assert_eq!(encode("a+b c"), "a%2Bb+c");
     }
 }

@@ -1,7 +1,7 @@
 //! The work directory: spooled fetches and local archives, named only from validated segment
 //! ids, written atomically (temp file, fsync, rename, fsync of the directory).
 
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};

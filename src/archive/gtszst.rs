@@ -1,5 +1,7 @@
 //! The `gts.zst` codec: Warp 10 text (`=` continuation form) in one checksummed zstd frame,
 //! restorable without warp-offload: `zstd -d < X.gts.zst | curl --data-binary @- .../update`.
+//! The text is rendered from the points, not copied from the fetch, so it keeps every value's
+//! bits through `/update` (-0.0 as `-0.0E0`, see `gts/value.rs`).
 
 use super::SeriesBatch;
 use super::text::TextReader;

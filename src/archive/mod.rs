@@ -13,9 +13,10 @@ pub mod index;
 pub mod text;
 
 use crate::digest::{Digest, SeriesHash};
-use crate::exit::Mismatch;
+use crate::error::Mismatch;
 use crate::gts::{Point, SeriesKey};
-use crate::manifest::{FetchInfo, SegmentId};
+use crate::id::SegmentId;
+use crate::manifest::FetchInfo;
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Read, Write};
 

@@ -6,66 +6,180 @@
 //! segment in the destination keeps concurrent runs apart.
 
 use crate::archive::crypt::MasterKey;
-use crate::cli::{AllArgs, GlobalOpts, PurgeArgs, UploadArgs};
-use crate::cmd::{Action, compress, fetch, plan, purge, run_segments, upload, verify};
-use crate::exit::{Tally, Usage};
+use crate::cli::{GlobalOpts, HttpOpts, NotifyOn, PurgeOpts, PurgeSetup, RangeOpts, S3Opts, TokenOpts, WebhookOpts};
+use crate::error::Usage;
+use crate::exit::Tally;
+use crate::id::SegmentId;
 use crate::journal::Journal;
 use crate::lock::{Lock, LockOpts};
-use crate::manifest::{Segment, SegmentId};
+use crate::manifest::Segment;
 use crate::notify::Summary;
-use crate::secret::Secret;
+use crate::stage::compress::{Compress, Options};
+use crate::stage::fetch::{Fetch, Target};
+use crate::stage::upload::Upload;
+use crate::stage::verify::Verify;
+use crate::stage::{Action, Stage, run_segments};
 use crate::store::{self, Store, Stores};
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Segments are fetched and uploaded concurrently (--jobs) and compressed on a thread
+pool; each one goes through the chain on its own, so memory stays bounded whatever the range.
+The state of every segment is saved in the work directory after each stage: re-running the same
+command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
+ones. A lock object per segment in the destination keeps concurrent runs apart.
+
+Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 error, 2 usage,
+3 some segments failed, 4 integrity mismatch.
+
+Examples:
+  warp-offload all --warp10-url https://warp.example --selector '~os\\..*{dc=par1}' \\
+      --start now-60d --end now-30d --segment-length 1d --dest s3://metrics-archive/warp10 \\
+      --read-token-file read.token --write-token-file write.token --purge --notify > run.ndjson
+  # retry one failed segment by hand
+  warp-offload all ...same flags... --segment 20261001T000000Z-1d-0123456789ab"
+)]
+pub struct AllArgs {
+    #[command(flatten)]
+    pub range: RangeOpts,
+    #[command(flatten)]
+    pub tokens: TokenOpts,
+    #[command(flatten)]
+    pub webhooks: WebhookOpts,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
+    #[arg(long, default_value = "1d")]
+    pub segment_length: String,
+    /// Start every segment over from the fetch, ignoring the work directory's state and the
+    /// destination's manifest objects (an archive whose segment was purged is never replaced)
+    #[arg(long)]
+    pub force: bool,
+    /// Run only the segment with this id (repeatable)
+    #[arg(long = "segment", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Destination: s3://bucket/prefix, file:///dir or a directory
+    #[arg(long)]
+    pub dest: String,
+    /// Archive codec
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    /// zstd level
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=19))]
+    pub level: i32,
+    /// Encrypt archives with the 32-byte key in this file
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments in flight at once (fetches and uploads run concurrently)
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Purge each segment from Warp 10 once its archive is verified in the destination
+    #[arg(long)]
+    pub purge: bool,
+    #[command(flatten)]
+    pub gates: PurgeOpts,
+    /// Post the run summary (see `notify`) when the run ends
+    #[arg(long)]
+    pub notify: bool,
+    /// With --notify: when to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub notify_on: NotifyOn,
+    #[command(flatten)]
+    pub http: HttpOpts,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
 
 /// Everything the workers share.
 struct Ctx<'a> {
-    work: WorkDir,
     journal: Journal,
-    store: Box<dyn Store>,
-    stores: Stores<'a>,
+    /// The destination (the upload stage's store): locks and committed manifests.
+    store: &'a dyn Store,
     dest: String,
-    read_token: Secret,
-    /// This run's Warp 10 (`--warp10-url`/`WARP10_URL`); saved state is checked against it.
-    client: Client,
     force: bool,
-    compress: compress::Options,
-    upload: &'a UploadArgs,
-    purger: Option<purge::Purger<'a>>,
     lock: LockOpts,
+    /// The chain, in order. No local verify: compress (or the fetch into the archive) has just
+    /// decoded the archive it wrote and checked it against the fetch, and the remote verify
+    /// reads it back again after the upload.
+    stages: Vec<&'a dyn Stage>,
 }
 
 pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     let started = std::time::Instant::now();
-    store::init_tls(&a.s3)?;
-    let segments = select(plan::segments(&a.plan_args())?, &a.only)?;
-    let upload_args = a.upload_args();
-    let purge_args: PurgeArgs = a.purge_args();
+    store::init_tls(&a.s3.config())?;
+    let segments = select(
+        crate::plan::segments(
+            &a.range
+                .spec(&a.segment_length, a.tokens.read_token_file.as_deref(), &a.http),
+        )?,
+        &a.only,
+    )?;
     let work = WorkDir::new(&g.work_dir);
-    let store = store::open(&a.dest, &a.s3)?;
-    let ctx = Ctx {
-        journal: Journal::new(&work),
-        work,
-        dest: store.url(""),
-        store,
-        stores: Stores::new(&a.s3),
-        read_token: crate::secret::read_token(a.read_token_file.as_deref())?,
-        client: Client::new(&a.warp10_url, &a.http)?,
-        force: a.force,
-        compress: compress::Options {
+    let key = || a.key_file.as_deref().map(MasterKey::load).transpose();
+    let compress = Compress {
+        work: work.clone(),
+        options: Options {
             codec: a.codec,
             level: a.level,
-            key: a.key_file.as_deref().map(MasterKey::load).transpose()?,
+            key: key()?,
             remove_spool: true,
         },
-        upload: &upload_args,
-        purger: a.purge.then(|| purge::Purger::new(&purge_args)).transpose()?,
-        lock: a.gates.lock.opts()?,
     };
+    let fetch = Fetch {
+        // Saved state is checked against this run's Warp 10 (`--warp10-url`/`WARP10_URL`).
+        client: Client::new(&a.range.warp10_url, &a.http.config())?,
+        token: crate::secret::read_token(a.tokens.read_token_file.as_deref())?,
+        work: work.clone(),
+        target: Target::Archive(&compress.options),
+    };
+    let upload = Upload {
+        store: store::open(&a.dest, &a.s3.config())?,
+        work: work.clone(),
+        force: a.force,
+        dry_run: false,
+    };
+    let verify = Verify {
+        work: work.clone(),
+        stores: Stores::new(a.s3.config()),
+        key: key()?,
+    };
+    let purger = a
+        .purge
+        .then(|| {
+            PurgeSetup {
+                warp10_url: &a.range.warp10_url,
+                dest: &a.dest,
+                tokens: &a.tokens,
+                key_file: a.key_file.as_deref(),
+                gates: &a.gates,
+                max_clock_skew: &a.range.max_clock_skew,
+                http: &a.http,
+                s3: &a.s3,
+            }
+            .purger()
+        })
+        .transpose()?;
+    let mut stages: Vec<&dyn Stage> = vec![&fetch, &compress, &upload, &verify];
+    stages.extend(purger.as_ref().map(|p| p as &dyn Stage));
+    let ctx = Ctx {
+        journal: Journal::new(&work),
+        store: upload.store.as_ref(),
+        dest: upload.store.url(""),
+        force: a.force,
+        lock: a.gates.lock.opts()?,
+        stages,
+    };
+    // A webhook slower than 10 s only delays the end of the run.
     let delivery = a
         .notify
-        .then(|| crate::cmd::notify::Delivery::new(&a.notify_args()))
+        .then(|| {
+            let always = a.notify_on == NotifyOn::Always;
+            a.webhooks.delivery(always, false, std::time::Duration::from_secs(10))
+        })
         .transpose()?;
 
     let bar = crate::log::bar(Some(segments.len() as u64), "all");
@@ -109,17 +223,10 @@ fn select(planned: Vec<Segment>, only: &[String]) -> Result<Vec<Segment>> {
     Ok(planned.into_iter().filter(|s| ids.contains(&s.id)).collect())
 }
 
-/// A stage of the chain: its name, whether a segment still needs it, and the stage itself.
-type Step<'c> = (
-    &'static str,
-    &'c dyn Fn(&Segment) -> bool,
-    &'c dyn Fn(Segment) -> Segment,
-);
-
 /// Runs one segment through every stage it has not reached yet, saving it after each.
 fn process(ctx: &Ctx, planned: Segment) -> Segment {
     let id = planned.id.clone();
-    let lock = match Lock::acquire(ctx.store.as_ref(), &id, ctx.lock) {
+    let lock = match Lock::acquire(ctx.store, &id, ctx.lock) {
         Ok(lock) => lock,
         Err(e) => return failed(planned, "lock", e),
     };
@@ -135,44 +242,14 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             &[],
         );
     }
-    // No local verify step: compress has just decoded the archive it wrote and checked it
-    // against the fetch, and the remote verify reads it back again after the upload.
-    let steps: [Step; 5] = [
-        ("fetch", &|s| s.fetch.is_none(), &|s| {
-            fetch::fetch_segment(
-                s,
-                &ctx.client,
-                &ctx.read_token,
-                &ctx.work,
-                &fetch::Target::Archive(&ctx.compress),
-            )
-        }),
-        ("compress", &|s| s.archive.is_none(), &|s| {
-            compress::compress_segment(s, &ctx.work, &ctx.compress)
-        }),
-        (
-            "upload",
-            &|s| s.upload.as_ref().is_none_or(|u| u.dest != ctx.dest),
-            &|s| upload::upload_segment(s, ctx.store.as_ref(), ctx.upload, &ctx.work),
-        ),
-        (
-            "verify-remote",
-            &|s| s.verify.as_ref().is_none_or(|v| v.scope != "remote"),
-            &|s| verify_segment(ctx, s),
-        ),
-        (
-            "purge",
-            &|s| ctx.purger.is_some() && s.purge.as_ref().is_none_or(|p| p.state != purge::PURGED),
-            &|s| ctx.purger.as_ref().expect("only with --purge").purge_segment(s),
-        ),
-    ];
-    for (name, needed, run) in steps {
-        if !needed(&seg) {
+    for stage in &ctx.stages {
+        if !stage.needed(&seg) {
             continue;
         }
+        let name = stage.name();
         // Fetch and compress only write to the work directory: the lock's settle time runs
-        // meanwhile, and it is confirmed before the first write to the destination.
-        if !matches!(name, "fetch" | "compress")
+        // meanwhile, and it is confirmed before the first use of the destination.
+        if stage.uses_destination()
             && let Err(e) = lock.keep_alive()
         {
             // Another run owns the segment: what was done here locally is not ours to commit.
@@ -182,7 +259,7 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             };
             return failed(seg, name, e);
         }
-        seg = run(seg);
+        seg = stage.apply(seg);
         if let Err(e) = ctx.journal.save(&seg) {
             return failed(seg, name, e);
         }
@@ -206,7 +283,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
     }
     let (saved, whence) = match ctx.journal.load(&planned.id)? {
         Some(saved) => (saved, "the work directory's state"),
-        None => match upload::read_manifest(ctx.store.as_ref(), &planned.id)? {
+        None => match crate::layout::read_manifest(ctx.store, &planned.id)? {
             Some(mut committed) => {
                 // The manifest object was found here, so here is where its archive is, whatever
                 // destination it was first uploaded to; the read-back below checks it.
@@ -248,11 +325,7 @@ fn resume(ctx: &Ctx, planned: &Segment) -> Result<Segment> {
     Ok(saved)
 }
 
-fn verify_segment(ctx: &Ctx, seg: Segment) -> Segment {
-    verify::verify_segment(seg, &ctx.work, &ctx.stores, ctx.compress.key.as_ref())
-}
-
 fn failed(mut seg: Segment, stage: &str, e: anyhow::Error) -> Segment {
-    crate::cmd::record_failure(&mut seg, stage, &e);
+    crate::stage::record_failure(&mut seg, stage, &e);
     seg
 }

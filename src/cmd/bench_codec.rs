@@ -4,16 +4,28 @@
 //! digest of the input.
 
 use crate::archive::{Decoder, Encoder, summarize};
-use crate::cli::BenchCodecArgs;
+
 use crate::gts::line::{render_cont_line, render_full_line};
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Measure a codec on a file of Warp 10 text: size, encode and decode CPU time
+#[derive(Args, Debug)]
+pub struct BenchCodecArgs {
+    pub text: PathBuf,
+    #[arg(long, value_enum, default_value_t = crate::archive::Codec::Columnar)]
+    pub codec: crate::archive::Codec,
+    #[arg(long, default_value_t = 3)]
+    pub level: i32,
+}
 
 pub fn run(a: BenchCodecArgs) -> Result<()> {
     let text = std::fs::read(&a.text).with_context(|| format!("reading {}", a.text.display()))?;
     let id = SegmentId::new("bench")?;
     let expected =
-        crate::cmd::fetch::check_stream(text.as_slice(), i64::MIN, i64::MAX, &mut std::io::sink(), |_, _, _| {
+        crate::gts::stream::check_stream(text.as_slice(), i64::MIN, i64::MAX, &mut std::io::sink(), |_, _, _| {
             Ok(())
         })?;
 

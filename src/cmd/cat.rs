@@ -1,17 +1,46 @@
 //! `cat`: prints an archive as Warp 10 text, streaming, so that `cat | curl .../update` is a
-//! manual restore. Points come out as stored: series by series, newest first.
+//! manual restore. Points come out as stored: series by series, newest first, in text that
+//! Warp 10 reads back with the same bits (-0.0 as `-0.0E0`, see `gts/value.rs`).
 
 use crate::archive::crypt::MasterKey;
 use crate::archive::{Codec, Decoder};
-use crate::cli::{CatArgs, TextFormat};
 use crate::cmd::write_stdout;
 use crate::gts::SeriesKey;
 use crate::gts::line::{render_cont_line, render_full_line};
-use crate::manifest::SegmentId;
+use crate::id::SegmentId;
 use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
 use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::Path;
+use std::path::PathBuf;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    /// Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)
+    Text,
+    /// Class and labels on every line (Warp 10 `fulltext`)
+    Fulltext,
+}
+/// Print an archive as Warp 10 text on stdout
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload cat warp-offload-work/archive/20261001T000000Z-1d-0123456789ab.w10a | head
+  # manual restore
+  warp-offload cat X.w10a | curl -H \"X-Warp10-Token: $(cat write.token)\" --data-binary @- http://127.0.0.1:8080/api/v0/update")]
+pub struct CatArgs {
+    /// Archive file (columnar or gts.zst, encrypted or not)
+    pub archive: PathBuf,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segment id the archive belongs to (default: its file name without extension); encrypted
+    /// archives are bound to it
+    #[arg(long)]
+    pub segment_id: Option<String>,
+}
 
 pub fn run(a: CatArgs) -> Result<()> {
     let id = match &a.segment_id {

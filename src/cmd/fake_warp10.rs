@@ -1,17 +1,99 @@
 //! `warp-offload fake-warp10`: loads or generates data, listens, prints its URL and serves
 //! until killed.
 
-use crate::cli::FakeWarp10Args;
 use crate::exit::Tally;
 use crate::fake::Fake;
 use crate::fake::faults::Faults;
 use crate::fake::generate::{self, Spec};
+use crate::id::TimeUnit;
 use anyhow::{Context, Result, bail};
+use clap::Args;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Serve an in-memory Warp 10 for demos, tests and benchmarks
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Tokens: the read token (find, fetch) and write token (update, delete) come from files or
+WARP10_READ_TOKEN / WARP10_WRITE_TOKEN. Data written gets .app=<--app> and hidden .owner/.producer labels.
+
+Faults (--faults JSON at start, or at run time: curl -X POST --data JSON http://ADDR/admin/faults;
+GET /admin/faults shows them; {} clears them). Fields, all optional:
+  fetch_cut: {\"after_points\": N, \"mode\": \"error\"|\"mid_line\"|\"boundary\"|\"reset\"}
+      end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
+      '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
+      boundary = clean 200 after a whole line; reset = connection reset, no chunked terminator
+  fetch_append: \"TEXT\"            raw text added at the end of every fetch body
+  read_scope_hides: \"SELECTOR\"   find and fetch (read token) do not show these series; delete does
+  fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
+  latency_ms: MS                  wait before the response headers
+  chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
+  trickle_ms: {\"fetch\": MS, ...} send the bodies of find|fetch|delete|update one byte at a time, MS apart
+  delete_abort_after: K           delete K series, list them, then reset the connection
+  delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
+  clock_skew_s: S                 shift the Date header of every response by S seconds
+Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
+  -> {\"series\": N, \"points\": M}.
+
+Not emulated (400 or ignored): fetch formats other than text/fulltext, dedup, step, timestep,
+sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
+skipped (Warp 10's default); labels always come out sorted.
+
+Examples:
+  WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\
+      --generate infra --hosts 100 --days 1      # D1: 1000 series, ~8.64 M points
+  warp-offload fake-warp10 --read-token-file r.tok --write-token-file w.tok --load tests/data/edge-cases.gts"
+)]
+pub struct FakeWarp10Args {
+    /// Address to listen on (port 0 picks a free port)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Write the port to this file (atomically) once listening
+    #[arg(long)]
+    pub port_file: Option<PathBuf>,
+    /// File holding the read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// File holding the write token; or set WARP10_WRITE_TOKEN
+    #[arg(long)]
+    pub write_token_file: Option<PathBuf>,
+    /// Application name of the write token (the .app label of everything written)
+    #[arg(long, default_value = "warp-offload-fake")]
+    pub app: String,
+    /// Platform time unit (warp.timeunits)
+    #[arg(long, value_enum, default_value_t = TimeUnit::Us)]
+    pub time_unit: TimeUnit,
+    /// Load GTS input lines (the /api/v0/update format) from this file (repeatable)
+    #[arg(long)]
+    pub load: Vec<PathBuf>,
+    /// Generate a synthetic data set
+    #[arg(long, value_enum)]
+    pub generate: Option<crate::fake::generate::Profile>,
+    /// Seed of the generator (same seed, same data)
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 100)]
+    pub hosts: usize,
+    /// Series per host: the first N of the profile's 10
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub series_per_host: u8,
+    /// Days of data per series (fractions allowed)
+    #[arg(long, default_value_t = 1.0)]
+    pub days: f64,
+    /// Sampling interval: 10s, 1m, ...
+    #[arg(long, default_value = "10s")]
+    pub interval: String,
+    /// First sample time (RFC 3339)
+    #[arg(long, default_value = "2024-01-15T00:00:00Z")]
+    pub start: String,
+    /// Faults to inject from the start, as JSON (see below)
+    #[arg(long)]
+    pub faults: Option<String>,
+}
 
 pub fn run(a: FakeWarp10Args) -> Result<Tally> {
     let read_token = crate::secret::read_token(a.read_token_file.as_deref())?;

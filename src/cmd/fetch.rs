@@ -1,358 +1,43 @@
-//! `fetch`: streams each segment from `/api/v0/fetch`, parses every line strictly while
-//! streaming, counts and digests the points, and spools the text atomically to the work dir.
+//! `fetch`: argument handling; the stage is `stage::fetch`.
 
-use crate::cli::{FetchArgs, GlobalOpts};
-use crate::cmd::compress;
-use crate::cmd::{decide_default, run_stage};
-use crate::digest::{Digest, SeriesHash};
+use crate::cli::{GlobalOpts, HttpOpts};
 use crate::exit::Tally;
-use crate::gts::SeriesKey;
-use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
-use crate::manifest::{ArchiveInfo, FetchInfo, Segment};
-use crate::secret::Secret;
-use crate::warp10::{Client, Transient, with_retries};
+use crate::stage::fetch::{Fetch, Target};
+use crate::warp10::Client;
 use crate::workdir::WorkDir;
-use anyhow::{Context, Result, bail};
-use std::collections::HashSet;
-use std::io::{BufRead, BufWriter, Read, Write};
-use std::time::Instant;
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
 
-/// Longest line accepted: a 64 KiB string percent-encodes to 192 KiB, labels add a few KiB.
-const MAX_LINE: u64 = 4 << 20;
+/// Fetch each segment from Warp 10, check it strictly and spool it to the work directory
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch --read-token-file /etc/warp-offload/read.token --jobs 4
+  # retry one failed segment by hand
+  jq -c 'select(.id == \"20261001T000000Z-1d-0123456789ab\") | del(.error)' run.ndjson | warp-offload fetch")]
+pub struct FetchArgs {
+    /// Warp 10 to fetch from; a segment planned against another is refused (tokens go only here)
+    #[arg(long, env = "WARP10_URL")]
+    pub warp10_url: String,
+    /// File holding the Warp 10 read token; or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    /// Segments fetched concurrently
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Fetch again segments that were already fetched
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub http: HttpOpts,
+}
 
 pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
-    let token = crate::secret::read_token(a.read_token_file.as_deref())?;
-    let work = WorkDir::new(&g.work_dir);
-    let client = Client::new(&a.warp10_url, &a.http)?;
-    let bar = crate::log::bar(None, "fetch");
-    let tally = run_stage(
-        crate::cmd::stdin(),
-        a.jobs,
-        |seg| decide_default(seg, seg.fetch.is_some(), a.force),
-        |seg| {
-            let seg = fetch_segment(seg, &client, &token, &work, &Target::Spool);
-            bar.inc(1);
-            seg
-        },
-    );
-    bar.finish_and_clear();
-    tally
-}
-
-/// Where fetched text goes: a spool file (the `fetch` stage), or straight into the segment's
-/// archive (`all`: one parse, no spool on disk).
-pub enum Target<'a> {
-    Spool,
-    Archive(&'a compress::Options),
-}
-
-/// Fetches a segment from `client` (this run's Warp 10: a segment planned against another is
-/// refused before any token is sent).
-pub fn fetch_segment(mut seg: Segment, client: &Client, token: &Secret, work: &WorkDir, target: &Target) -> Segment {
-    if seg.purge.as_ref().is_some_and(|p| p.state != "dry-run") {
-        let e = anyhow::anyhow!(
-            "segment {} was already purged; fetching it again would replace its record",
-            seg.id
-        );
-        seg.fail("fetch", &e, false);
-        return seg;
-    }
-    let started = Instant::now();
-    let result = seg.check_source(client.base()).and_then(|()| {
-        with_retries(client.retries(), "fetch", || {
-            fetch_once(client, token, &seg, work, target)
-        })
-    });
-    match result {
-        Ok((mut info, archive)) => {
-            info.duration_ms = started.elapsed().as_millis() as u64;
-            crate::log::info(
-                "fetch",
-                Some(seg.id.as_str()),
-                "fetched",
-                &[
-                    ("points", info.points.into()),
-                    ("series", info.series.into()),
-                    ("bytes", info.bytes.into()),
-                    ("duration_ms", info.duration_ms.into()),
-                ],
-            );
-            if let Some(a) = &archive {
-                compress::log_compressed(&seg, a, info.duration_ms);
-            }
-            seg.fetch = Some(info);
-            // Whatever came after an older fetch described other data.
-            seg.archive = archive;
-            seg.upload = None;
-            seg.verify = None;
-        }
-        Err(e) => {
-            let e = e.context(format!("fetching segment {} from {}", seg.id, seg.warp10_url));
-            crate::cmd::record_failure(&mut seg, "fetch", &e);
-        }
-    }
-    seg
-}
-
-fn fetch_once(
-    client: &Client,
-    token: &Secret,
-    seg: &Segment,
-    work: &WorkDir,
-    target: &Target,
-) -> Result<(FetchInfo, Option<ArchiveInfo>)> {
-    let (start, end) = seg.warp10_range()?;
-    let body = client.fetch(token, &seg.selector, start, end, seg.time_unit.per_second())?;
-    match target {
-        Target::Spool => {
-            let spool = WorkDir::spool_rel(&seg.id);
-            let stats = WorkDir::write_atomic(&work.path(&spool), |file| {
-                let mut out = BufWriter::with_capacity(1 << 20, file);
-                let stats = check_stream(body.reader, start, end, &mut out, |_, _, _| Ok(()))?;
-                out.flush().context("writing spool")?;
-                Ok(stats)
-            })?;
-            Ok((fetch_info(seg, &stats), None))
-        }
-        Target::Archive(o) => {
-            let (info, archive) = compress::write_archive(seg, work, o, |enc| {
-                let mut last = None;
-                let stats = check_stream(body.reader, start, end, &mut std::io::sink(), |key, hash, p| {
-                    if last != Some(*hash) {
-                        enc.begin_series(key)?;
-                        last = Some(*hash);
-                    }
-                    enc.push(p)
-                })?;
-                Ok(fetch_info(seg, &stats))
-            })?;
-            Ok((info, Some(archive)))
-        }
-    }
-}
-
-fn fetch_info(seg: &Segment, stats: &StreamStats) -> FetchInfo {
-    FetchInfo {
-        points: stats.points,
-        series: stats.series.len() as u64,
-        bytes: stats.bytes,
-        digest: stats.digest,
-        spool: WorkDir::spool_rel(&seg.id),
-        at: jiff::Timestamp::now(),
-        duration_ms: 0,
-    }
-}
-
-#[derive(Debug)]
-pub struct StreamStats {
-    pub points: u64,
-    pub bytes: u64,
-    pub digest: Digest,
-    /// Every series that had at least one point.
-    pub series: HashSet<SeriesHash>,
-}
-
-/// Reads Warp 10 text output line by line, checks it strictly against the inclusive range
-/// `[start, end]`, and copies it to `out`. Fails on an in-band error (`#` line, empty line), a
-/// truncated last line, a point outside the range, a timestamp that does not strictly decrease
-/// within a series, a series printed twice, or any malformed line. `on_point` sees every point
-/// with its series; its error stops the stream.
-pub fn check_stream(
-    mut input: impl BufRead,
-    start: i64,
-    end: i64,
-    out: &mut impl Write,
-    mut on_point: impl FnMut(&SeriesKey, &SeriesHash, &crate::gts::Point) -> Result<()>,
-) -> Result<StreamStats> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut line_no: u64 = 0;
-    let mut stats = StreamStats {
-        points: 0,
-        bytes: 0,
-        digest: Digest::default(),
-        series: HashSet::new(),
+    let stage = Fetch {
+        client: Client::new(&a.warp10_url, &a.http.config())?,
+        token: crate::secret::read_token(a.read_token_file.as_deref())?,
+        work: WorkDir::new(&g.work_dir),
+        target: Target::Spool,
     };
-    let mut header: Vec<u8> = Vec::new();
-    let mut current: Option<(SeriesHash, i64)> = None;
-    let mut key = SeriesKey::default();
-    loop {
-        buf.clear();
-        let n = (&mut input)
-            .take(MAX_LINE + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Transient(format!("reading fetch body after line {line_no}: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        stats.bytes += n as u64;
-        if buf.last() != Some(&b'\n') {
-            if n as u64 > MAX_LINE {
-                bail!("line {line_no} is longer than {MAX_LINE} bytes");
-            }
-            return Err(Transient(format!(
-                "fetch body ends with a truncated line {line_no} (the server stopped mid-stream)"
-            ))
-            .into());
-        }
-        let line = &buf[..buf.len() - 1];
-        if line.is_empty() || line == b"\r" || line[0] == b'#' {
-            return Err(in_band_error(&mut input, line, line_no, stats.points));
-        }
-        check_raw_bytes(line, line_no)?;
-        let parsed = parse_fetch_line(line).with_context(|| format!("fetch output line {line_no}"))?;
-        let point = match parsed {
-            FetchLine::Full { header: h, point, .. } => {
-                if current.is_none() || h != header.as_slice() {
-                    key = parse_header(h).with_context(|| format!("fetch output line {line_no}"))?;
-                    let hash = SeriesHash::of(&key);
-                    if !stats.series.insert(hash) {
-                        bail!(
-                            "line {line_no}: series {} appears twice in the fetch output (two series differing only \
-                             in hidden labels, or overlapping selectors): restoring would merge them",
-                            String::from_utf8_lossy(h)
-                        );
-                    }
-                    header.clear();
-                    header.extend_from_slice(h);
-                    current = Some((hash, i64::MAX));
-                    check_next(&mut current, point, line_no)?
-                } else {
-                    check_next(&mut current, point, line_no)?
-                }
-            }
-            FetchLine::Cont(point) => {
-                if current.is_none() {
-                    bail!("line {line_no}: continuation line before any series");
-                }
-                check_next(&mut current, point, line_no)?
-            }
-        };
-        if point.ts < start || point.ts > end {
-            bail!(
-                "line {line_no}: timestamp {} is outside the requested range [{start}, {end}]",
-                point.ts
-            );
-        }
-        let (hash, _) = current.expect("a series is current");
-        stats.digest.add(&hash, &point);
-        stats.points += 1;
-        on_point(&key, &hash, &point)?;
-        if stats.points == 100 {
-            crate::exit::failpoint("fetch-mid-stream");
-        }
-        out.write_all(&buf).context("writing spool")?;
-    }
-    Ok(stats)
-}
-
-/// Warp 10 percent-encodes control characters and non-ASCII in everything it prints, so a raw
-/// control byte or invalid UTF-8 in its output is corruption, not data (the parser itself is
-/// lenient with raw characters, as Warp 10's decoder is).
-fn check_raw_bytes(line: &[u8], line_no: u64) -> Result<()> {
-    if let Some(at) = line.iter().position(|&b| b < 0x20 || b == 0x7f) {
-        bail!(
-            "line {line_no}: raw control byte 0x{:02x} at byte {} (Warp 10 would have percent-encoded it)",
-            line[at],
-            at + 1
-        );
-    }
-    if let Err(e) = std::str::from_utf8(line) {
-        bail!("line {line_no}: invalid UTF-8 at byte {}", e.valid_up_to() + 1);
-    }
-    Ok(())
-}
-
-/// Enforces strictly decreasing timestamps within the current series.
-fn check_next(
-    current: &mut Option<(SeriesHash, i64)>,
-    point: crate::gts::Point,
-    line_no: u64,
-) -> Result<crate::gts::Point> {
-    let (_, last) = current.as_mut().expect("a series is current");
-    if point.ts >= *last {
-        bail!(
-            "line {line_no}: timestamp {} does not strictly decrease within its series (previous {})",
-            point.ts,
-            *last
-        );
-    }
-    *last = point.ts;
-    Ok(point)
-}
-
-/// Builds the error for an empty or `#` line: Warp 10 signals a mid-stream failure with an
-/// empty line and `# ERROR: <url-encoded message>` when `showerrors` is set.
-fn in_band_error(input: &mut impl BufRead, line: &[u8], line_no: u64, points: u64) -> anyhow::Error {
-    let mut text = line.to_vec();
-    if line.is_empty() || line == b"\r" {
-        text.clear();
-        let _ = input.take(4096).read_until(b'\n', &mut text);
-    }
-    let text = String::from_utf8_lossy(&text);
-    let text = text.trim();
-    if let Some(msg) = text.strip_prefix("# ERROR:") {
-        let msg = crate::gts::percent::decode_str(msg.trim().as_bytes()).unwrap_or_else(|_| msg.trim().to_string());
-        let first = msg.lines().next().unwrap_or("").chars().take(200).collect::<String>();
-        return Transient(format!(
-            "Warp 10 reported an error after {points} points (line {line_no}): {first}"
-        ))
-        .into();
-    }
-    if text.starts_with('#') {
-        anyhow::anyhow!("line {line_no}: unexpected comment line in fetch output after {points} points")
-    } else {
-        anyhow::anyhow!("line {line_no}: empty line in fetch output after {points} points")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(text: &str) -> Result<StreamStats> {
-        check_stream(text.as_bytes(), 0, 1000, &mut Vec::new(), |_, _, _| Ok(()))
-    }
-
-    #[test]
-    fn counts_and_digests() {
-        let s = check("10// a{x=1} 1\n=9// 2.0\n=1// T\n10// b{} 'x'\n").unwrap();
-        assert_eq!((s.points, s.series.len()), (4, 2));
-        let reordered = check("10// b{} 'x'\n10// a{x=1} 1\n=9// 2.0\n=1// T\n").unwrap();
-        assert_eq!(reordered.digest, s.digest);
-        let fulltext = check("10// a{x=1} 1\n9// a{x=1} 2.0\n1// a{x=1} T\n10// b{} 'x'\n").unwrap();
-        assert_eq!(fulltext.digest, s.digest);
-    }
-
-    #[test]
-    fn strictness() {
-        for (text, what) in [
-            ("10// a{} 1\n=9// 2", "truncated"),
-            ("10// a{} 1\n\n# ERROR: java.lang.Exception%3A%20boom\n", "boom"),
-            ("10// a{} 1\n# ERROR: x\n", "reported an error"),
-            ("10// a{} 1\n\n", "empty line"),
-            ("=10// 1\n", "before any series"),
-            ("10// a{} 1\n=10// 1\n", "strictly decrease"),
-            ("10// a{} 1\n=11// 1\n", "strictly decrease"),
-            ("1001// a{} 1\n", "outside"),
-            ("-1// a{} 1\n", "outside"),
-            ("10// a{} 1\n10// b{} 1\n9// a{} 1\n", "appears twice"),
-            ("10// a{} x\n", "line 1"),
-            ("10// a{} 'a\u{0}b'\n", "raw control byte 0x00"),
-            ("10// a{} 1\n=9// 'x\ty'\n", "line 2: raw control byte 0x09"),
-        ] {
-            let err = format!("{:#}", check(text).unwrap_err());
-            assert!(err.contains(what), "{text:?}: {err}");
-        }
-        assert!(crate::warp10::is_transient(&check("10// a{} 1\n=9// 2").unwrap_err()));
-        assert!(!crate::warp10::is_transient(&check("1001// a{} 1\n").unwrap_err()));
-        let bad_utf8 = format!("{:#}", check_raw_bytes(b"10// a{} '\xc3('", 7).unwrap_err());
-        assert!(bad_utf8.contains("line 7: invalid UTF-8 at byte 11"), "{bad_utf8}");
-        assert!(
-            check_raw_bytes("10// caf\u{e9}{} 1".as_bytes(), 1).is_ok(),
-            "raw UTF-8 stays accepted"
-        );
-        let long = format!("10// a{{}} '{}'\n", "x".repeat(MAX_LINE as usize));
-        assert!(format!("{:#}", check(&long).unwrap_err()).contains("longer than"));
-    }
+    crate::stage::run_command(&stage, a.jobs, a.force)
 }

@@ -2,10 +2,21 @@
 //! the clap definition, so they never drift from the real flags (a test checks the checked-in
 //! copies are current).
 
-use crate::cli::{Cli, GenDocsArgs};
+use super::Cli;
 use anyhow::{Context, Result};
+use clap::Args;
 use clap::CommandFactory;
 use clap_complete::Shell;
+use std::path::PathBuf;
+
+/// Write man pages and shell completions generated from these definitions
+#[derive(Args, Debug)]
+pub struct GenDocsArgs {
+    #[arg(long, default_value = "man")]
+    pub man_dir: PathBuf,
+    #[arg(long, default_value = "completions")]
+    pub completions_dir: PathBuf,
+}
 
 pub fn run(a: GenDocsArgs) -> Result<()> {
     let cmd = Cli::command();

@@ -2,19 +2,38 @@
 //! objects (the commit markers). With `--all`, data objects whose upload never committed are
 //! listed too, as `incomplete`.
 
-use crate::cli::LsArgs;
-use crate::cmd::upload::read_manifest;
+use crate::cli::S3Opts;
 use crate::exit::Tally;
-use crate::manifest::{Segment, SegmentId};
+use crate::id::SegmentId;
+use crate::layout::read_manifest;
+use crate::manifest::Segment;
 use crate::store;
 use anyhow::{Context, Result};
+use clap::Args;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
 
+/// List the segments archived in a destination (NDJSON, read from the manifest objects)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload ls --dest s3://metrics-archive/warp10 | jq -r 'select(.points > 0) | .id'
+  # also data objects whose upload never wrote its manifest object
+  warp-offload ls --all --dest /srv/warp-archive")]
+pub struct LsArgs {
+    /// Destination: s3://bucket/prefix, file:///dir or a directory path
+    #[arg(long)]
+    pub dest: String,
+    /// Also list incomplete uploads (objects without a manifest object)
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
+
 pub fn run(a: LsArgs) -> Result<Tally> {
-    store::init_tls(&a.s3)?;
-    let store = store::open(&a.dest, &a.s3)?;
+    store::init_tls(&a.s3.config())?;
+    let store = store::open(&a.dest, &a.s3.config())?;
     let mut by_segment: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
     for (key, size) in store.list("segments/")? {
         if let Some(id) = key.split('/').nth(1) {

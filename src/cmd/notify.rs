@@ -2,19 +2,56 @@
 //! summary to Slack and/or a JSON webhook. A webhook that is down or slow costs a warning and a
 //! bounded wait, never the records or the exit code.
 
-use crate::cli::{GlobalOpts, NotifyArgs, NotifyOn};
+use crate::cli::{GlobalOpts, NotifyOn, WebhookOpts};
 use crate::exit::Tally;
-use crate::log::{Level, event, info};
 use crate::manifest;
-use crate::notify::{Kind, Report, Summary, Webhook};
-use crate::secret::Secret;
+use crate::notify::Summary;
 use anyhow::Result;
+use clap::Args;
 use std::io::BufRead;
-use std::time::Duration;
+
+/// Post a run summary to Slack and/or a JSON webhook; records pass through unchanged
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan ... | warp-offload fetch | ... | warp-offload purge \\
+      | warp-offload notify --slack-webhook-file /etc/warp-offload/slack.url > run.ndjson
+  # see what would be posted, without posting
+  warp-offload notify --dry-run --on always < run.ndjson > /dev/null
+
+Segments: failed = the record carries an error (mismatch: an integrity mismatch); skipped = no error
+but the record stopped before the furthest stage another successful record reached; ok = the rest.
+Bytes in are the Warp 10 text fetched, bytes out the archive sizes. The wall time runs from the
+earliest to the latest time recorded in the records.
+
+Each failed segment comes with a command that runs it again, from the failed stage to the run's
+last, on the records saved in --manifest-hint; add the options the stages need (token files,
+--s3-endpoint) or set their environment variables. Use `set -o pipefail` in scripts: notify's exit
+code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
+failure, which is only a warning.")]
+pub struct NotifyArgs {
+    #[command(flatten)]
+    pub webhooks: WebhookOpts,
+    /// When to post
+    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
+    pub on: NotifyOn,
+    /// The file this run's records are saved to, as named in the retry commands
+    #[arg(long, default_value = "run.ndjson")]
+    pub manifest_hint: String,
+    /// Seconds allowed per webhook request (a failed request is retried once)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Print the payloads on stderr instead of posting them
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
-    let delivery = Delivery::new(&a)?;
-    let run = pass_through(crate::cmd::stdin());
+    let delivery = a.webhooks.delivery(
+        a.on == NotifyOn::Always,
+        a.dry_run,
+        std::time::Duration::from_secs(a.timeout),
+    )?;
+    let run = pass_through(crate::stage::stdin());
     let report = run
         .summary
         .report(&a.manifest_hint, run.input_error.as_ref().map(|e| format!("{e:#}")));
@@ -23,61 +60,6 @@ pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
         return Err(e);
     }
     Ok(run.summary.tally())
-}
-
-/// Where and when a run summary is posted (also used by `all --notify`).
-pub struct Delivery {
-    hooks: Vec<Webhook>,
-    always: bool,
-    dry_run: bool,
-    timeout: Duration,
-}
-
-impl Delivery {
-    pub fn new(a: &NotifyArgs) -> Result<Delivery> {
-        let slack = Secret::load(
-            a.slack_webhook_file.as_deref(),
-            "SLACK_WEBHOOK_URL",
-            "Slack webhook URL",
-        )?;
-        let json = Secret::load(
-            a.webhook_file.as_deref(),
-            "WARP_OFFLOAD_WEBHOOK_URL",
-            "JSON webhook URL",
-        )?;
-        let hooks = [(Kind::Slack, slack), (Kind::Json, json)]
-            .into_iter()
-            .filter_map(|(kind, url)| url.map(|u| Webhook::new(kind, u)))
-            .collect::<Result<Vec<_>>>()?;
-        if hooks.is_empty() && !a.dry_run {
-            event(
-                Level::Warn,
-                "notify",
-                None,
-                "no webhook configured (--slack-webhook-file or SLACK_WEBHOOK_URL, --webhook-file or \
-                 WARP_OFFLOAD_WEBHOOK_URL): the summary goes to stderr only",
-                &[],
-            );
-        }
-        Ok(Delivery {
-            hooks,
-            always: a.on == NotifyOn::Always,
-            dry_run: a.dry_run,
-            timeout: Duration::from_secs(a.timeout),
-        })
-    }
-
-    /// Logs the report and posts it when wanted; a webhook failure is only a warning.
-    pub fn deliver(&self, report: &Report) {
-        log_report(report);
-        if !report.wanted(self.always) {
-            crate::log::debug("notify", None, "nothing to post: no segment failed (--on failure)");
-        } else if self.dry_run {
-            dry_run(&self.hooks, report);
-        } else {
-            post_all(&self.hooks, report, self.timeout);
-        }
-    }
 }
 
 struct PassThrough {
@@ -112,70 +94,4 @@ fn pass_through(input: impl BufRead) -> PassThrough {
         }
     }
     run
-}
-
-fn log_report(r: &Report) {
-    info("notify", None, &r.line(), &[]);
-    for f in &r.failures {
-        info(
-            "notify",
-            Some(&f.id),
-            &format!("failed at {}: {}", f.stage, f.message),
-            &[("retry", f.retry.clone().into())],
-        );
-    }
-    if r.failures_omitted > 0 {
-        info(
-            "notify",
-            None,
-            &format!("and {} more failed segments", r.failures_omitted),
-            &[],
-        );
-    }
-}
-
-/// Shows the payloads the configured webhooks would get, or both kinds when none is configured.
-fn dry_run(hooks: &[Webhook], r: &Report) {
-    let targets: Vec<(Kind, String)> = if hooks.is_empty() {
-        [Kind::Slack, Kind::Json]
-            .into_iter()
-            .map(|k| (k, format!("a {}", k.label())))
-            .collect()
-    } else {
-        hooks.iter().map(|h| (h.kind, h.describe())).collect()
-    };
-    for (kind, name) in targets {
-        info(
-            "notify",
-            None,
-            &format!("dry run: would post to {name}"),
-            &[("payload", kind.payload(r))],
-        );
-    }
-}
-
-fn post_all(hooks: &[Webhook], r: &Report, timeout: Duration) {
-    let agent = crate::notify::agent(timeout);
-    for hook in hooks {
-        let body = serde_json::to_vec(&hook.kind.payload(r)).expect("a JSON value serialises");
-        match hook.post(&agent, &body) {
-            Ok(()) => info(
-                "notify",
-                None,
-                &format!("posted the summary to the {}", hook.describe()),
-                &[],
-            ),
-            Err(e) => event(
-                Level::Warn,
-                "notify",
-                None,
-                &format!(
-                    "could not post the summary to the {}: {} (the records and the exit code are unaffected)",
-                    hook.describe(),
-                    e.msg
-                ),
-                &[],
-            ),
-        }
-    }
 }

@@ -1,17 +1,34 @@
-//! `plan`: selectors and a time range become segments — UTC-aligned half-open windows, one
-//! selector each, optionally split per class or per series found with `/api/v0/find`.
+//! `plan`: argument handling; the planning is in `plan`.
 
-use crate::cli::{GlobalOpts, PlanArgs, SplitBy};
-use crate::exit::{Tally, Usage};
-use crate::manifest::{self, Segment, Source};
-use crate::secret::Secret;
-use crate::time::{align_down, parse_duration_secs, parse_instant};
-use crate::warp10::Client;
-use anyhow::{Context, Result};
-use jiff::{SignedDuration, Timestamp};
+use crate::cli::{GlobalOpts, HttpOpts, RangeOpts};
+use crate::exit::Tally;
+use crate::manifest;
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Turn selectors and a time range into segments (one NDJSON record each)
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload plan --warp10-url http://127.0.0.1:8080 --selector '~os\\..*{dc=par1}' \\
+      --start 2026-10-01T00:00:00Z --end 2026-11-01T00:00:00Z --segment-length 1d > october.ndjson
+  # cron, first day of the month: everything older than 30 days, in 6 h segments
+  warp-offload plan --selector 'os.cpu{}' --start now-60d --end now-30d --segment-length 6h")]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub range: RangeOpts,
+    /// Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)
+    #[arg(long, alias = "segment", default_value = "1d")]
+    pub segment_length: String,
+    /// File holding the Warp 10 read token (needed by --split-by); or set WARP10_READ_TOKEN
+    #[arg(long)]
+    pub read_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub http: HttpOpts,
+}
 
 pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
-    let segments = segments(&a)?;
+    let segments = crate::plan::segments(&a.range.spec(&a.segment_length, a.read_token_file.as_deref(), &a.http))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut tally = Tally::default();
@@ -20,136 +37,4 @@ pub fn run(_g: &GlobalOpts, a: PlanArgs) -> Result<Tally> {
         tally.record(seg);
     }
     Ok(tally)
-}
-
-/// The segments of a plan: every selector (or every class or series it matches) times every
-/// window.
-pub fn segments(a: &PlanArgs) -> Result<Vec<Segment>> {
-    let max_skew = parse_duration_secs(&a.max_clock_skew).context("--max-clock-skew")?;
-    let source = Source::new(&a.warp10_url, a.time_unit)?;
-    let client = Client::new(&source.url, &a.http)?;
-    // Planning works offline (the URL is only recorded), so an unreachable Warp 10 leaves the
-    // clock unchecked with a warning; a reachable one with a skewed clock stops the plan.
-    match client.check_clock(max_skew) {
-        Err(e) if crate::warp10::is_transient(&e) => {
-            crate::log::warn(&format!("the local clock was not checked against Warp 10: {e:#}"))
-        }
-        r => r?,
-    }
-    let now = Timestamp::now();
-    let windows = windows(a, now)?;
-    let selectors = match a.split_by {
-        SplitBy::None => a.selectors.clone(),
-        split => {
-            let token = crate::secret::read_token(a.read_token_file.as_deref())?;
-            let selectors = split_selectors(&client, &token, &a.selectors, split)?;
-            client.check_clock(max_skew)?;
-            selectors
-        }
-    };
-    let segments: Vec<Segment> = selectors
-        .iter()
-        .flat_map(|sel| windows.iter().map(|&(s, e)| Segment::new(&source, sel, s, e)))
-        .collect();
-    crate::log::info(
-        "plan",
-        None,
-        &format!(
-            "{} segments ({} selectors x {} windows)",
-            segments.len(),
-            selectors.len(),
-            windows.len()
-        ),
-        &[],
-    );
-    Ok(segments)
-}
-
-/// The aligned windows `[start, end)` covering the requested range, refusing any that touch
-/// the settle horizon `now - min_age`.
-fn windows(a: &PlanArgs, now: Timestamp) -> Result<Vec<(Timestamp, Timestamp)>> {
-    let len = parse_duration_secs(&a.segment).context("--segment")?;
-    let min_age = parse_duration_secs(&a.min_age).context("--min-age")?;
-    let start = align_down(parse_instant(&a.start, now).context("--start")?, len);
-    let end = align_down(parse_instant(&a.end, now).context("--end")?, len);
-    if end <= start {
-        return Err(Usage(format!(
-            "empty range: --start {} and --end {} give no whole {} segment (start {start}, end {end} after alignment)",
-            a.start, a.end, a.segment
-        ))
-        .into());
-    }
-    let horizon = now - SignedDuration::from_secs(min_age);
-    if end > horizon {
-        return Err(Usage(format!(
-            "the range ends at {end}, inside the settle horizon (--min-age {}: nothing after {horizon}); \
-             late writes could still arrive there",
-            a.min_age
-        ))
-        .into());
-    }
-    let step = SignedDuration::from_secs(len);
-    let mut out = Vec::new();
-    let mut s = start;
-    while s < end {
-        let e = s + step;
-        out.push((s, e));
-        s = e;
-    }
-    Ok(out)
-}
-
-fn split_selectors(client: &Client, token: &Secret, selectors: &[String], split: SplitBy) -> Result<Vec<String>> {
-    let mut out = std::collections::BTreeSet::new();
-    for sel in selectors {
-        let series = client
-            .find(token, sel)
-            .with_context(|| format!("finding series for selector {sel}"))?;
-        for key in series {
-            out.insert(match split {
-                SplitBy::Class => crate::gts::selector::exact_class_selector(&key.class),
-                _ => crate::gts::selector::exact_selector(&key),
-            });
-        }
-    }
-    Ok(out.into_iter().collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(start: &str, end: &str, seg: &str) -> PlanArgs {
-        PlanArgs {
-            warp10_url: "http://127.0.0.1:1".into(),
-            selectors: vec!["a{}".into()],
-            start: start.into(),
-            end: end.into(),
-            segment: seg.into(),
-            split_by: SplitBy::None,
-            min_age: "1d".into(),
-            time_unit: manifest::TimeUnit::Us,
-            read_token_file: None,
-            max_clock_skew: "5m".into(),
-            http: crate::cli::HttpOpts {
-                retries: 1,
-                timeout: 1,
-                min_rate: 0,
-            },
-        }
-    }
-
-    #[test]
-    fn windows_are_aligned_contiguous_and_never_recent() {
-        let now: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
-        let w = windows(&args("2026-10-01T05:00:00Z", "2026-10-03T07:00:00Z", "1d"), now).unwrap();
-        assert_eq!(w.len(), 2);
-        assert_eq!(w[0].0.to_string(), "2026-10-01T00:00:00Z");
-        assert_eq!(w[0].1, w[1].0);
-        assert_eq!(w[1].1.to_string(), "2026-10-03T00:00:00Z");
-        let w = windows(&args("now-3d", "now-1d", "6h"), now).unwrap();
-        assert_eq!(w.len(), 8);
-        assert!(windows(&args("now-3d", "now-12h", "1h"), now).is_err());
-        assert!(windows(&args("2026-10-02T00:00:00Z", "2026-10-01T00:00:00Z", "1d"), now).is_err());
-    }
 }

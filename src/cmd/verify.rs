@@ -1,171 +1,42 @@
-//! `verify`: proves an archive holds exactly what `fetch` received. Locally, the archive in
-//! the work directory must have the size and BLAKE3 `compress` recorded and decode to the same
-//! points, series and digest as the fetch. Remotely (segments with an `upload` section), the
-//! object is read back from its destination: HEAD size, every byte hashed and compared with
-//! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
-//!
-//! Every segment without an error is verified, even one whose record says it already was: a
-//! user runs `verify` to learn what the archive holds now. (`all` skips stages already done
-//! on resume; that is its own decision, not this stage's.)
+//! `verify`: argument handling; the stage is `stage::verify`. Every segment without an error is
+//! verified again, even one whose record says it was: a user runs `verify` to learn what the
+//! archive holds now.
 
 use crate::archive::crypt::MasterKey;
-use crate::archive::{Hashed, Summary, summarize_with};
-use crate::cli::{GlobalOpts, VerifyArgs};
-use crate::cmd::{decide_default, run_stage, stdin};
-use crate::digest::SeriesHash;
-use crate::exit::{Mismatch, Tally};
-use crate::gts::{Point, SeriesKey};
-use crate::manifest::{Segment, VerifyInfo};
-use crate::store::{Store, Stores};
+use crate::cli::{GlobalOpts, S3Opts};
+use crate::exit::Tally;
+use crate::stage::verify::Verify;
+use crate::store::Stores;
 use crate::workdir::WorkDir;
-use anyhow::{Context, Result};
-use std::fs::File;
-use std::io::{BufReader, Read};
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Check archives (local, or uploaded: read back) against what fetch recorded
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  warp-offload compress < fetched.ndjson | warp-offload verify > verified.ndjson
+  # uploaded segments are read back from their destination, every byte
+  warp-offload upload --dest s3://metrics-archive/warp10 < verified.ndjson | warp-offload verify
+  # exit code 4 and the segment's error name an archive that does not match its fetch")]
+pub struct VerifyArgs {
+    /// Master key file for encrypted archives
+    #[arg(long, env = "WARP_OFFLOAD_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Segments verified concurrently
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+    /// How to reach S3 for uploaded segments (their destination is in the record)
+    #[command(flatten)]
+    pub s3: S3Opts,
+}
 
 pub fn run(g: &GlobalOpts, a: VerifyArgs) -> Result<Tally> {
-    crate::store::init_tls(&a.s3)?;
-    let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
-    let work = WorkDir::new(&g.work_dir);
-    let stores = Stores::new(&a.s3);
-    let bar = crate::log::bar(None, "verify");
-    let tally = run_stage(
-        stdin(),
-        a.jobs,
-        |seg| decide_default(seg, false, false),
-        |seg| {
-            let seg = verify_segment(seg, &work, &stores, key.as_ref());
-            bar.inc(1);
-            seg
-        },
-    );
-    bar.finish_and_clear();
-    tally
-}
-
-pub fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
-    let result = match &seg.upload {
-        Some(up) => stores
-            .get(&up.dest)
-            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
-        None => verify_local(&seg, work, key),
+    crate::store::init_tls(&a.s3.config())?;
+    let stage = Verify {
+        work: WorkDir::new(&g.work_dir),
+        stores: Stores::new(a.s3.config()),
+        key: a.key_file.as_deref().map(MasterKey::load).transpose()?,
     };
-    match result {
-        Ok(info) => {
-            crate::log::info(
-                "verify",
-                Some(seg.id.as_str()),
-                "verified",
-                &[("scope", info.scope.clone().into()), ("points", info.points.into())],
-            );
-            seg.verify = Some(info);
-        }
-        Err(e) => {
-            let e = e.context(format!("verifying segment {}", seg.id));
-            crate::cmd::record_failure(&mut seg, "verify", &e);
-        }
-    }
-    seg
-}
-
-/// Checks the local archive file against the `archive` and `fetch` sections.
-pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> Result<VerifyInfo> {
-    let archive = seg
-        .archive
-        .as_ref()
-        .context("the segment has no archive section: run compress first")?;
-    let path = work.path(&archive.path);
-    let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let reader = BufReader::with_capacity(1 << 20, file);
-    let expected = (archive.size, archive.blake3.as_str(), "compress recorded");
-    check(
-        seg,
-        reader,
-        &path.display().to_string(),
-        expected,
-        key,
-        "local",
-        |_, _, _| {},
-    )
-}
-
-/// Reads an uploaded object back from its destination and checks it against the `upload` and
-/// `fetch` sections.
-pub fn verify_remote(
-    seg: &Segment,
-    store: &dyn Store,
-    key: Option<&MasterKey>,
-    visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
-) -> Result<VerifyInfo> {
-    let up = seg.upload.as_ref().context("the segment has no upload section")?;
-    let url = store.url(&up.key);
-    let head = store
-        .head(&up.key)?
-        .ok_or_else(|| Mismatch(format!("{url} is missing")))?;
-    if head.size != up.size {
-        return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
-    }
-    let expected = (up.size, up.blake3.as_str(), "upload recorded");
-    check(seg, store.get(&up.key)?, &url, expected, key, "remote", visit)
-}
-
-/// An I/O error, or the `Mismatch` inside it (a store whose answer contradicts itself).
-fn read_error(e: std::io::Error) -> anyhow::Error {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<Mismatch>()) {
-        Some(m) => Mismatch(m.0.clone()).into(),
-        None => e.into(),
-    }
-}
-
-/// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
-/// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`,
-/// every point inside the segment's range (a record whose range was edited would otherwise
-/// vouch for an archive of other data).
-fn check(
-    seg: &Segment,
-    reader: impl Read,
-    what: &str,
-    expected: (u64, &str, &str),
-    key: Option<&MasterKey>,
-    scope: &str,
-    mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
-) -> Result<VerifyInfo> {
-    let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
-    let (start, end) = seg.warp10_range()?;
-    let mut outside = 0u64;
-    let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |k, h, p| {
-        if p.ts < start || p.ts > end {
-            outside += 1;
-        }
-        visit(k, h, p)
-    });
-    let (size, blake3) = reader
-        .finish()
-        .map_err(read_error)
-        .with_context(|| format!("reading {what}"))?;
-    let (want_size, want_blake3, recorder) = expected;
-    if (size, blake3.as_str()) != (want_size, want_blake3) {
-        let mut msg = format!("{what} has size {size} and BLAKE3 {blake3}, {recorder} {want_size} and {want_blake3}");
-        // A corrupted archive usually fails to decode too; the hash is the cause to report.
-        if let Err(d) = &decoded {
-            msg += &format!("; it does not decode either: {d:#}");
-        }
-        return Err(Mismatch(msg).into());
-    }
-    let summary = decoded.with_context(|| format!("decoding {what}"))?;
-    if outside > 0 {
-        return Err(Mismatch(format!(
-            "{what} holds {outside} points outside the segment's range [{}, {})",
-            seg.start, seg.end
-        ))
-        .into());
-    }
-    summary.check_against(fetch, what)?;
-    Ok(VerifyInfo {
-        scope: scope.to_string(),
-        points: summary.points,
-        series: summary.series,
-        digest: summary.digest,
-        at: jiff::Timestamp::now(),
-    })
+    crate::stage::run_command(&stage, a.jobs, true)
 }

@@ -116,12 +116,15 @@ fn host(spec: &Spec, h: usize) -> Vec<Series> {
                     Column::Double(v) => Value::Double(v[i]),
                     Column::Long(v) => Value::Long(v[i]),
                 };
-                s.push(Point {
-                    ts: t,
-                    geo: None,
-                    elev: None,
-                    value,
-                });
+                s.push(
+                    Point {
+                        ts: t,
+                        geo: None,
+                        elev: None,
+                        value,
+                    }
+                    .into(),
+                );
             }
             s
         })

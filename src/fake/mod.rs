@@ -9,14 +9,14 @@ pub mod faults;
 pub mod generate;
 pub mod store;
 
+use crate::gts::SeriesKey;
 use crate::gts::fetch_params::{self, FetchRange};
-use crate::gts::input::InputParser;
+use crate::gts::input::{InputParser, InputPoint};
 use crate::gts::line::{render_header, render_pairs};
 use crate::gts::output::{Format, Renderer, render_find};
 use crate::gts::selector::{Selector, parse_scoped};
-use crate::gts::{Point, SeriesKey};
 use crate::httpd::{self, Request, Responder};
-use crate::manifest::TimeUnit;
+use crate::id::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
 use std::collections::HashMap;
@@ -393,7 +393,7 @@ impl Fake {
     /// the 1-based number of the bad line and its parse error.
     pub fn ingest(&self, body: &mut dyn BufRead) -> io::Result<Result<usize, (usize, anyhow::Error)>> {
         let mut parser = InputParser::new(self.now());
-        let mut batch: HashMap<SeriesKey, Vec<Point>> = HashMap::new();
+        let mut batch: HashMap<SeriesKey, Vec<InputPoint>> = HashMap::new();
         let (mut pending, mut stored, mut line_no) = (0, 0, 0);
         let mut line = Vec::new();
         loop {
@@ -429,7 +429,7 @@ impl Fake {
     }
 
     /// Stores parsed points under their series with the token's labels forced.
-    pub fn store_batch(&self, batch: HashMap<SeriesKey, Vec<Point>>) {
+    pub fn store_batch(&self, batch: HashMap<SeriesKey, Vec<InputPoint>>) {
         for (mut key, points) in batch {
             key.labels.extend(self.token_labels());
             self.store.insert(key, points);
@@ -521,7 +521,7 @@ impl FetchOut<'_, '_> {
             self.render.series(&s.visible, &s.attrs);
             for i in indices(q, s) {
                 let start = self.buf.len();
-                self.render.point(&mut self.buf, &s.point(i));
+                self.render.point(&mut self.buf, &s.point(i), s.is_decimal(i));
                 if self.left == 0 {
                     self.cut_line = start;
                     return Ok(false);

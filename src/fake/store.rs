@@ -2,7 +2,9 @@
 //! column (plain `i64`/`f64` while a series holds a single numeric type, so 16 bytes a point
 //! for typical metrics), overwrite on equal timestamp, binary search for ranges. Series sit
 //! behind `Arc`s so a fetch streams a snapshot without holding the lock; writers copy on write.
+//! DOUBLEs Warp 10 stores as exact decimals are flagged, for fetch to print them as it does.
 
+use crate::gts::input::InputPoint;
 use crate::gts::selector::Selector;
 use crate::gts::{Geo, Point, SeriesKey, Value};
 use std::collections::BTreeMap;
@@ -32,6 +34,8 @@ pub struct Series {
     vals: Column,
     /// Location and elevation, only once some point has one.
     locs: Option<Vec<Loc>>,
+    /// Which values are DOUBLEs stored as exact decimals, only once some point is one.
+    decimals: Option<Vec<bool>>,
 }
 
 impl Series {
@@ -47,6 +51,7 @@ impl Series {
             ts: Vec::new(),
             vals: Column::Long(Vec::new()),
             locs: None,
+            decimals: None,
         }
     }
 
@@ -80,8 +85,20 @@ impl Series {
         }
     }
 
+    /// Whether point `i` is a DOUBLE stored as an exact decimal.
+    pub fn is_decimal(&self, i: usize) -> bool {
+        self.decimals.as_ref().is_some_and(|d| d[i])
+    }
+
+    fn input_point(&self, i: usize) -> InputPoint {
+        InputPoint {
+            point: self.point(i),
+            decimal: self.is_decimal(i),
+        }
+    }
+
     /// Appends a point newer than every stored one.
-    pub fn push(&mut self, p: Point) {
+    pub fn push(&mut self, InputPoint { point: p, decimal }: InputPoint) {
         debug_assert!(self.ts.last().is_none_or(|&last| last < p.ts), "push out of order");
         match (&mut self.vals, p.value) {
             (Column::Long(v), Value::Long(n)) => v.push(n),
@@ -100,19 +117,23 @@ impl Series {
                 .get_or_insert_with(|| vec![(None, None); n])
                 .push((p.geo, p.elev));
         }
+        if decimal || self.decimals.is_some() {
+            let n = self.ts.len();
+            self.decimals.get_or_insert_with(|| vec![false; n]).push(decimal);
+        }
         self.ts.push(p.ts);
     }
 
     /// Stores points given in any order; a later point with the same timestamp wins, as does a
     /// new point over a stored one.
-    pub fn insert(&mut self, mut points: Vec<Point>) {
+    pub fn insert(&mut self, mut points: Vec<InputPoint>) {
         points.reverse();
-        points.sort_by_key(|p| p.ts); // stable: the last written of equal timestamps comes first
-        points.dedup_by_key(|p| p.ts);
+        points.sort_by_key(|p| p.point.ts); // stable: the last written of equal timestamps comes first
+        points.dedup_by_key(|p| p.point.ts);
         if self
             .ts
             .last()
-            .is_none_or(|&last| points.first().is_none_or(|p| p.ts > last))
+            .is_none_or(|&last| points.first().is_none_or(|p| p.point.ts > last))
         {
             points.into_iter().for_each(|p| self.push(p));
             return;
@@ -122,12 +143,12 @@ impl Series {
         self.attrs = old.attrs.clone();
         let mut new = points.into_iter().peekable();
         for i in 0..old.len() {
-            while let Some(p) = new.next_if(|p| p.ts < old.ts(i)) {
+            while let Some(p) = new.next_if(|p| p.point.ts < old.ts(i)) {
                 self.push(p);
             }
-            match new.next_if(|p| p.ts == old.ts(i)) {
+            match new.next_if(|p| p.point.ts == old.ts(i)) {
                 Some(p) => self.push(p),
-                None => self.push(old.point(i)),
+                None => self.push(old.input_point(i)),
             }
         }
         new.for_each(|p| self.push(p));
@@ -145,6 +166,9 @@ impl Series {
         if let Some(l) = &mut self.locs {
             l.drain(r.clone());
         }
+        if let Some(d) = &mut self.decimals {
+            d.drain(r.clone());
+        }
         r.len()
     }
 }
@@ -157,7 +181,7 @@ pub struct Store {
 
 impl Store {
     /// Adds points to the series `key` (full labels), creating it if needed.
-    pub fn insert(&self, key: SeriesKey, points: Vec<Point>) {
+    pub fn insert(&self, key: SeriesKey, points: Vec<InputPoint>) {
         let mut map = self.series.write().expect("store lock");
         let series = map.entry(key).or_insert_with_key(|k| Arc::new(Series::new(k.clone())));
         Arc::make_mut(series).insert(points);
@@ -213,13 +237,14 @@ mod tests {
         }
     }
 
-    fn long(ts: i64, n: i64) -> Point {
+    fn long(ts: i64, n: i64) -> InputPoint {
         Point {
             ts,
             geo: None,
             elev: None,
             value: Value::Long(n),
         }
+        .into()
     }
 
     fn values(s: &Series) -> Vec<(i64, Value)> {
@@ -244,7 +269,8 @@ mod tests {
                 geo: None,
                 elev: Some(3),
                 value: Value::Double(2.5),
-            },
+            }
+            .into(),
         ]);
         let want = [(5, 0), (10, 9), (20, 7)].map(|(t, n)| (t, Value::Long(n)));
         assert_eq!(values(&s)[..3], want);
@@ -259,6 +285,29 @@ mod tests {
         );
         assert_eq!(s.point(4).elev, None);
         assert_eq!(values(&s)[4..], [(30, Value::Long(3)), (40, Value::Long(4))]);
+    }
+
+    #[test]
+    fn decimal_flags_follow_their_points() {
+        let double = |ts, decimal| InputPoint {
+            point: Point {
+                ts,
+                geo: None,
+                elev: None,
+                value: Value::Double(1.5),
+            },
+            decimal,
+        };
+        let mut s = Series::new(key("c"));
+        s.insert(vec![double(10, false), double(20, false)]);
+        assert!(!s.is_decimal(0) && !s.is_decimal(1));
+        s.insert(vec![double(15, true), double(20, true), double(30, false)]);
+        let flags: Vec<bool> = (0..s.len()).map(|i| s.is_decimal(i)).collect();
+        assert_eq!(flags, [false, true, true, false]);
+        s.insert(vec![double(15, false)]);
+        s.remove_range(10, 10);
+        let flags: Vec<bool> = (0..s.len()).map(|i| s.is_decimal(i)).collect();
+        assert_eq!(flags, [false, true, false]);
     }
 
     #[test]

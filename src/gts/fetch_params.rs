@@ -1,7 +1,7 @@
 //! `/api/v0/fetch` time parameters as Warp 10 reads them (`reference/warp10-api.md` §3,
 //! `FETCH.computeTimeRange`, `FETCH.getTimestamp`), shared by the fake and `serve`.
 
-use crate::manifest::TimeUnit;
+use crate::id::TimeUnit;
 
 /// An inclusive range in platform units, and how many of each series' most recent points in it
 /// to skip, then keep at most.

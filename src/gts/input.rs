@@ -2,6 +2,10 @@
 //! §1.4): relative and missing timestamps, `=` continuation lines, lines without `{` reusing the
 //! previous series, `'`/`"` strings, `T`/`true`, `b64:`/`hex:` binaries, raw GeoXPPoint
 //! locations. Used by the fake Warp 10 and anything else that reads update bodies.
+//!
+//! A DOUBLE written with at most 15 characters of `[0-9.+-]` is an exact decimal in Warp 10
+//! (a BigDecimal): it has no negative zero (`-0.0` is stored as `0.0`) and fetch prints it in
+//! plain notation. [`InputPoint::decimal`] says which points those are.
 
 use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Result, anyhow};
@@ -16,6 +20,19 @@ pub struct InputParser {
     /// Server time in platform units, for empty and `T`-relative timestamps.
     now: i64,
     prev: Option<SeriesKey>,
+}
+
+/// A point of update input, and whether Warp 10 stores its DOUBLE as an exact decimal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputPoint {
+    pub point: Point,
+    pub decimal: bool,
+}
+
+impl From<Point> for InputPoint {
+    fn from(point: Point) -> InputPoint {
+        InputPoint { point, decimal: false }
+    }
 }
 
 /// Why a line failed, and where (a byte offset in the trimmed line).
@@ -35,7 +52,7 @@ impl InputParser {
 
     /// Parses one line (terminator optional). Blank and `#` lines give `None`. The error reads
     /// like Warp 10's: `Parse error at index N in '<line>'`, followed by the reason.
-    pub fn line(&mut self, raw: &[u8]) -> Result<Option<(&SeriesKey, Point)>> {
+    pub fn line(&mut self, raw: &[u8]) -> Result<Option<(&SeriesKey, InputPoint)>> {
         let line = raw.trim_ascii();
         if line.is_empty() || line[0] == b'#' {
             return Ok(None);
@@ -49,7 +66,7 @@ impl InputParser {
         }
     }
 
-    fn parse(&mut self, line: &[u8]) -> Result<Point, Fail> {
+    fn parse(&mut self, line: &[u8]) -> Result<InputPoint, Fail> {
         let (cont, body, base) = match line.strip_prefix(b"=") {
             Some(rest) => (true, rest, 1),
             None => (false, line, 0),
@@ -105,8 +122,11 @@ impl InputParser {
                 return fail(at, "Missing or invalid GTS name and labels.");
             }
         }
-        let value = parse_value(rest).map_err(|why| Fail { at, why })?;
-        Ok(Point { ts, geo, elev, value })
+        let (value, decimal) = parse_value(rest).map_err(|why| Fail { at, why })?;
+        Ok(InputPoint {
+            point: Point { ts, geo, elev, value },
+            decimal,
+        })
     }
 
     fn timestamp(&self, s: &[u8]) -> Option<i64> {
@@ -207,7 +227,8 @@ fn geoxp_to_geo(point: i64) -> Geo {
 }
 
 /// Java `Double.parseDouble` for what Warp 10 inputs contain: decimal and exponent forms with an
-/// optional sign, `NaN`, `Infinity`. Unlike Rust it rejects `inf`, `nan` and `infinity`.
+/// optional sign and an optional `d`/`D`/`f`/`F` suffix (ignored: `2.5f` is the double 2.5),
+/// `NaN`, `Infinity`. Unlike Rust it rejects `inf`, `nan` and `infinity`.
 fn parse_java_double(s: &str) -> Option<f64> {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     if unsigned == "NaN" && unsigned.len() == s.len() {
@@ -220,6 +241,8 @@ fn parse_java_double(s: &str) -> Option<f64> {
             f64::INFINITY
         });
     }
+    let s = s.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(s);
+    let unsigned = unsigned.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(unsigned);
     let numeric = unsigned.bytes().all(|b| b.is_ascii_digit() || b"eE.+-".contains(&b));
     if !numeric || !unsigned.bytes().any(|b| b.is_ascii_digit()) {
         return None;
@@ -234,46 +257,49 @@ const B64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-fn parse_value(s: &[u8]) -> Result<Value, String> {
+/// The value and whether it is a DOUBLE stored as an exact decimal.
+fn parse_value(s: &[u8]) -> Result<(Value, bool), String> {
     let text = std::str::from_utf8(s).map_err(|_| "value is not UTF-8".to_string())?;
     let quoted = s.len() >= 2 && (s[0] == b'\'' || s[0] == b'"') && s[s.len() - 1] == s[0];
-    if quoted {
-        return percent::decode_str(&s[1..s.len() - 1])
+    let value = if quoted {
+        percent::decode_str(&s[1..s.len() - 1])
             .map(Value::Str)
-            .map_err(|e| format!("string value: {e:#}"));
-    }
-    if text == "t" || text == "T" || text.eq_ignore_ascii_case("true") {
-        return Ok(Value::Bool(true));
-    }
-    if text == "f" || text == "F" || text.eq_ignore_ascii_case("false") {
-        return Ok(Value::Bool(false));
-    }
-    if let Some(b64) = text.strip_prefix("b64:") {
+            .map_err(|e| format!("string value: {e:#}"))?
+    } else if text == "t" || text == "T" || text.eq_ignore_ascii_case("true") {
+        Value::Bool(true)
+    } else if text == "f" || text == "F" || text.eq_ignore_ascii_case("false") {
+        Value::Bool(false)
+    } else if let Some(b64) = text.strip_prefix("b64:") {
         let standard = b64.replace('-', "+").replace('_', "/");
-        return B64_LENIENT
+        B64_LENIENT
             .decode(standard)
             .map(Value::Bin)
-            .map_err(|e| format!("invalid b64: value ({e})"));
-    }
-    if let Some(hex) = text.strip_prefix("hex:") {
-        return decode_hex(hex)
-            .map(Value::Bin)
-            .ok_or_else(|| "invalid hex: value".to_string());
-    }
-    if text.starts_with(['[', ':']) || text.starts_with("Q:") || text.matches(':').count() == 2 {
+            .map_err(|e| format!("invalid b64: value ({e})"))?
+    } else if let Some(hex) = text.strip_prefix("hex:") {
+        Value::Bin(decode_hex(hex).ok_or_else(|| "invalid hex: value".to_string())?)
+    } else if text.starts_with(['[', ':']) || text.starts_with("Q:") || text.matches(':').count() == 2 {
         return Err("multi-values, quaternions, HHCode and custom values are not supported".to_string());
-    }
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        return parse_i64(s)
-            .map(Value::Long)
-            .ok_or_else(|| "Cannot parse value.".to_string());
-    }
-    // Short `[0-9.+-]` texts are exact decimals in Warp 10 (a BigDecimal); the model here only
-    // has f64, which is what they print as for the values a decimal can hold.
-    parse_java_double(text)
-        .map(Value::Double)
-        .ok_or_else(|| "Cannot parse value.".to_string())
+    } else if text
+        .strip_prefix(['+', '-'])
+        .unwrap_or(text)
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+    {
+        Value::Long(parse_i64(s).ok_or_else(|| "Cannot parse value.".to_string())?)
+    } else {
+        let d = parse_java_double(text).ok_or_else(|| "Cannot parse value.".to_string())?;
+        if is_exact_decimal(text) {
+            // BigDecimal has no negative zero; any other decimal reads back to the same double.
+            return Ok((Value::Double(if d == 0.0 { 0.0 } else { d }), true));
+        }
+        Value::Double(d)
+    };
+    Ok((value, false))
+}
+
+/// Warp 10 reads a DOUBLE written with at most 15 characters of `[0-9.+-]` as a BigDecimal.
+fn is_exact_decimal(text: &str) -> bool {
+    text.len() <= 15 && text.bytes().all(|b| b.is_ascii_digit() || b"+-.".contains(&b))
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
@@ -290,7 +316,7 @@ fn decode_hex(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn one(line: &str) -> Point {
+    fn one(line: &str) -> InputPoint {
         InputParser::new(1_000).line(line.as_bytes()).unwrap().unwrap().1
     }
 
@@ -310,7 +336,7 @@ mod tests {
         assert_eq!(key.class, "cpu.usage");
         assert_eq!(key.labels.get("dc").map(String::as_str), Some("par1"));
         assert_eq!(
-            pt,
+            pt.point,
             Point {
                 ts: 1704067200000000,
                 geo: None,
@@ -320,12 +346,13 @@ mod tests {
         );
         let (key, pt) = p.line(b"=1704067202000000// 43.0").unwrap().unwrap();
         assert_eq!(key.class, "cpu.usage");
-        assert_eq!(pt.value, Value::Double(43.0));
+        assert_eq!((pt.point.value, pt.decimal), (Value::Double(43.0), true));
         let (key, pt) = p
             .line(b"T-100/48.85:2.35/35000 car%20speed{id=AB%2C123}{unit=kmh}   88.2")
             .unwrap()
             .unwrap();
         assert_eq!((key.class.as_str(), key.labels["id"].as_str()), ("car speed", "AB,123"));
+        let pt = pt.point;
         assert_eq!(
             (pt.ts, pt.geo, pt.elev),
             (4_900, Some(Geo { lat: 48.85, lon: 2.35 }), Some(35000))
@@ -333,14 +360,17 @@ mod tests {
         // No class on a normal line: the previous series again; no timestamp: now.
         let (key, pt) = p.line(b"//-12 T").unwrap().unwrap();
         assert_eq!(key.class, "car speed");
-        assert_eq!((pt.ts, pt.elev, pt.value), (5_000, Some(-12), Value::Bool(true)));
+        assert_eq!(
+            (pt.point.ts, pt.point.elev, pt.point.value),
+            (5_000, Some(-12), Value::Bool(true))
+        );
         let (key, _) = p.line(b"1// empty{} 1").unwrap().unwrap();
         assert!(key.labels.is_empty());
     }
 
     #[test]
     fn values() {
-        let v = |s: &str| one(&format!("1// c{{}} {s}")).value;
+        let v = |s: &str| one(&format!("1// c{{}} {s}")).point.value;
         assert_eq!(v("'hello%20world%2C%20%C3%A9'"), Value::Str("hello world, é".into()));
         assert_eq!(v("\"a'b\""), Value::Str("a'b".into()));
         assert_eq!(v("''"), Value::Str(String::new()));
@@ -366,14 +396,51 @@ mod tests {
         assert_eq!(v("-Infinity"), Value::Double(f64::NEG_INFINITY));
         assert_eq!(v("Infinity"), Value::Double(f64::INFINITY));
         assert!(matches!(v("NaN"), Value::Double(d) if d.is_nan()));
-        assert!(matches!(v("-0.0"), Value::Double(d) if d == 0.0 && d.is_sign_negative()));
+        for s in ["2.5d", "2.5D", "2.5f", "2.5F", "25e-1d", "+2.5f"] {
+            assert_eq!(v(s), Value::Double(2.5), "{s}");
+        }
+        assert_eq!(v("1d"), Value::Double(1.0));
+        assert_eq!(v("0.1f"), Value::Double(0.1), "the suffix does not round to a float");
+    }
+
+    /// Short `[0-9.+-]` texts are exact decimals, which have no negative zero (§1.4).
+    #[test]
+    fn exact_decimals() {
+        let neg_zero = |d: f64| d == 0.0 && d.is_sign_negative();
+        for s in ["-0.0", "-0.00", "+0.0", "-.0", "0.", "-000000000000.0"] {
+            let p = one(&format!("1// c{{}} {s}"));
+            assert!(
+                matches!(p.point.value, Value::Double(d) if d == 0.0 && !neg_zero(d)),
+                "{s}"
+            );
+            assert!(p.decimal, "{s}");
+        }
+        for s in ["-0.0E0", "-0e0", "-0.0d", "-0.0f", "-0.00000000000000"] {
+            let p = one(&format!("1// c{{}} {s}"));
+            assert!(matches!(p.point.value, Value::Double(d) if neg_zero(d)), "{s}");
+            assert!(!p.decimal, "{s}");
+        }
+        for (s, d) in [
+            ("1.50", 1.5),
+            ("100.0", 100.0),
+            ("42.", 42.0),
+            (".5", 0.5),
+            ("0.0000000000001", 1e-13),
+        ] {
+            let p = one(&format!("1// c{{}} {s}"));
+            assert_eq!((p.point.value, p.decimal), (Value::Double(d), true), "{s}");
+        }
+        assert_eq!(one("1// c{} -0").point.value, Value::Long(0), "a LONG");
+        assert!(!one("1// c{} 1.5E10").decimal);
+        assert!(!one("1// c{} 123456789.012345").decimal, "16 characters");
+        assert!(err("1// c{} 1.2.3").contains("Cannot parse value."));
     }
 
     #[test]
     fn raw_geoxp_point() {
         // All latitude bits set, no longitude bit: the north-west corner.
         let p = one(&format!("1/{}/ c{{}} 1", 0xAAAA_AAAA_AAAA_AAAAu64 as i64));
-        let g = p.geo.unwrap();
+        let g = p.point.geo.unwrap();
         assert!((g.lat - 90.0).abs() < 1e-6 && (g.lon + 180.0).abs() < 1e-6, "{g:?}");
     }
 

@@ -55,4 +55,5 @@ pub mod line;
 pub mod output;
 pub mod percent;
 pub mod selector;
+pub mod stream;
 pub mod value;

@@ -7,8 +7,8 @@
 //!
 //! A series is printed only once it has a point, as Warp 10 does.
 
-use super::line::{render_cont_line, render_header, render_pairs, render_point_prefix};
-use super::value::{render_double, render_value};
+use super::line::{render_header, render_pairs, render_point_prefix};
+use super::value::{render_double, render_plain_decimal, render_value};
 use super::{Point, SeriesKey, Value};
 use std::collections::BTreeMap;
 
@@ -85,7 +85,9 @@ impl Renderer {
         h.extend_from_slice(format!(",\"i\":\"{}\",\"v\":[", self.series_printed).as_bytes());
     }
 
-    pub fn point(&mut self, out: &mut Vec<u8>, p: &Point) {
+    /// Prints a point of the current series; `plain_decimal`: a DOUBLE Warp 10 stores as an
+    /// exact decimal, printed as it prints those (`gts::value::render_plain_decimal`).
+    pub fn point(&mut self, out: &mut Vec<u8>, p: &Point, plain_decimal: bool) {
         let first = std::mem::take(&mut self.pending);
         if first {
             self.series_printed += 1;
@@ -100,15 +102,21 @@ impl Renderer {
                 } else {
                     out.push(b',');
                 }
-                json_point(out, p);
+                json_point(out, p, plain_decimal);
             }
-            Format::Text if !first => render_cont_line(out, p),
+            Format::Text if !first => {
+                out.push(b'=');
+                render_point_prefix(out, p);
+                out.push(b' ');
+                number_or_value(out, &p.value, plain_decimal);
+                out.push(b'\n');
+            }
             Format::Text | Format::Fulltext => {
                 render_point_prefix(out, p);
                 out.push(b' ');
                 out.extend_from_slice(&self.header);
                 out.push(b' ');
-                render_value(out, &p.value);
+                number_or_value(out, &p.value, plain_decimal);
                 out.push(b'\n');
             }
         }
@@ -149,7 +157,14 @@ pub fn render_find(out: &mut Vec<u8>, series: &[(&SeriesKey, &BTreeMap<String, S
     }
 }
 
-fn json_point(out: &mut Vec<u8>, p: &Point) {
+fn number_or_value(out: &mut Vec<u8>, v: &Value, plain_decimal: bool) {
+    match v {
+        Value::Double(d) if plain_decimal => render_plain_decimal(out, *d),
+        v => render_value(out, v),
+    }
+}
+
+fn json_point(out: &mut Vec<u8>, p: &Point, plain_decimal: bool) {
     out.push(b'[');
     out.extend_from_slice(itoa::Buffer::new().format(p.ts).as_bytes());
     if let Some(g) = p.geo {
@@ -164,7 +179,7 @@ fn json_point(out: &mut Vec<u8>, p: &Point) {
     }
     out.push(b',');
     match &p.value {
-        Value::Long(_) | Value::Double(_) => render_value(out, &p.value),
+        Value::Long(_) | Value::Double(_) => number_or_value(out, &p.value, plain_decimal),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Str(s) => json_string(out, s),
         Value::Bin(b) => json_string(out, &b.iter().map(|&c| char::from(c)).collect::<String>()),
@@ -199,7 +214,7 @@ mod tests {
         let attrs = [("u".to_string(), "%".to_string())].into();
         for (k, points) in series {
             r.series(k, &attrs);
-            points.iter().for_each(|p| r.point(&mut out, p));
+            points.iter().for_each(|p| r.point(&mut out, p, false));
         }
         r.end(&mut out);
         String::from_utf8(out).unwrap()

@@ -1,12 +1,27 @@
 //! Values as Warp 10 prints them on fetch (`reference/warp10-api.md` §1.4): LONG, DOUBLE in
 //! Java `Double.toString` layout (always a `.` or an `E`, so a DOUBLE never comes back as a
 //! LONG), `T`/`F`, `'percent-encoded'` STRING, `b64:` URL-safe unpadded BINARY.
+//!
+//! Text written for `/update` ([`render_update_value`]) must keep every value's bits. Warp 10
+//! stores a DOUBLE written with at most 15 characters of `[0-9.+-]` as an exact decimal
+//! (BigDecimal): the decimal is the same number, so the double read back has the same bits,
+//! except for negative zero, which a decimal cannot hold. So `-0.0` is written `-0.0E0`.
 
 use super::{Value, percent};
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+/// Renders a value as `/update` input that Warp 10 stores with the same bits (see the module
+/// doc); everything but negative zero is written as fetch prints it.
+pub fn render_update_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Double(d) if *d == 0.0 && d.is_sign_negative() => out.extend_from_slice(b"-0.0E0"),
+        _ => render_value(out, v),
+    }
+}
+
+/// Renders a value as Warp 10's fetch prints it, DOUBLEs stored as IEEE 754.
 pub fn render_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Long(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
@@ -47,22 +62,7 @@ pub fn render_double(out: &mut Vec<u8>, d: f64) {
         out.push(b'-');
     }
     if (-3..7).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            if digits.len() <= int_len {
-                out.extend_from_slice(&digits);
-                out.resize(out.len() + int_len - digits.len(), b'0');
-                out.extend_from_slice(b".0");
-            } else {
-                out.extend_from_slice(&digits[..int_len]);
-                out.push(b'.');
-                out.extend_from_slice(&digits[int_len..]);
-            }
-        } else {
-            out.extend_from_slice(b"0.");
-            out.resize(out.len() + (-exp - 1) as usize, b'0');
-            out.extend_from_slice(&digits);
-        }
+        render_plain(out, &digits, exp);
     } else {
         out.push(digits[0]);
         out.push(b'.');
@@ -73,6 +73,43 @@ pub fn render_double(out: &mut Vec<u8>, d: f64) {
         }
         out.push(b'E');
         out.extend_from_slice(itoa::Buffer::new().format(exp).as_bytes());
+    }
+}
+
+/// How Warp 10 prints a DOUBLE stored as an exact decimal: `BigDecimal.stripTrailingZeros()
+/// .toPlainString()`, plus `.0` when there is no fraction (`1.50` → `1.5`, `42.` → `42.0`,
+/// `-0.0` → `0.0`). `d` is the double of such a decimal: at most 14 significant digits, so
+/// the shortest digits that read back to `d` are the decimal's own digits.
+pub fn render_plain_decimal(out: &mut Vec<u8>, d: f64) {
+    if d == 0.0 {
+        return out.extend_from_slice(b"0.0");
+    }
+    let mut buf = ryu::Buffer::new();
+    let (negative, digits, exp) = decompose(buf.format_finite(d).as_bytes());
+    if negative {
+        out.push(b'-');
+    }
+    render_plain(out, &digits, exp);
+}
+
+/// Significant `digits` with decimal exponent `exp` (of the first digit) in plain notation,
+/// always with a fraction: `1234.5`, `100.0`, `0.00012`.
+fn render_plain(out: &mut Vec<u8>, digits: &[u8], exp: i32) {
+    if exp < 0 {
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + (-exp - 1) as usize, b'0');
+        out.extend_from_slice(digits);
+        return;
+    }
+    let int_len = exp as usize + 1;
+    if digits.len() <= int_len {
+        out.extend_from_slice(digits);
+        out.resize(out.len() + int_len - digits.len(), b'0');
+        out.extend_from_slice(b".0");
+    } else {
+        out.extend_from_slice(&digits[..int_len]);
+        out.push(b'.');
+        out.extend_from_slice(&digits[int_len..]);
     }
 }
 
@@ -204,6 +241,45 @@ mod tests {
                 };
                 assert!(back.to_bits() == x.to_bits() || x.is_nan() && back.is_nan(), "{text}");
             }
+        }
+    }
+
+    #[test]
+    fn update_text_writes_negative_zero_with_an_exponent() {
+        let update = |v: Value| {
+            let mut out = Vec::new();
+            render_update_value(&mut out, &v);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(update(Value::Double(-0.0)), "-0.0E0");
+        assert_eq!(update(Value::Double(0.0)), "0.0");
+        assert_eq!(update(Value::Double(100.0)), "100.0");
+        assert_eq!(update(Value::Long(-3)), "-3");
+        match parse_fetch_value(b"-0.0E0").unwrap() {
+            Value::Double(d) => assert!(d == 0.0 && d.is_sign_negative()),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn exact_decimals_print_plain() {
+        for (input, printed) in [
+            ("100.0", "100.0"),
+            ("1.50", "1.5"),
+            ("42.", "42.0"),
+            ("-0.0", "0.0"),
+            ("0.0", "0.0"),
+            (".5", "0.5"),
+            ("-2.250", "-2.25"),
+            ("10000000.0", "10000000.0"),
+            ("99999999999999.", "99999999999999.0"),
+            ("0.0000000000001", "0.0000000000001"),
+            ("0.00012", "0.00012"),
+            ("-1234567.890123", "-1234567.890123"),
+        ] {
+            let mut out = Vec::new();
+            render_plain_decimal(&mut out, input.parse().unwrap());
+            assert_eq!(String::from_utf8(out).unwrap(), printed, "{input}");
         }
     }
 

@@ -14,7 +14,8 @@ use crate::gts::fetch_params;
 use crate::gts::output::{Format, Renderer, render_find};
 use crate::gts::selector::parse_scoped;
 use crate::httpd::{self, Request, Responder};
-use crate::manifest::{Segment, TimeUnit};
+use crate::id::TimeUnit;
+use crate::manifest::Segment;
 use crate::secret::Secret;
 use crate::store::Store;
 use anyhow::Result;
@@ -158,7 +159,7 @@ impl Endpoints {
         for (series, points) in answers.iter().flatten() {
             render.series(series, &no_attrs);
             for p in points {
-                render.point(&mut buf, p);
+                render.point(&mut buf, p, false);
                 if buf.len() >= CHUNK {
                     resp.chunk(&buf)?;
                     buf.clear();

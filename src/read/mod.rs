@@ -16,10 +16,11 @@ pub mod endpoints;
 mod segment;
 
 use crate::archive::crypt::MasterKey;
-use crate::cmd::upload::{manifest_key, read_manifest};
 use crate::gts::selector::Selector;
 use crate::gts::{Point, SeriesKey};
-use crate::manifest::{Segment, SegmentId, TimeUnit};
+use crate::id::{SegmentId, TimeUnit};
+use crate::layout::{manifest_key, read_manifest};
+use crate::manifest::Segment;
 use crate::store::Store;
 use anyhow::{Context, Result, bail};
 use jiff::Timestamp;

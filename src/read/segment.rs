@@ -12,7 +12,7 @@ use super::{Query, Stats};
 use crate::archive::crypt::{MasterKey, RangedDecrypt};
 use crate::archive::index::{self, BlockEntry};
 use crate::archive::{Codec, Decoder, Hashed, SeriesBatch, decode_block};
-use crate::exit::Mismatch;
+use crate::error::Mismatch;
 use crate::gts::selector::Selector;
 use crate::gts::{Point, SeriesKey};
 use crate::manifest::Segment;

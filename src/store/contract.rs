@@ -4,7 +4,7 @@
 use super::fs::FsStore;
 use super::s3::{MIN_PART_SIZE, S3Store};
 use super::{META_BLAKE3, Meta, Store};
-use crate::cli::{Addressing, S3Opts};
+use crate::store::{Addressing, S3Config};
 use std::io::Read;
 use std::path::Path;
 
@@ -149,7 +149,7 @@ fn directory_store_never_pairs_an_object_with_stale_metadata() {
 /// SeaweedFS settings from `scripts/seaweedfs.sh`. The tests that use them are `#[ignore]`d
 /// (reported skipped by a plain `cargo test`); scripts/test.sh runs them with `--include-ignored`,
 /// and without the settings they fail, never pass.
-pub fn test_s3() -> (String, S3Opts, impl Fn(&str) -> Option<String>) {
+pub fn test_s3() -> (String, S3Config, impl Fn(&str) -> Option<String>) {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| {
             panic!("{name} is not set: run the tests through scripts/test.sh (it starts SeaweedFS)")
@@ -161,7 +161,7 @@ pub fn test_s3() -> (String, S3Opts, impl Fn(&str) -> Option<String>) {
         var("WARP_OFFLOAD_TEST_S3_ACCESS_KEY"),
         var("WARP_OFFLOAD_TEST_S3_SECRET_KEY"),
     );
-    let opts = S3Opts {
+    let opts = S3Config {
         s3_endpoint: Some(endpoint),
         s3_addressing: Addressing::Auto,
         part_size: MIN_PART_SIZE,

@@ -8,12 +8,29 @@
 pub mod fs;
 pub mod s3;
 
-use crate::cli::S3Opts;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+
+/// How to reach an S3 store (from `--s3-*`, `--part-size`, `--ca-cert`).
+#[derive(Clone, Debug)]
+pub struct S3Config {
+    pub s3_endpoint: Option<String>,
+    pub s3_addressing: Addressing,
+    pub part_size: u64,
+    pub s3_retries: u32,
+    pub s3_timeout: u64,
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Addressing {
+    Auto,
+    Path,
+    Virtual,
+}
 
 /// User metadata of an object (`x-amz-meta-*` on S3): lower-case names, ASCII values, never a
 /// secret.
@@ -55,7 +72,7 @@ pub trait Store: Send + Sync {
 /// rust-s3's sync client builds a fresh TLS configuration for every request from the public
 /// (webpki) roots plus the system roots, and offers no way to add one; the system roots come
 /// from `SSL_CERT_FILE` when it is set, so the only way in is that variable.
-pub fn init_tls(s3: &S3Opts) -> Result<()> {
+pub fn init_tls(s3: &S3Config) -> Result<()> {
     let Some(path) = &s3.ca_cert else { return Ok(()) };
     let pem = std::fs::read_to_string(path).with_context(|| format!("reading --ca-cert {}", path.display()))?;
     if !pem.contains("-----BEGIN CERTIFICATE-----") {
@@ -69,7 +86,7 @@ pub fn init_tls(s3: &S3Opts) -> Result<()> {
 }
 
 /// Opens `dest`: `s3://bucket[/prefix]`, `file:///dir` or a plain directory path.
-pub fn open(dest: &str, s3: &S3Opts) -> Result<Box<dyn Store>> {
+pub fn open(dest: &str, s3: &S3Config) -> Result<Box<dyn Store>> {
     if let Some(rest) = dest.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.trim_matches('/');
@@ -107,13 +124,13 @@ pub fn check_key(key: &str) -> Result<()> {
 }
 
 /// Stores opened on demand, one per destination named in the records.
-pub struct Stores<'a> {
-    s3: &'a S3Opts,
+pub struct Stores {
+    s3: S3Config,
     open: Mutex<HashMap<String, Arc<dyn Store>>>,
 }
 
-impl<'a> Stores<'a> {
-    pub fn new(s3: &'a S3Opts) -> Stores<'a> {
+impl Stores {
+    pub fn new(s3: S3Config) -> Stores {
         Stores {
             s3,
             open: Mutex::new(HashMap::new()),
@@ -125,7 +142,7 @@ impl<'a> Stores<'a> {
         if let Some(store) = open.get(dest) {
             return Ok(Arc::clone(store));
         }
-        let store: Arc<dyn Store> = Arc::from(self::open(dest, self.s3)?);
+        let store: Arc<dyn Store> = Arc::from(self::open(dest, &self.s3)?);
         open.insert(dest.to_string(), Arc::clone(&store));
         Ok(store)
     }

@@ -10,8 +10,9 @@
 //! the raw body (it can echo the access key id and the canonical request).
 
 use super::{META_BLAKE3, Meta, ObjectInfo, Store};
-use crate::cli::{Addressing, S3Opts};
-use crate::warp10::{Transient, with_retries};
+use crate::error::Transient;
+use crate::retry::with_retries;
+use crate::store::{Addressing, S3Config};
 use anyhow::{Context, Result, bail};
 use s3::Region;
 use s3::bucket::Bucket;
@@ -49,7 +50,7 @@ impl std::fmt::Debug for S3Store {
 
 /// The endpoint, region and addressing style the AWS tools would pick from flags and the
 /// environment.
-fn resolve(opts: &S3Opts, env: &dyn Fn(&str) -> Option<String>) -> (String, String, bool) {
+fn resolve(opts: &S3Config, env: &dyn Fn(&str) -> Option<String>) -> (String, String, bool) {
     let region = env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|| "us-east-1".to_string());
@@ -84,7 +85,7 @@ impl S3Store {
     pub fn new(
         bucket_name: &str,
         prefix: &str,
-        opts: &S3Opts,
+        opts: &S3Config,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<S3Store> {
         let valid_bucket = (3..=63).contains(&bucket_name.len())
@@ -467,7 +468,7 @@ impl Read for RangeReader<'_> {
             // The store answered, with other bytes than it said it holds: what was read back
             // does not match, like a flipped bit would not.
             if data.len() as u64 != last - self.pos + 1 {
-                return Err(std::io::Error::other(crate::exit::Mismatch(format!(
+                return Err(std::io::Error::other(crate::error::Mismatch(format!(
                     "S3 GET {}: range {}-{last} returned {} bytes (object changed while being read?)",
                     self.store.url(&self.key),
                     self.pos,
@@ -569,8 +570,8 @@ fn xml_field(body: &str, tag: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn opts(endpoint: Option<&str>, addressing: Addressing) -> S3Opts {
-        S3Opts {
+    fn opts(endpoint: Option<&str>, addressing: Addressing) -> S3Config {
+        S3Config {
             s3_endpoint: endpoint.map(str::to_string),
             s3_addressing: addressing,
             part_size: 16 << 20,
@@ -618,17 +619,17 @@ mod tests {
         let text = format!("{e:#}");
         assert!(text.contains("403 SignatureDoesNotMatch: bad sig"), "{text}");
         assert!(!text.contains("AKIACANARY"));
-        assert!(!crate::warp10::is_transient(&e));
+        assert!(!crate::error::is_transient(&e));
         let slow = classify(S3Error::HttpFailWithBody(
             503,
             "<Error><Code>SlowDown</Code></Error>".into(),
         ));
-        assert!(crate::warp10::is_transient(&slow));
-        assert!(crate::warp10::is_transient(&classify(S3Error::HttpFailWithBody(
+        assert!(crate::error::is_transient(&slow));
+        assert!(crate::error::is_transient(&classify(S3Error::HttpFailWithBody(
             429,
             String::new()
         ))));
-        assert!(!crate::warp10::is_transient(&classify(S3Error::HttpFailWithBody(
+        assert!(!crate::error::is_transient(&classify(S3Error::HttpFailWithBody(
             404,
             String::new()
         ))));

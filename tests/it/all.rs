@@ -99,33 +99,12 @@ impl<'a> Run<'a> {
     }
 }
 
-/// The segments of the test range on `url`: `plan`'s output.
-fn planned(t: &TestDir, url: &str) -> Output {
-    run(
-        cmd(t.dir.path()).args([
-            "plan",
-            "--warp10-url",
-            url,
-            "--selector",
-            SELECTOR,
-            "--start",
-            START,
-            "--end",
-            END,
-            "--segment",
-            "1d",
-            "--min-age",
-            "1h",
-        ]),
-        "",
-    )
-}
-
 /// The ids of the test range's segments on `url` (the source is part of a segment id).
 fn planned_ids(url: &str) -> Vec<String> {
     let t = TestDir::new();
-    records(&planned(&t, url))
-        .iter()
+    support::plan(&t, url, SELECTOR, (START, END, "1d"))
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .map(|r| r["id"].as_str().unwrap().to_string())
         .collect()
 }
@@ -134,15 +113,10 @@ fn planned_ids(url: &str) -> Vec<String> {
 /// Warp 10 to another).
 fn fetched(url: &str) -> BTreeMap<String, (u64, String)> {
     let t = TestDir::new();
-    let o = planned(&t, url);
-    let token = t.secret_file("read.token", READ_TOKEN);
-    let o = run(
-        cmd(t.dir.path()).arg("fetch").arg("--read-token-file").arg(token),
-        &support::stdout(&o),
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    records(&o)
-        .iter()
+    let fetched = support::fetch(&t, &support::plan(&t, url, SELECTOR, (START, END, "1d")));
+    fetched
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .map(|r| {
             let f = &r["fetch"];
             (
@@ -263,7 +237,7 @@ fn a_run_killed_at_any_stage_converges_when_run_again() {
         "all-after-fetch",
         "upload-after-data",
         "all-after-upload",
-        "all-after-verify-remote",
+        "all-after-verify",
         "purge-before-delete",
         "purge-after-delete",
         "all-after-purge",
@@ -368,23 +342,20 @@ fn segment_ids_select_what_runs() {
     assert!(stderr(&o).contains("is not one of the segments"));
 }
 
-/// The "wall N.Ns" of the summary `all` logs, in seconds.
+/// The "wall N seconds" of the summary `all` logs (indicatif's `HumanDuration`: whole seconds).
 fn reported_wall_s(o: &Output) -> f64 {
     let err = stderr(o);
     let at = err.find("wall ").unwrap_or_else(|| panic!("no wall time in: {err}")) + 5;
-    let word: String = err[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let word: String = err[at..].chars().take_while(|c| c.is_ascii_digit()).collect();
     assert!(
-        err[at + word.len()..].starts_with('s'),
+        err[at + word.len()..].starts_with(" second"),
         "wall time under a minute expected: {err}"
     );
     word.parse().unwrap()
 }
 
-/// A resumed run reports its own wall time, not the span of the times saved in the records
-/// by the slow run before it.
+/// With the first run slowed down by 400 ms per request, a resumed run that has nothing left
+/// to do reports its own (short) wall time, not the span of the saved records.
 #[test]
 fn a_resumed_run_reports_its_own_wall_time() {
     let t = TestDir::new();
@@ -406,6 +377,9 @@ fn a_resumed_run_reports_its_own_wall_time() {
         took < first_wall,
         "the resumed run took {took} s, no faster than the first"
     );
-    // Reported with one decimal: allow the rounding.
-    assert!(wall <= took + 0.05, "reported wall {wall} s for a run of {took} s");
+    // Reported in whole seconds (at least 2 unless 0): allow the rounding.
+    assert!(
+        wall <= (took + 0.5).max(2.0),
+        "reported wall {wall} s for a run of {took} s"
+    );
 }

@@ -205,6 +205,47 @@ fn fetch_text_is_newest_first_with_continuation_lines_and_inclusive_range() {
     assert_eq!(only(DAY + 1, DAY - 1), ["'after'", "'at'", "'before'"]);
 }
 
+/// §1.4: a DOUBLE written with at most 15 characters of `[0-9.+-]` is an exact decimal, printed
+/// in plain notation and without a negative zero; anything else is read by `Double.parseDouble`
+/// (Java suffixes included) and printed by `Double.toString`.
+#[test]
+fn short_decimals_are_exact_decimals_as_in_warp10() {
+    let fake = start(&[]);
+    let written = [
+        ("-0.0", "0.0"),
+        ("-0.00", "0.0"),
+        ("-0.0E0", "-0.0"),
+        ("-0.0d", "-0.0"),
+        ("1.50", "1.5"),
+        ("100.0", "100.0"),
+        ("42.", "42.0"),
+        ("+.5", "0.5"),
+        ("10000000.0", "10000000.0"),
+        ("1.0E7", "1.0E7"),
+        ("0.0001", "0.0001"),
+        ("1.0E-4", "1.0E-4"),
+        ("2.5d", "2.5"),
+        ("2.5f", "2.5"),
+        ("1e5D", "100000.0"),
+        ("0.000000000000010", "1.0E-14"),
+    ];
+    let body: String = written
+        .iter()
+        .enumerate()
+        .map(|(i, (v, _))| format!("{}// fidelity{{}} {v}\n", i + 1))
+        .collect();
+    assert_eq!(fake.update(&body).status, 200);
+    let r = fake.fetch(&[("selector", "fidelity{}"), ("start", "0"), ("end", "100")]);
+    let mut values: Vec<&str> = r.lines().iter().map(|l| l.rsplit(' ').next().unwrap()).collect();
+    values.reverse();
+    let want: Vec<&str> = written.iter().map(|(_, p)| *p).collect();
+    assert_eq!(values, want);
+    for bad in ["1.2.3", "NaNd", "2.5x", "--1.0"] {
+        let r = fake.update(&format!("1// fidelity{{}} {bad}\n"));
+        assert_eq!(r.status, 400, "{bad}");
+    }
+}
+
 #[test]
 fn fetch_renders_every_type_fulltext_and_attributes() {
     let fake = with_edge_cases();

@@ -445,7 +445,7 @@ fn summary_line_unless_quiet_and_warning_without_webhook() {
     let o = run(notify(&t).arg("notify"), &recs);
     let err = support::stderr(&o);
     assert!(
-        err.contains("2 segments: 2 ok, 0 failed, 0 skipped; 2000 points; 13.7 KiB in, 3.3 KiB out (ratio 4.1)"),
+        err.contains("2 segments: 2 ok, 0 failed, 0 skipped; 2000 points; 13.67 KiB in, 3.32 KiB out (ratio 4.1)"),
         "{err}"
     );
     assert!(err.contains("no webhook configured"), "{err}");

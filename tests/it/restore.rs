@@ -167,6 +167,81 @@ fn edge_cases_gts_zst() {
     );
 }
 
+/// DOUBLEs whose text Warp 10 could read back with other bits: negative zero (IEEE 754 when
+/// written `-0.0E0`; a plain `-0.0` is an exact decimal and is stored as 0.0), exact decimals
+/// printed in plain notation, specials, subnormals, extreme exponents, a Java `d` suffix.
+const DOUBLES: &str = "\
+1705300000000000// fidelity.double{} -0.0E0
+=1705300000000001// 0.0
+=1705300000000002// 1.50
+=1705300000000003// 100.0
+=1705300000000004// NaN
+=1705300000000005// Infinity
+=1705300000000006// -Infinity
+=1705300000000007// 4.9E-324
+=1705300000000008// -2.5E-310
+=1705300000000009// 1.7976931348623157E308
+=1705300000000010// 1.0E-300
+=1705300000000011// -1.0E300
+=1705300000000012// 10000000.0
+=1705300000000013// 0.0001
+=1705300000000014// -0.0
+=1705300000000015// 2.5d
+=1705300000000016// -0.0000000000001
+";
+const DOUBLES_SELECTOR: &str = "fidelity.double{}";
+const DOUBLES_RANGE: Range = ("2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "1d");
+
+fn doubles_file(t: &TestDir) -> String {
+    let path = t.path("doubles.gts");
+    std::fs::write(&path, DOUBLES).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn doubles_keep_their_bits_through_both_codecs() {
+    let t = TestDir::new();
+    let file = doubles_file(&t);
+    for codec in ["columnar", "gts.zst"] {
+        round_trip(
+            Dest::dir,
+            &["--load", &file],
+            DOUBLES_SELECTOR,
+            DOUBLES_RANGE,
+            codec,
+            false,
+        );
+    }
+}
+
+/// `cat | curl .../update` and `zstd -d < x.gts.zst | curl .../update` give Warp 10 the same
+/// points, -0.0 included.
+#[test]
+fn cat_and_zstd_output_posted_to_update_keep_every_bit() {
+    let t = TestDir::new();
+    let original = FakeWarp10::start(&["--load", &doubles_file(&t)]);
+    let before = fetched(&original.url, DOUBLES_SELECTOR, DOUBLES_RANGE);
+    let fetched_recs = fetch(&t, &plan(&t, &original.url, DOUBLES_SELECTOR, DOUBLES_RANGE));
+    for codec in ["columnar", "gts.zst"] {
+        let compressed = support::stage(&t, &["compress", "--codec", codec, "--force"], &fetched_recs);
+        let rec: Value = serde_json::from_str(compressed.lines().next().unwrap()).unwrap();
+        let path = t.dir.path().join(rec["archive"]["path"].as_str().unwrap());
+        let o = run(cmd(t.dir.path()).arg("cat").arg(&path), "");
+        assert!(o.status.success(), "{}", stderr(&o));
+        let mut texts = vec![support::stdout(&o)];
+        if codec == "gts.zst" {
+            let text = zstd::decode_all(std::fs::File::open(&path).unwrap()).unwrap();
+            texts.push(String::from_utf8(text).unwrap());
+        }
+        for text in texts {
+            assert!(text.contains(" -0.0E0\n"), "{text}");
+            let fresh = FakeWarp10::start(&[]);
+            fresh.update(&text);
+            assert_eq!(fetched(&fresh.url, DOUBLES_SELECTOR, DOUBLES_RANGE), before, "{codec}");
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
 fn generated_data_from_s3_encrypted() {

@@ -69,33 +69,10 @@ fn all(t: &TestDir, url: &str, dest: &Path, work: &str, more: &[&str]) -> Output
 /// Points and digest of the day on `url`, from a fresh plan and fetch.
 fn snapshot(url: &str) -> (u64, String) {
     let t = TestDir::new();
-    let token = t.secret_file("read.token", READ_TOKEN);
-    let planned = support::stage(
-        &t,
-        &[
-            "plan",
-            "--warp10-url",
-            url,
-            "--selector",
-            SELECTOR,
-            "--start",
-            START,
-            "--end",
-            END,
-            "--segment",
-            "1d",
-            "--min-age",
-            "1h",
-        ],
-        "",
-    );
-    let o = run(
-        cmd(t.dir.path()).arg("fetch").arg("--read-token-file").arg(token),
-        &planned,
-    );
-    assert!(o.status.success(), "{}", stderr(&o));
-    let r = &records(&o)[0]["fetch"];
-    (r["points"].as_u64().unwrap(), r["digest"].as_str().unwrap().to_string())
+    let fetched = support::fetch(&t, &support::plan(&t, url, SELECTOR, (START, END, "1d")));
+    let r: Value = serde_json::from_str(fetched.lines().next().unwrap()).unwrap();
+    let f = &r["fetch"];
+    (f["points"].as_u64().unwrap(), f["digest"].as_str().unwrap().to_string())
 }
 
 /// Restores every archived segment of the day from `dest` into `url`.

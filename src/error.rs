@@ -1,0 +1,44 @@
+//! The error kinds callers branch on: exit codes 2 and 4, and whether a retry may help. Every
+//! other failure is a plain `anyhow` error with context.
+
+use std::fmt;
+
+/// An integrity mismatch: what was read back does not match what was recorded. Exit code 4.
+#[derive(Debug)]
+pub struct Mismatch(pub String);
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "integrity mismatch: {}", self.0)
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
+/// A usage error found after clap parsed the arguments (e.g. conflicting values). Exit code 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl fmt::Display for Usage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// A failure that may go away on retry: connection errors, timeouts, 5xx, a body cut short.
+#[derive(Debug)]
+pub struct Transient(pub String);
+
+impl fmt::Display for Transient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Transient {}
+
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<Transient>().is_some())
+}

@@ -1,0 +1,172 @@
+//! The per-segment stages (fetch, compress, upload, verify, purge, restore), below the commands:
+//! each is one type implementing `Stage` (its name, whether a segment still needs it, how it
+//! applies), used by its single-stage command and by `all`. Here too is the driver they share:
+//! read records, work on the segments that need it with a bounded number of workers, write
+//! records as each finishes.
+
+pub mod compress;
+pub mod fetch;
+pub mod purge;
+pub mod restore;
+pub mod upload;
+pub mod verify;
+
+use crate::exit::Tally;
+use crate::manifest::{self, Segment};
+use anyhow::{Context, Result};
+use std::io::BufRead;
+use std::sync::Mutex;
+use std::sync::mpsc;
+
+/// What the driver does with one input segment.
+pub enum Action {
+    /// Hand it to a worker.
+    Work,
+    /// Write it out unchanged (failed earlier, or this stage already done and no `--force`).
+    Pass,
+}
+
+/// Runs a stage over the records of `input`. `decide` picks what happens to each segment,
+/// `work` does the stage on one segment (recording failures in `Segment::error`, never
+/// returning them). Records are written in completion order. A malformed input line stops the
+/// reading; segments already read still finish, then the error is returned.
+pub fn run_stage<D, W>(input: impl BufRead + Send, jobs: usize, decide: D, work: W) -> Result<Tally>
+where
+    D: Fn(&Segment) -> Action + Sync,
+    W: Fn(Segment) -> Segment + Sync,
+{
+    run_segments(manifest::Reader::new(input), jobs, decide, work, |_| {})
+}
+
+/// The driver behind [`run_stage`], for any source of segments; `observe` sees each finished
+/// segment before it is written (`all` keeps its summary and progress bar with it).
+pub fn run_segments<I, D, W>(
+    segments: I,
+    jobs: usize,
+    decide: D,
+    work: W,
+    mut observe: impl FnMut(&Segment),
+) -> Result<Tally>
+where
+    I: Iterator<Item = Result<Segment>> + Send,
+    D: Fn(&Segment) -> Action + Sync,
+    W: Fn(Segment) -> Segment + Sync,
+{
+    let jobs = jobs.max(1);
+    // The workers are a rayon pool of `jobs` threads, each pulling segments from a bounded
+    // queue: the CPU-heavy stages (compress, `all`'s fetch into the archive) run on rayon, and
+    // at most `jobs` segments are in flight.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("segment-worker-{i}"))
+        .build()
+        .context("starting the worker threads")?;
+    let (task_tx, task_rx) = mpsc::sync_channel::<Segment>(jobs);
+    let task_rx = Mutex::new(task_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Segment>();
+    std::thread::scope(|scope| {
+        let workers_tx = done_tx.clone();
+        let (task_rx, work) = (&task_rx, &work);
+        scope.spawn(move || {
+            pool.broadcast(|_| {
+                let tx = workers_tx.clone();
+                loop {
+                    let next = task_rx.lock().expect("task queue lock").recv();
+                    let Ok(seg) = next else { break };
+                    if tx.send(work(seg)).is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let reader = {
+            let done_tx = done_tx.clone();
+            let decide = &decide;
+            scope.spawn(move || -> Result<()> {
+                for seg in segments {
+                    let seg = seg?;
+                    match decide(&seg) {
+                        Action::Work => task_tx.send(seg).expect("workers outlive the reader"),
+                        Action::Pass => done_tx.send(seg).expect("writer outlives the reader"),
+                    }
+                }
+                Ok(())
+            })
+        };
+        drop(done_tx);
+        let mut tally = Tally::default();
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let mut write_err = None;
+        for seg in done_rx {
+            tally.record(&seg);
+            observe(&seg);
+            if write_err.is_none()
+                && let Err(e) = manifest::write_record(&mut out, &seg)
+            {
+                write_err = Some(e);
+            }
+        }
+        reader.join().expect("reader thread panicked")?;
+        match write_err {
+            Some(e) => Err(e),
+            None => Ok(tally),
+        }
+    })
+}
+
+/// Records a stage's failure in the segment (retryable when the cause is transient) and logs it:
+/// the segment then passes through later stages untouched.
+pub fn record_failure(seg: &mut Segment, stage: &str, e: &anyhow::Error) {
+    crate::log::event(
+        crate::log::Level::Warn,
+        stage,
+        Some(seg.id.as_str()),
+        &format!("{e:#}"),
+        &[],
+    );
+    seg.fail(stage, e, crate::error::is_transient(e));
+}
+
+/// Standard input as the records source of a stage.
+pub fn stdin() -> impl BufRead + Send {
+    std::io::BufReader::new(std::io::stdin())
+}
+
+/// One stage of the chain, applied to one segment at a time by its single-stage command and by
+/// `all`. Adding a stage: a type implementing this in its own module here, a command in `cmd`
+/// running it with `run_command`, and a place in `all`'s list.
+pub trait Stage: Sync {
+    /// Its name in records (`error.stage`), logs and progress bars.
+    fn name(&self) -> &'static str;
+    /// Whether `seg` still needs this stage (a failed segment is never handed to it).
+    fn needed(&self, seg: &Segment) -> bool;
+    /// Does the stage on one segment; a failure is recorded in the segment, never returned.
+    fn apply(&self, seg: Segment) -> Segment;
+    /// Whether it reads or writes the destination: `all` confirms its segment lock first.
+    fn uses_destination(&self) -> bool;
+}
+
+/// A single-stage command: the records of stdin through `stage` on `jobs` workers; segments
+/// that reached it already pass through unless `force`; failed ones always do.
+pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally> {
+    let bar = crate::log::bar(None, stage.name());
+    let tally = run_stage(
+        stdin(),
+        jobs,
+        |seg| {
+            if seg.error.is_none() && (force || stage.needed(seg)) {
+                Action::Work
+            } else {
+                Action::Pass
+            }
+        },
+        |seg| {
+            let seg = stage.apply(seg);
+            bar.inc(1);
+            seg
+        },
+    );
+    bar.finish_and_clear();
+    tally
+}

@@ -1,0 +1,184 @@
+//! `verify`: proves an archive holds exactly what `fetch` received. Locally, the archive in
+//! the work directory must have the size and BLAKE3 `compress` recorded and decode to the same
+//! points, series and digest as the fetch. Remotely (segments with an `upload` section), the
+//! object is read back from its destination: HEAD size, every byte hashed and compared with
+//! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
+//!
+//! Every segment without an error is verified, even one whose record says it already was: a
+//! user runs `verify` to learn what the archive holds now. (`all` skips stages already done
+//! on resume; that is its own decision, not this stage's.)
+
+use super::Stage;
+use crate::archive::crypt::MasterKey;
+use crate::archive::{Hashed, Summary, summarize_with};
+use crate::digest::SeriesHash;
+use crate::error::Mismatch;
+use crate::gts::{Point, SeriesKey};
+use crate::manifest::{Segment, VerifyInfo, VerifyScope};
+use crate::store::{Store, Stores};
+use crate::workdir::WorkDir;
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::io::{BufReader, Read};
+
+/// The verify stage: the local archive, or the uploaded object read back from its destination.
+pub struct Verify {
+    pub work: WorkDir,
+    pub stores: Stores,
+    pub key: Option<MasterKey>,
+}
+
+impl Stage for Verify {
+    fn name(&self) -> &'static str {
+        "verify"
+    }
+
+    /// Only for `all`'s resume: the `verify` command re-reads every segment.
+    fn needed(&self, seg: &Segment) -> bool {
+        seg.verify.as_ref().is_none_or(|v| v.scope != VerifyScope::Remote)
+    }
+
+    fn apply(&self, seg: Segment) -> Segment {
+        verify_segment(seg, &self.work, &self.stores, self.key.as_ref())
+    }
+
+    fn uses_destination(&self) -> bool {
+        true
+    }
+}
+
+fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option<&MasterKey>) -> Segment {
+    let result = match &seg.upload {
+        Some(up) => stores
+            .get(&up.dest)
+            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
+        None => verify_local(&seg, work, key),
+    };
+    match result {
+        Ok(info) => {
+            crate::log::info(
+                "verify",
+                Some(seg.id.as_str()),
+                "verified",
+                &[("scope", info.scope.name().into()), ("points", info.points.into())],
+            );
+            seg.verify = Some(info);
+        }
+        Err(e) => {
+            let e = e.context(format!("verifying segment {}", seg.id));
+            crate::stage::record_failure(&mut seg, "verify", &e);
+        }
+    }
+    seg
+}
+
+/// Checks the local archive file against the `archive` and `fetch` sections.
+pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> Result<VerifyInfo> {
+    let archive = seg
+        .archive
+        .as_ref()
+        .context("the segment has no archive section: run compress first")?;
+    let path = work.path(&archive.path);
+    let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let reader = BufReader::with_capacity(1 << 20, file);
+    let expected = (archive.size, archive.blake3.as_str(), "compress recorded");
+    check(
+        seg,
+        reader,
+        &path.display().to_string(),
+        expected,
+        key,
+        VerifyScope::Local,
+        |_, _, _| {},
+    )
+}
+
+/// Reads an uploaded object back from its destination and checks it against the `upload` and
+/// `fetch` sections.
+pub fn verify_remote(
+    seg: &Segment,
+    store: &dyn Store,
+    key: Option<&MasterKey>,
+    visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
+) -> Result<VerifyInfo> {
+    let up = seg.upload.as_ref().context("the segment has no upload section")?;
+    let url = store.url(&up.key);
+    let head = store
+        .head(&up.key)?
+        .ok_or_else(|| Mismatch(format!("{url} is missing")))?;
+    if head.size != up.size {
+        return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
+    }
+    let expected = (up.size, up.blake3.as_str(), "upload recorded");
+    check(
+        seg,
+        store.get(&up.key)?,
+        &url,
+        expected,
+        key,
+        VerifyScope::Remote,
+        visit,
+    )
+}
+
+/// An I/O error, or the `Mismatch` inside it (a store whose answer contradicts itself).
+fn read_error(e: std::io::Error) -> anyhow::Error {
+    match e.get_ref().and_then(|inner| inner.downcast_ref::<Mismatch>()) {
+        Some(m) => Mismatch(m.0.clone()).into(),
+        None => e.into(),
+    }
+}
+
+/// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
+/// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`,
+/// every point inside the segment's range (a record whose range was edited would otherwise
+/// vouch for an archive of other data).
+fn check(
+    seg: &Segment,
+    reader: impl Read,
+    what: &str,
+    expected: (u64, &str, &str),
+    key: Option<&MasterKey>,
+    scope: VerifyScope,
+    mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
+) -> Result<VerifyInfo> {
+    let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
+    let (start, end) = seg.warp10_range()?;
+    let mut outside = 0u64;
+    let mut reader = Hashed::new(reader);
+    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |k, h, p| {
+        if p.ts < start || p.ts > end {
+            outside += 1;
+        }
+        visit(k, h, p)
+    });
+    let (size, blake3) = reader
+        .finish()
+        .map_err(read_error)
+        .with_context(|| format!("reading {what}"))?;
+    let (want_size, want_blake3, recorder) = expected;
+    if (size, blake3.as_str()) != (want_size, want_blake3) {
+        let mut msg = format!("{what} has size {size} and BLAKE3 {blake3}, {recorder} {want_size} and {want_blake3}");
+        // A corrupted archive usually fails to decode too; the hash is the cause to report.
+        if let Err(d) = &decoded {
+            msg += &format!("; it does not decode either: {d:#}");
+        }
+        return Err(Mismatch(msg).into());
+    }
+    let summary = decoded.with_context(|| format!("decoding {what}"))?;
+    if outside > 0 {
+        return Err(Mismatch(format!(
+            "{what} holds {outside} points outside the segment's range [{}, {})",
+            seg.start, seg.end
+        ))
+        .into());
+    }
+    summary.check_against(fetch, what)?;
+    Ok(VerifyInfo {
+        scope,
+        points: summary.points,
+        series: summary.series,
+        digest: summary.digest,
+        at: jiff::Timestamp::now(),
+    })
+}
