@@ -45,6 +45,8 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "query" -d 'Print archived points of the series matching a selector, read straight from a destination'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "serve" -d 'Answer Warp 10\'s /api/v0/fetch and /api/v0/find over a destination\'s archives (read-only)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
@@ -304,6 +306,59 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l ve
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l selector -d 'Warp 10 selector: class{labels}, =exact or ~regex (full match); .app/.owner/.producer constraints are ignored, as fetch does' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l start -d 'Start of the window (RFC 3339, now or now-30d)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l end -d 'End of the window, exclusive' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l format -r -f -a "text\t'Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)'
+fulltext\t'Class and labels on every line (Warp 10 `fulltext`)'
+json\t'Warp 10\'s fetch JSON: one object per series with its points under "v"'"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l key-file -d 'Master key file for encrypted archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l max-points -d 'Most points one query holds in memory; beyond it the query fails before printing' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l listen -d 'Address to listen on (loopback unless --behind-tls-proxy)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l read-token-file -d 'File holding the read token clients must present; or set WARP10_READ_TOKEN' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l key-file -d 'Master key file for encrypted archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l max-points -d 'Most points one request holds in memory; beyond it the request gets a 500' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l behind-tls-proxy -d 'Accept a --listen address other than loopback: only behind a TLS-terminating proxy'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s q -l quiet -d 'Only print errors on stderr'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l segment -d 'Segment to restore, whole (repeatable)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l selector -d 'Restore only the archived series matching this selector, from every segment overlapping --start/--end' -r
@@ -394,18 +449,20 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls restore fake-warp10 gen-docs bench-codec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "plan" -d 'Turn selectors and a time range into segments (one NDJSON record each)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "all" -d 'The whole chain in one process: plan, fetch, compress, verify, upload, verify, [purge, notify]'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "ls" -d 'List the segments archived in a destination (NDJSON, read from the manifest objects)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "query" -d 'Print archived points of the series matching a selector, read straight from a destination'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "serve" -d 'Answer Warp 10\'s /api/v0/fetch and /api/v0/find over a destination\'s archives (read-only)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "restore" -d 'Put archived segments back into Warp 10, then check that every point came back'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "fake-warp10" -d 'Serve an in-memory Warp 10 for demos, tests and benchmarks'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "gen-docs" -d 'Write man pages and shell completions generated from these definitions'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "bench-codec" -d 'Measure a codec on a file of Warp 10 text: size, encode and decode CPU time'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

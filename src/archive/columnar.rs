@@ -3,6 +3,7 @@
 //! ```text
 //! header  "W10A" version:u8 codec:u8 0:u8 0:u8
 //! block*  'B' raw_len:uvarint comp_len:uvarint zstd(raw)      (checksummed zstd frame)
+//! index   'X' ...                                            (see `index.rs`; header flag 1)
 //! footer  'E' len:uvarint body  footer_len:u32le "W10A"
 //!         body = n_blocks, (offset, series, points)*, total_points   (all uvarints)
 //! ```
@@ -33,6 +34,7 @@
 //! below before allocating, and the footer against the blocks it saw.
 
 use super::bytes::{Bits, Reader, put_bits, put_bytes, put_ivarint, put_uvarint, unzigzag, uvarint_len, zigzag};
+use super::index::{self, FLAG_INDEX, SeriesSpan, TAG_INDEX};
 use super::{SeriesBatch, double};
 use crate::gts::{Geo, Point, SeriesKey, Value};
 use anyhow::{Context, Result, bail};
@@ -335,6 +337,9 @@ pub struct Encoder<W: Write> {
     edits: Vec<(usize, Option<i64>)>,
     offset: u64,
     index: Vec<(u64, u64, u64)>,
+    level: i32,
+    block_index: index::Builder,
+    spans: Vec<SeriesSpan>,
 }
 
 impl<W: Write> Encoder<W> {
@@ -348,7 +353,7 @@ impl<W: Write> Encoder<W> {
             .set_parameter(zstd::zstd_safe::CParameter::MinMatch(7))
             .context("setting up zstd")?;
         out.write_all(MAGIC)
-            .and_then(|()| out.write_all(&[VERSION, CODEC_ID, 0, 0]))
+            .and_then(|()| out.write_all(&[VERSION, CODEC_ID, FLAG_INDEX, 0]))
             .context("writing archive header")?;
         Ok(Encoder {
             out,
@@ -370,6 +375,9 @@ impl<W: Write> Encoder<W> {
             edits: Vec::new(),
             offset: 8,
             index: Vec::new(),
+            level,
+            block_index: index::Builder::default(),
+            spans: Vec::new(),
         })
     }
 
@@ -435,6 +443,8 @@ impl<W: Write> Encoder<W> {
     /// Writes the last block and the footer; returns the inner writer (not flushed further).
     pub fn finish(mut self) -> Result<W> {
         self.flush()?;
+        let frame = self.block_index.frame(self.level)?;
+        self.out.write_all(&frame).context("writing archive index")?;
         let mut body = Vec::new();
         put_uvarint(&mut body, self.index.len() as u64);
         for &(offset, series, points) in &self.index {
@@ -499,12 +509,7 @@ impl<W: Write> Encoder<W> {
             }
 
             let s = &mut self.sections;
-            put_bytes(&mut s[KEYS], self.entries[i].key.class.as_bytes());
-            put_uvarint(&mut s[KEYS], self.entries[i].key.labels.len() as u64);
-            for (k, v) in &self.entries[i].key.labels {
-                put_bytes(&mut s[KEYS], k.as_bytes());
-                put_bytes(&mut s[KEYS], v.as_bytes());
-            }
+            put_key(&mut s[KEYS], &self.entries[i].key);
             put_uvarint(&mut s[META], ts.len() as u64);
             s[META].push(kind | geo_mode << 3 | elev_mode << 5 | if best.is_some() { 0x80 } else { 0 });
             match best {
@@ -590,7 +595,16 @@ impl<W: Write> Encoder<W> {
             .and_then(|()| self.out.write_all(&self.comp))
             .context("writing archive block")?;
         self.index.push((self.offset, series, self.ts.len() as u64));
-        self.offset += (head.len() + self.comp.len()) as u64;
+        let len = (head.len() + self.comp.len()) as u64;
+        self.spans.clear();
+        for i in 0..self.entries.len() {
+            let ts = &self.ts[span(&self.entries, i, |e| e.points, self.ts.len())];
+            if !ts.is_empty() {
+                self.spans.push(SeriesSpan::of(&self.entries[i].key, ts));
+            }
+        }
+        self.block_index.add_block(self.offset, len, &self.spans);
+        self.offset += len;
 
         self.entries.clear();
         self.ts.clear();
@@ -679,6 +693,14 @@ pub struct Decoder<R: Read> {
     block: Block,
     index: Vec<(u64, u64, u64)>,
     done: bool,
+    /// Reading one block frame alone (a ranged read), not a whole archive.
+    single_block: bool,
+    /// The header announced an index frame; `rebuilt` is the index of the blocks decoded so
+    /// far, `spans` that of the current block's series, to compare with the stored one.
+    has_index: bool,
+    index_seen: bool,
+    rebuilt: index::Builder,
+    spans: Vec<SeriesSpan>,
     longs: Vec<i64>,
     mantissas: Vec<i64>,
     elevs: Vec<i64>,
@@ -704,13 +726,30 @@ impl<R: Read> Decoder<R> {
                 head[4]
             );
         }
-        if head[5] != CODEC_ID || head[6..] != [0, 0] {
+        if head[5] != CODEC_ID || head[6] & !FLAG_INDEX != 0 || head[7] != 0 {
             bail!(
                 "unsupported columnar archive codec {} / flags {:?}",
                 head[5],
                 &head[6..]
             );
         }
+        let mut dec = Self::start(input)?;
+        dec.has_index = head[6] & FLAG_INDEX != 0;
+        Ok(dec)
+    }
+
+    /// Decodes one block frame alone (`'B'` to the end of its bytes), as read by range from an
+    /// archive whose index located it.
+    pub fn for_block(frame: R) -> Result<Self> {
+        let mut dec = Self::start(Counting {
+            inner: BufReader::with_capacity(1 << 16, frame),
+            pos: 0,
+        })?;
+        dec.single_block = true;
+        Ok(dec)
+    }
+
+    fn start(input: Counting<R>) -> Result<Self> {
         Ok(Decoder {
             input,
             decompressor: zstd::bulk::Decompressor::new().context("setting up zstd")?,
@@ -718,6 +757,11 @@ impl<R: Read> Decoder<R> {
             block: Block::default(),
             index: Vec::new(),
             done: false,
+            single_block: false,
+            has_index: false,
+            index_seen: false,
+            rebuilt: index::Builder::default(),
+            spans: Vec::new(),
             longs: Vec::new(),
             mantissas: Vec::new(),
             elevs: Vec::new(),
@@ -730,17 +774,32 @@ impl<R: Read> Decoder<R> {
             if self.done {
                 return Ok(None);
             }
-            if !self.index.is_empty() {
-                self.check_block_end()?;
-            }
             let offset = self.input.pos;
+            if let Some(&(start, _, _)) = self.index.last() {
+                self.check_block_end()?;
+                if self.single_block {
+                    if self.input.read(&mut [0u8])? != 0 {
+                        bail!("unexpected bytes after the block");
+                    }
+                    self.done = true;
+                    return Ok(None);
+                }
+                if !self.spans.is_empty() {
+                    self.rebuilt.add_block(start, offset - start, &self.spans);
+                    self.spans.clear();
+                }
+            }
             let mut tag = [0u8];
             self.input
                 .read_exact(&mut tag)
                 .context("archive is truncated (no footer)")?;
             match tag[0] {
                 TAG_BLOCK => self.read_block(offset)?,
-                TAG_END => {
+                TAG_INDEX if self.has_index && !self.index_seen && !self.single_block => self.read_index(offset)?,
+                TAG_END if !self.single_block => {
+                    if self.has_index && !self.index_seen {
+                        bail!("the archive header announces an index but there is none before the footer");
+                    }
                     self.read_footer()?;
                     self.done = true;
                 }
@@ -814,6 +873,25 @@ impl<R: Read> Decoder<R> {
         b.points_left = points;
         b.recent.clear();
         self.index.push((offset, series as u64, points as u64));
+        Ok(())
+    }
+
+    /// Reads the index frame and requires it to be exactly the index of the blocks decoded.
+    fn read_index(&mut self, offset: u64) -> Result<()> {
+        let raw_len = read_uvarint(&mut self.input)?;
+        let comp_len = read_uvarint(&mut self.input)?;
+        let mut after_tag = Vec::new();
+        put_uvarint(&mut after_tag, raw_len);
+        put_uvarint(&mut after_tag, comp_len);
+        (&mut self.input)
+            .take(comp_len.saturating_add(4))
+            .read_to_end(&mut after_tag)
+            .context("reading the archive index")?;
+        let raw = index::read_frame(&after_tag).with_context(|| format!("archive index at offset {offset}"))?;
+        if raw != self.rebuilt.raw() {
+            bail!("the archive index at offset {offset} does not describe the archive's blocks");
+        }
+        self.index_seen = true;
         Ok(())
     }
 
@@ -979,6 +1057,9 @@ impl<R: Read> Decoder<R> {
         if b.recent.len() == TS_REF_WINDOW {
             b.recent.pop_front();
         }
+        if !self.single_block {
+            self.spans.push(SeriesSpan::of(&key, &ts));
+        }
         b.recent.push_back(ts);
         Ok(SeriesBatch { key, points })
     }
@@ -995,7 +1076,17 @@ fn present(mode: u8, bits: &mut Option<Bits>) -> bool {
     }
 }
 
-fn read_key(r: &mut Reader) -> Result<SeriesKey> {
+/// A series key as the `keys` section (and the index) hold it: class, label count, pairs.
+pub(super) fn put_key(out: &mut Vec<u8>, key: &SeriesKey) {
+    put_bytes(out, key.class.as_bytes());
+    put_uvarint(out, key.labels.len() as u64);
+    for (k, v) in &key.labels {
+        put_bytes(out, k.as_bytes());
+        put_bytes(out, v.as_bytes());
+    }
+}
+
+pub(super) fn read_key(r: &mut Reader) -> Result<SeriesKey> {
     let text = |b: &[u8]| String::from_utf8(b.to_vec()).context("series name is not UTF-8");
     let class = text(r.bytes()?)?;
     let n = r.len(MAX_KEY_BYTES.min(r.remaining()))?;

@@ -367,6 +367,100 @@ impl<W: Write> Write for EncryptWriter<W> {
     }
 }
 
+/// Random access to an object written by [`EncryptWriter`], for ranged reads: which ciphertext
+/// bytes hold a plaintext range, and their decryption, every chunk's tag verified with its index
+/// and with the final flag on the object's last chunk (known from the object's size), so a chunk
+/// from another place or another object, or a shortened object, fails.
+pub struct RangedDecrypt {
+    stream: Stream,
+    header_len: u64,
+    chunks: u64,
+    plain_len: u64,
+}
+
+impl RangedDecrypt {
+    /// From the object's first bytes (the whole header, or more) and its size; checks key and
+    /// segment id as [`DecryptReader::new`] does.
+    pub fn open(head: &[u8], size: u64, key: &MasterKey, segment_id: &str) -> Result<RangedDecrypt> {
+        let (header, aad) = Header::read(&mut &head[..])?;
+        if header.key_id != key.id {
+            bail!(
+                "archive encrypted with key id {}, key file has {}",
+                hex(&header.key_id),
+                key.key_id_hex()
+            );
+        }
+        if header.segment_id != segment_id {
+            bail!(
+                "archive belongs to segment {}, not {segment_id}",
+                header.segment_id.escape_debug()
+            );
+        }
+        let header_len = aad.len() as u64;
+        let stream = Stream::new(key, &header, aad);
+        let full = (stream.chunk_size + TAG_LEN) as u64;
+        let cipher = size
+            .checked_sub(header_len)
+            .filter(|&c| c >= TAG_LEN as u64)
+            .context("encrypted archive truncated: no chunk after the header")?;
+        let chunks = cipher.div_ceil(full);
+        Ok(RangedDecrypt {
+            stream,
+            header_len,
+            chunks,
+            plain_len: cipher - chunks * TAG_LEN as u64,
+        })
+    }
+
+    /// Length of the plaintext.
+    pub fn plain_len(&self) -> u64 {
+        self.plain_len
+    }
+
+    /// The ciphertext `(offset, len)` holding plaintext `start..end` (whole chunks).
+    pub fn cipher_range(&self, start: u64, end: u64) -> (u64, u64) {
+        let (size, full) = (self.stream.chunk_size as u64, (self.stream.chunk_size + TAG_LEN) as u64);
+        let first = start / size;
+        let last = (end.max(start + 1) - 1) / size;
+        let object_end = self.header_len + self.plain_len + self.chunks * TAG_LEN as u64;
+        let offset = self.header_len + first * full;
+        (offset, (self.header_len + (last + 1) * full).min(object_end) - offset)
+    }
+
+    /// Plaintext `start..end` from the ciphertext that [`Self::cipher_range`] gave for it.
+    pub fn decrypt(&self, start: u64, end: u64, cipher: &[u8]) -> Result<Vec<u8>> {
+        ensure!(
+            start <= end && end <= self.plain_len,
+            "plaintext range {start}..{end} is beyond the archive's {} bytes",
+            self.plain_len
+        );
+        let (size, full) = (self.stream.chunk_size as u64, self.stream.chunk_size + TAG_LEN);
+        ensure!(
+            cipher.len() as u64 == self.cipher_range(start, end).1,
+            "ciphertext for {start}..{end} has the wrong length"
+        );
+        let first = start / size;
+        let mut plain = Vec::with_capacity(cipher.len());
+        for (i, chunk) in cipher.chunks(full).enumerate() {
+            let index = first + i as u64;
+            let last = index + 1 == self.chunks;
+            let nonce = self.stream.nonce(index, last).context("more than 2^32 chunks")?;
+            let mut buf = chunk.to_vec();
+            let opened = self
+                .stream
+                .key
+                .open_in_place(nonce, Aad::from(&self.stream.aad), &mut buf)
+                .map_err(|_| anyhow!("chunk {index} failed authentication (wrong key, damaged or moved data)"))?;
+            plain.extend_from_slice(opened);
+        }
+        let skip = (start - first * size) as usize;
+        plain
+            .get(skip..skip + (end - start) as usize)
+            .map(<[u8]>::to_vec)
+            .context("decrypted chunks are shorter than the range")
+    }
+}
+
 /// Decrypts an object written by [`EncryptWriter`]. Returns plaintext only from chunks whose tag
 /// verified, and end of file only after the verified final chunk. Every integrity failure is an
 /// `InvalidData` error naming the chunk; after any error, every read fails again.
@@ -584,6 +678,55 @@ mod tests {
         let mut out = Vec::new();
         r.read_to_end(&mut out)?;
         Ok(out)
+    }
+
+    #[test]
+    fn ranged_decryption_gives_every_range_and_refuses_moved_or_cut_chunks() {
+        for len in [0, 1, SMALL - 1, SMALL, SMALL + 1, 5 * SMALL, 5 * SMALL + 7] {
+            let plain = data(len);
+            let object = encrypt(&key(1), SMALL_CHUNK_LOG2, &plain);
+            let r = RangedDecrypt::open(&object, object.len() as u64, &key(1), SEG).unwrap();
+            assert_eq!(r.plain_len(), len as u64);
+            for start in 0..=len as u64 {
+                for end in [start, start + 1, start + SMALL as u64 + 3, len as u64] {
+                    if end < start || end > len as u64 {
+                        continue;
+                    }
+                    let (off, n) = r.cipher_range(start, end);
+                    let cipher = &object[off as usize..(off + n) as usize];
+                    assert_eq!(
+                        r.decrypt(start, end, cipher).unwrap(),
+                        &plain[start as usize..end as usize],
+                        "{len}: {start}..{end}"
+                    );
+                }
+            }
+        }
+        let plain = data(5 * SMALL);
+        let object = encrypt(&key(1), SMALL_CHUNK_LOG2, &plain);
+        let r = RangedDecrypt::open(&object, object.len() as u64, &key(1), SEG).unwrap();
+        let (off, n) = r.cipher_range(SMALL as u64, 2 * SMALL as u64);
+        // Chunk 2's bytes given as chunk 1: refused.
+        let moved = &object[off as usize + FULL..(off + n) as usize + FULL];
+        assert!(r.decrypt(SMALL as u64, 2 * SMALL as u64, moved).is_err());
+        let mut flipped = object[off as usize..(off + n) as usize].to_vec();
+        flipped[3] ^= 1;
+        assert!(r.decrypt(SMALL as u64, 2 * SMALL as u64, &flipped).is_err());
+        // An object cut after a chunk boundary: its new last chunk was not sealed as final.
+        let cut = &object[..HEADER_LEN + 3 * FULL];
+        let r = RangedDecrypt::open(cut, cut.len() as u64, &key(1), SEG).unwrap();
+        let (off, n) = r.cipher_range(2 * SMALL as u64, 3 * SMALL as u64);
+        assert!(
+            r.decrypt(
+                2 * SMALL as u64,
+                3 * SMALL as u64,
+                &cut[off as usize..(off + n) as usize]
+            )
+            .is_err()
+        );
+        assert!(RangedDecrypt::open(&object, object.len() as u64, &key(2), SEG).is_err());
+        assert!(RangedDecrypt::open(&object, object.len() as u64, &key(1), "seg-b").is_err());
+        assert!(RangedDecrypt::open(&object[..HEADER_LEN + 3], HEADER_LEN as u64 + 3, &key(1), SEG).is_err());
     }
 
     /// The error of an object whose header is fine and whose chunks are not.

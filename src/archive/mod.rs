@@ -9,6 +9,7 @@ mod columnar;
 pub mod crypt;
 mod double;
 mod gtszst;
+pub mod index;
 pub mod text;
 
 use crate::digest::{Digest, SeriesHash};
@@ -141,6 +142,16 @@ impl<'a> Decoder<'a> {
             Decoder::GtsZst(d) => d.next_batch(),
         }
     }
+}
+
+/// Decodes one block frame of a columnar archive, read by range where its index
+/// ([`index`]) puts it, handing each batch to `visit`.
+pub fn decode_block(frame: &[u8], mut visit: impl FnMut(SeriesBatch) -> Result<()>) -> Result<()> {
+    let mut dec = columnar::Decoder::for_block(frame)?;
+    while let Some(batch) = dec.next_batch()? {
+        visit(batch)?;
+    }
+    Ok(())
 }
 
 /// Reads the first 4 bytes and gives back a reader that still yields them.

@@ -4,14 +4,14 @@
 
 use crate::archive::crypt::MasterKey;
 use crate::archive::{Codec, Decoder};
-
+use crate::cmd::write_stdout;
 use crate::gts::SeriesKey;
 use crate::gts::line::{render_cont_line, render_full_line};
 use crate::id::SegmentId;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use std::fs::File;
-use std::io::{BufReader, ErrorKind, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::path::PathBuf;
 
@@ -22,6 +22,7 @@ pub enum TextFormat {
     /// Class and labels on every line (Warp 10 `fulltext`)
     Fulltext,
 }
+
 /// Print an archive as Warp 10 text on stdout
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:
@@ -63,7 +64,7 @@ pub fn run(a: CatArgs) -> Result<()> {
                 render_cont_line(&mut buf, p);
             }
             if buf.len() >= 1 << 16 {
-                if !write(&mut out, &buf)? {
+                if !write_stdout(&mut out, &buf)? {
                     return Ok(());
                 }
                 buf.clear();
@@ -71,19 +72,10 @@ pub fn run(a: CatArgs) -> Result<()> {
         }
         prev = Some(batch.key);
     }
-    if write(&mut out, &buf)? {
+    if write_stdout(&mut out, &buf)? {
         out.flush().context("writing to stdout")?;
     }
     Ok(())
-}
-
-/// Writes to stdout; false when the reader went away (`cat X | head`), which is not an error.
-fn write(out: &mut impl Write, buf: &[u8]) -> Result<bool> {
-    match out.write_all(buf) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(e).context("writing to stdout"),
-    }
 }
 
 /// `dir/ID.w10a` or `dir/ID.gts.zst` → ID.

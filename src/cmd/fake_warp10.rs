@@ -39,7 +39,7 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
 Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
   -> {\"series\": N, \"points\": M}.
 
-Not emulated (400 or ignored): fetch formats other than text/fulltext, dedup, step, timestep,
+Not emulated (400 or ignored): fetch formats other than text/fulltext/json, dedup, step, timestep,
 sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
 skipped (Warp 10's default); labels always come out sorted.
 

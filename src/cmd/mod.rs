@@ -12,7 +12,9 @@ pub mod ls;
 pub mod notify;
 pub mod plan;
 pub mod purge;
+pub mod query;
 pub mod restore;
+pub mod serve;
 pub mod upload;
 pub mod verify;
 
@@ -49,6 +51,8 @@ pub enum Command {
     Purge(purge::PurgeArgs),
     All(Box<all::AllArgs>),
     Ls(ls::LsArgs),
+    Query(query::QueryArgs),
+    Serve(serve::ServeArgs),
     Restore(restore::RestoreArgs),
     FakeWarp10(fake_warp10::FakeWarp10Args),
     #[command(hide = true)]
@@ -78,6 +82,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Purge(a) => purge::run(&g, a)?,
         Command::All(a) => all::run(&g, *a)?,
         Command::Ls(a) => ls::run(a)?,
+        Command::Query(a) => {
+            query::run(a)?;
+            Tally::default()
+        }
+        Command::Serve(a) => {
+            serve::run(a)?;
+            Tally::default()
+        }
         Command::Restore(a) => restore::run(&g, a)?,
         Command::FakeWarp10(a) => fake_warp10::run(a)?,
         Command::GenDocs(a) => {
@@ -86,4 +98,15 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
     };
     Ok(tally.code())
+}
+
+/// Writes command output to stdout; false when the reader went away (`... | head`), which is
+/// not an error.
+pub fn write_stdout(out: &mut impl std::io::Write, buf: &[u8]) -> Result<bool> {
+    use anyhow::Context;
+    match out.write_all(buf) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e).context("writing to stdout"),
+    }
 }

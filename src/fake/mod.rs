@@ -7,18 +7,18 @@
 
 pub mod faults;
 pub mod generate;
-mod http;
 pub mod store;
 
+use crate::gts::SeriesKey;
+use crate::gts::fetch_params::{self, FetchRange};
 use crate::gts::input::{InputParser, InputPoint};
-use crate::gts::line::{render_header, render_pairs, render_point_prefix};
-use crate::gts::selector::Selector;
-use crate::gts::value::{render_plain_decimal, render_value};
-use crate::gts::{SeriesKey, Value, percent};
+use crate::gts::line::{render_header, render_pairs};
+use crate::gts::output::{Format, Renderer, render_find};
+use crate::gts::selector::{Selector, parse_scoped};
+use crate::httpd::{self, Request, Responder};
 use crate::id::TimeUnit;
 use crate::secret::Secret;
 use faults::{CutMode, DeleteDisabled, Faults};
-use http::{Request, Responder};
 use std::collections::HashMap;
 use std::io::{self, BufRead};
 use std::net::TcpListener;
@@ -69,7 +69,9 @@ impl Fake {
 
     /// Serves requests on `listener` until the process ends.
     pub fn serve(self: Arc<Self>, listener: TcpListener) {
-        http::serve(listener, move |req, body, resp| self.route(req, body, resp));
+        httpd::serve(listener, "fake-warp10", move |req, body, resp| {
+            self.route(req, body, resp)
+        });
     }
 
     /// What the read token sees of `series` (all of it unless `read_scope_hides` is set).
@@ -89,8 +91,7 @@ impl Fake {
     }
 
     fn now(&self) -> i64 {
-        let ns = jiff::Timestamp::now().as_nanosecond();
-        (ns / i128::from(1_000_000_000 / self.unit.per_second())) as i64
+        fetch_params::now(self.unit)
     }
 
     fn route(&self, req: &Request, body: &mut dyn BufRead, resp: &mut Responder) -> Reply {
@@ -102,7 +103,7 @@ impl Fake {
         let endpoint = match path {
             "/api/v0/find" | "/api/v0/fetch" | "/api/v0/delete" | "/api/v0/update" => &path[8..],
             _ if path.starts_with("/api/v0/update/") => "update",
-            _ => return text(resp, 404, "Not found."),
+            _ => return resp.text(404, "Not found."),
         };
         let (fail, latency) = {
             let mut f = self.faults();
@@ -111,7 +112,7 @@ impl Fake {
         };
         std::thread::sleep(Duration::from_millis(latency));
         if fail {
-            return text(resp, 500, "Injected fault.");
+            return resp.text(500, "Injected fault.");
         }
         match endpoint {
             "find" => self.find(req, resp),
@@ -133,32 +134,26 @@ impl Fake {
     fn find(&self, req: &Request, resp: &mut Responder) -> Reply {
         let token = req.param("token").or_else(|| req.header("x-warp10-token"));
         if let Err(msg) = self.read_token_ok(token) {
-            return text(resp, 403, msg);
+            return resp.text(403, msg);
         }
         let Some(selectors) = req.param("selector") else {
-            return text(resp, 500, "Missing selector.");
+            return resp.text(500, "Missing selector.");
         };
         let mut found = Vec::new();
         for sel in selectors.split_whitespace() {
             match parse_selector(sel) {
                 Ok(s) => found.extend(self.read_scope(self.store.select(&s))),
-                Err(msg) => return text(resp, 500, &msg),
+                Err(msg) => return resp.text(500, &msg),
             }
         }
-        let (showattr, json) = (req.flag("showattr"), req.param("format") == Some("json"));
+        let series: Vec<_> = found.iter().map(|s| (&s.visible, &s.attrs)).collect();
         let mut out = Vec::new();
-        if json {
-            let objs: Vec<String> = found.iter().map(|s| find_json(s)).collect();
-            out = format!("[\n{}\n]\n", objs.join(",\n")).into_bytes();
-        } else {
-            for s in &found {
-                render_header(&mut out, &s.visible);
-                if showattr {
-                    render_pairs(&mut out, &s.attrs);
-                }
-                out.push(b'\n');
-            }
-        }
+        render_find(
+            &mut out,
+            &series,
+            req.param("format") == Some("json"),
+            req.flag("showattr"),
+        );
         resp.send(200, &[], &out)
     }
 
@@ -166,10 +161,10 @@ impl Fake {
     fn fetch(&self, req: &Request, resp: &mut Responder) -> Reply {
         let token = req.header("x-warp10-token").or_else(|| req.param("token"));
         if let Err(msg) = self.read_token_ok(token) {
-            return text(resp, 403, msg);
+            return resp.text(403, msg);
         }
         let Some(selectors) = req.param("selector") else {
-            return text(resp, 400, "Missing 'selector' parameter.");
+            return resp.text(400, "Missing 'selector' parameter.");
         };
         for unsupported in [
             "dedup",
@@ -182,32 +177,22 @@ impl Fake {
             "gcount",
         ] {
             if req.flag(unsupported) {
-                return text(
-                    resp,
-                    400,
-                    &format!("The fake Warp 10 does not support '{unsupported}'."),
-                );
+                return resp.text(400, &format!("The fake Warp 10 does not support '{unsupported}'."));
             }
         }
         let format = req.param("format").unwrap_or("text");
-        if !["text", "fulltext"].contains(&format)
-            && ["json", "tsv", "fulltsv", "raw", "pack", "null"].contains(&format)
-        {
-            return text(
-                resp,
-                400,
-                &format!("The fake Warp 10 does not support format '{format}'."),
-            );
+        if ["tsv", "fulltsv", "raw", "pack", "null"].contains(&format) {
+            return resp.text(400, &format!("The fake Warp 10 does not support format '{format}'."));
         }
-        let q = match self.fetch_range(req) {
+        let q = match fetch_params::range(&|name| req.param(name), self.unit) {
             Ok(q) => q,
-            Err(msg) => return text(resp, 400, &msg),
+            Err(msg) => return resp.text(400, &msg),
         };
         let mut selected = Vec::new();
         for sel in selectors.split_whitespace() {
             match parse_selector(sel) {
                 Ok(s) => selected.extend(self.read_scope(self.store.select(&s))),
-                Err(msg) => return text(resp, 400, &msg),
+                Err(msg) => return resp.text(400, &msg),
             }
         }
         let (cut, pause, append) = {
@@ -227,12 +212,13 @@ impl Fake {
         let mut out = FetchOut {
             resp,
             buf: Vec::with_capacity(CHUNK + 4096),
-            fulltext: format == "fulltext",
-            showattr: req.flag("showattr"),
+            render: Renderer::new(Format::from_param(Some(format)), req.flag("showattr")),
             left: cut.as_ref().map_or(u64::MAX, |c| c.after_points),
             cut_line: 0,
         };
+        out.render.begin(&mut out.buf);
         if out.series(&selected, &q)? {
+            out.render.end(&mut out.buf);
             out.buf.extend_from_slice(append.unwrap_or_default().as_bytes());
             return out.end();
         }
@@ -260,81 +246,12 @@ impl Fake {
         }
     }
 
-    /// `FETCH.computeTimeRange`: start/end (swapped if reversed), end/start + timespan, a
-    /// negative timespan as a count, end + count.
-    fn fetch_range(&self, req: &Request) -> Result<FetchRange, String> {
-        let time = |name: &str| -> Result<Option<i64>, String> {
-            req.param(name)
-                .map(|v| {
-                    self.fetch_time(v)
-                        .ok_or_else(|| format!("Invalid format for parameter '{name}'"))
-                })
-                .transpose()
-        };
-        let ends: Vec<&str> = ["end", "stop", "now"].into_iter().filter(|p| req.flag(p)).collect();
-        if ends.len() > 1 {
-            return Err("Only one of 'end', 'stop' and 'now' may be given.".into());
-        }
-        let start = time("start")?;
-        let end = match ends.first() {
-            Some(p) => time(p)?,
-            None => None,
-        };
-        let long = |name: &str| -> Result<Option<i64>, String> {
-            req.param(name)
-                .map(|v| v.parse::<i64>().map_err(|_| format!("Invalid '{name}' parameter.")))
-                .transpose()
-        };
-        let mut count = long("count")?;
-        let skip = long("skip")?.unwrap_or(0).max(0) as usize;
-        let mut timespan = match req.param("timespan") {
-            None => None,
-            Some(v) => Some(
-                v.parse::<i64>()
-                    .ok()
-                    .or_else(|| self.iso_duration(v))
-                    .ok_or("Invalid 'timespan'.")?,
-            ),
-        };
-        if let Some(t) = timespan.filter(|&t| t < 0) {
-            if count.is_some() {
-                return Err("Cannot give both a negative 'timespan' and 'count'.".into());
-            }
-            count = Some(t.saturating_neg());
-            timespan = None;
-        }
-        let (lo, hi) = match (start, end, timespan) {
-            (Some(_), Some(_), Some(_)) => return Err("Cannot give 'start', 'end' and 'timespan' together.".into()),
-            (Some(s), Some(e), None) => (s.min(e), s.max(e)),
-            (None, Some(e), Some(t)) => (e.saturating_sub(t).saturating_add(1), e),
-            (Some(s), None, Some(t)) => (s, s.saturating_add(t).saturating_sub(1)),
-            (None, Some(e), None) if count.is_some() => (i64::MIN, e),
-            _ => return Err("Missing time range: give start and end, or a timespan or count.".into()),
-        };
-        let limit = count.map_or(usize::MAX, |c| if c < 0 { usize::MAX } else { c as usize });
-        Ok(FetchRange { lo, hi, skip, limit })
-    }
-
-    /// A long in platform units, `now`, or ISO 8601 with a zone (extra precision truncated).
     fn fetch_time(&self, v: &str) -> Option<i64> {
-        if v == "now" {
-            return Some(self.now());
-        }
-        v.parse::<i64>().ok().or_else(|| self.iso_time(v))
+        fetch_params::time(v, self.unit)
     }
 
     fn iso_time(&self, v: &str) -> Option<i64> {
-        let t: jiff::Timestamp = v.parse().ok()?;
-        i64::try_from(t.as_nanosecond() / i128::from(1_000_000_000 / self.unit.per_second())).ok()
-    }
-
-    /// ISO 8601 durations without months or years (`PT1H`, `P1DT12H`), in platform units.
-    fn iso_duration(&self, v: &str) -> Option<i64> {
-        if !v.starts_with('P') || v.contains('Y') || v.split('T').next()?.contains('M') {
-            return None;
-        }
-        let span: jiff::SignedDuration = v.parse().ok()?;
-        i64::try_from(span.as_nanos() / i128::from(1_000_000_000 / self.unit.per_second())).ok()
+        fetch_params::iso_time(v, self.unit)
     }
 
     /// docs/WARP10.md#delete: checks in the standalone order with its status codes.
@@ -344,69 +261,66 @@ impl Fake {
             (f.delete_disabled, Duration::from_millis(f.chunk_latency_ms))
         };
         match disabled {
-            Some(DeleteDisabled::Config) => return text(resp, 400, "Delete endpoint is disabled by configuration."),
-            Some(DeleteDisabled::Manager) => return text(resp, 403, "Delete is disabled (injected fault)."),
+            Some(DeleteDisabled::Config) => return resp.text(400, "Delete endpoint is disabled by configuration."),
+            Some(DeleteDisabled::Manager) => return resp.text(403, "Delete is disabled (injected fault)."),
             None => {}
         }
         match req.header("x-warp10-token") {
-            None => return text(resp, 500, "Missing token."),
-            Some(t) if t != self.write_token.expose() => return text(resp, 500, "Invalid token."),
+            None => return resp.text(500, "Missing token."),
+            Some(t) if t != self.write_token.expose() => return resp.text(500, "Invalid token."),
             Some(_) => {}
         }
         if (req.flag("nocache") && req.flag("cache")) || (req.flag("nopersist") && req.flag("persist")) {
-            return text(resp, 500, "Conflicting accelerator parameters.");
+            return resp.text(500, "Conflicting accelerator parameters.");
         }
         let selector = match req.param("selector") {
             Some(s) if !s.is_empty() => s,
             _ => {
-                return text(
-                    resp,
+                return resp.text(
                     400,
                     "Invalid 'selector' query parameter, should not be missing or empty.",
                 );
             }
         };
         if req.flag("minage") {
-            return text(resp, 500, "Standalone version does not support the 'minage' parameter.");
+            return resp.text(500, "Standalone version does not support the 'minage' parameter.");
         }
         let range = match (req.param("start"), req.param("end")) {
             (None, None) => None,
             (Some(s), Some(e)) => match (self.delete_time(s), self.delete_time(e)) {
                 (Some(s), Some(e)) => Some((s, e)),
-                _ => return text(resp, 500, "Error when deleting data: invalid start or end."),
+                _ => return resp.text(500, "Error when deleting data: invalid start or end."),
             },
-            _ => return text(resp, 500, "Both start and end should be defined."),
+            _ => return resp.text(500, "Both start and end should be defined."),
         };
         let deleteall = req.flag("deleteall");
         if range.is_none() && !deleteall {
-            return text(
-                resp,
+            return resp.text(
                 500,
                 "Parameter deleteall or metaonly should be set when no time range is specified.",
             );
         }
         if req.flag("metaonly") {
-            return text(
-                resp,
+            return resp.text(
                 500,
                 "The 'metaonly' parameter is not supported (ingress.delete.metaonly.support).",
             );
         }
         if range.is_none() && ["nocache", "nopersist"].iter().any(|p| req.flag(p)) {
-            return text(resp, 500, "Accelerator parameters need a time range.");
+            return resp.text(500, "Accelerator parameters need a time range.");
         }
         if range.is_some_and(|(s, e)| s > e) {
-            return text(resp, 500, "Invalid time range specification.");
+            return resp.text(500, "Invalid time range specification.");
         }
         if !well_formed(selector) {
             return resp.send(400, &[], b"");
         }
-        let sel = match scoped(selector) {
+        let sel = match parse_scoped(selector) {
             Ok(s) => s,
-            Err(e) => return text(resp, 500, &format!("{e:#}")),
+            Err(e) => return resp.text(500, &format!("{e:#}")),
         };
         if req.flag("activeafter") || req.flag("quietafter") {
-            return text(resp, 500, "Activity tracking is not enabled.");
+            return resp.text(500, "Activity tracking is not enabled.");
         }
         resp.start(200, &[("Content-Type", "text/plain")], pause)?;
         let dryrun = req.flag("dryrun");
@@ -460,7 +374,7 @@ impl Fake {
             .header("x-warp10-token")
             .or_else(|| req.path.strip_prefix("/api/v0/update/"));
         if token != Some(self.write_token.expose()) {
-            return text(resp, 403, "Error when updating data: missing or invalid write token.");
+            return resp.text(403, "Error when updating data: missing or invalid write token.");
         }
         let mut gz;
         let body: &mut dyn BufRead = if req.header("content-type") == Some("application/gzip") {
@@ -471,7 +385,7 @@ impl Fake {
         };
         match self.ingest(body)? {
             Ok(_) => resp.send(200, &[], b""),
-            Err((_, e)) => text(resp, 400, &format!("Error when updating data: {e:#}")),
+            Err((_, e)) => resp.text(400, &format!("Error when updating data: {e:#}")),
         }
     }
 
@@ -534,14 +448,14 @@ impl Fake {
             ("POST", "faults") => {
                 let mut text_body = String::new();
                 if body.read_to_string(&mut text_body).is_err() {
-                    return text(resp, 400, "Body is not UTF-8.");
+                    return resp.text(400, "Body is not UTF-8.");
                 }
                 match Faults::parse(&text_body) {
                     Ok(f) => {
                         *self.faults() = f;
                         resp.send(200, &[], b"")
                     }
-                    Err(e) => text(resp, 400, &format!("{e:#}")),
+                    Err(e) => resp.text(400, &format!("{e:#}")),
                 }
             }
             ("GET", "count") if req.query.is_empty() => {
@@ -557,28 +471,20 @@ impl Fake {
             ("GET", "count") => {
                 let sel = match parse_selector(req.param("selector").unwrap_or("~.*{}")) {
                     Ok(s) => s,
-                    Err(msg) => return text(resp, 400, &msg),
+                    Err(msg) => return resp.text(400, &msg),
                 };
                 let bound = |name: &str, default| req.param(name).map_or(Some(default), |v| self.fetch_time(v));
                 let (Some(lo), Some(hi)) = (bound("start", i64::MIN), bound("end", i64::MAX)) else {
-                    return text(resp, 400, "Invalid start or end.");
+                    return resp.text(400, "Invalid start or end.");
                 };
                 let selected = self.store.select(&sel);
                 let points: usize = selected.iter().map(|s| s.range(lo, hi).len()).sum();
                 let counts = serde_json::json!({"series": selected.len(), "points": points});
                 resp.send(200, &json, counts.to_string().as_bytes())
             }
-            _ => text(
-                resp,
-                404,
-                "Unknown admin endpoint: GET|POST /admin/faults, GET /admin/count.",
-            ),
+            _ => resp.text(404, "Unknown admin endpoint: GET|POST /admin/faults, GET /admin/count."),
         }
     }
-}
-
-fn text(resp: &mut Responder, status: u16, msg: &str) -> Reply {
-    resp.send(status, &[("Content-Type", "text/plain")], format!("{msg}\n").as_bytes())
 }
 
 /// `^([^{]+)\{(.*)\}$`, the shape every Warp 10 endpoint requires first.
@@ -590,50 +496,19 @@ fn parse_selector(sel: &str) -> Result<Selector, String> {
     if !well_formed(sel) {
         return Err(format!("Invalid selector {sel:?}."));
     }
-    scoped(sel).map_err(|e| format!("{e:#}"))
+    parse_scoped(sel).map_err(|e| format!("{e:#}"))
 }
 
-/// Parses a well-formed selector under the token's scope (docs/WARP10.md#selectors):
-/// constraints on `.producer`, `.owner` and `.app` are dropped for the token's own, which every
-/// series here carries.
-fn scoped(sel: &str) -> anyhow::Result<Selector> {
-    let open = sel.find('{').expect("selector checked well-formed");
-    let kept: Vec<&str> = sel[open + 1..sel.len() - 1]
-        .split(',')
-        .filter(|piece| {
-            let name = piece.trim().split(['=', '~']).next().unwrap_or_default();
-            let name = percent::decode_str(name.as_bytes()).unwrap_or_default();
-            ![".producer", ".owner", ".app"].contains(&name.as_str())
-        })
-        .collect();
-    Selector::parse(&format!("{}{{{}}}", &sel[..open], kept.join(",")))
-}
-
-fn find_json(s: &Series) -> String {
-    serde_json::json!({"c": s.visible.class, "l": s.visible.labels, "a": s.attrs, "la": 0}).to_string()
-}
-
-struct FetchRange {
-    lo: i64,
-    hi: i64,
-    /// Most recent points of each series skipped, then at most `limit` printed.
-    skip: usize,
-    limit: usize,
-}
-
-impl FetchRange {
-    /// Indices to print, newest first.
-    fn indices(&self, s: &Series) -> impl Iterator<Item = usize> {
-        s.range(self.lo, self.hi).rev().skip(self.skip).take(self.limit)
-    }
+/// Indices of `s` to print for `q`, newest first.
+fn indices(q: &FetchRange, s: &Series) -> impl Iterator<Item = usize> {
+    s.range(q.lo, q.hi).rev().skip(q.skip).take(q.limit)
 }
 
 /// Streams fetch output in chunks of about [`CHUNK`] bytes.
 struct FetchOut<'r, 'a> {
     resp: &'r mut Responder<'a>,
     buf: Vec<u8>,
-    fulltext: bool,
-    showattr: bool,
+    render: Renderer,
     /// Points still allowed before an injected cut.
     left: u64,
     cut_line: usize,
@@ -643,16 +518,11 @@ impl FetchOut<'_, '_> {
     /// Renders every selected point; false if stopped by the cut, with the first line beyond
     /// it rendered at `cut_line..` in `buf`.
     fn series(&mut self, selected: &[Arc<Series>], q: &FetchRange) -> io::Result<bool> {
-        let mut header = Vec::new();
         for s in selected {
-            header.clear();
-            render_header(&mut header, &s.visible);
-            if self.showattr {
-                render_pairs(&mut header, &s.attrs);
-            }
-            for (n, i) in q.indices(s).enumerate() {
+            self.render.series(&s.visible, &s.attrs);
+            for i in indices(q, s) {
                 let start = self.buf.len();
-                self.line(&header, s, i, n == 0);
+                self.render.point(&mut self.buf, &s.point(i), s.is_decimal(i));
                 if self.left == 0 {
                     self.cut_line = start;
                     return Ok(false);
@@ -665,26 +535,6 @@ impl FetchOut<'_, '_> {
             }
         }
         Ok(true)
-    }
-
-    /// Point `i` of `s` as fetch prints it: a full line or an `=` continuation line.
-    fn line(&mut self, header: &[u8], s: &Series, i: usize, first: bool) {
-        let p = s.point(i);
-        let full = first || self.fulltext;
-        if !full {
-            self.buf.push(b'=');
-        }
-        render_point_prefix(&mut self.buf, &p);
-        self.buf.push(b' ');
-        if full {
-            self.buf.extend_from_slice(header);
-            self.buf.push(b' ');
-        }
-        match p.value {
-            Value::Double(d) if s.is_decimal(i) => render_plain_decimal(&mut self.buf, d),
-            v => render_value(&mut self.buf, &v),
-        }
-        self.buf.push(b'\n');
     }
 
     fn end(self) -> Reply {

@@ -49,8 +49,10 @@ impl Value {
     }
 }
 
+pub mod fetch_params;
 pub mod input;
 pub mod line;
+pub mod output;
 pub mod percent;
 pub mod selector;
 pub mod stream;

@@ -87,6 +87,25 @@ impl Selector {
     }
 }
 
+/// Parses a selector as fetch and find read it under a token (§2.1): constraints on
+/// `.producer`, `.owner` and `.app` are dropped, the token's own taking their place (the fake's
+/// series all carry its token's; archived series were fetched with the archiving token).
+pub fn parse_scoped(sel: &str) -> Result<Selector> {
+    let open = sel.find('{').with_context(|| format!("selector {sel:?} has no '{{'"))?;
+    if !sel.ends_with('}') || sel.len() < open + 2 {
+        bail!("selector {sel:?} must look like class{{labels}}");
+    }
+    let kept: Vec<&str> = sel[open + 1..sel.len() - 1]
+        .split(',')
+        .filter(|piece| {
+            let name = piece.trim().split(['=', '~']).next().unwrap_or_default();
+            let name = percent::decode_str(name.as_bytes()).unwrap_or_default();
+            ![".producer", ".owner", ".app"].contains(&name.as_str())
+        })
+        .collect();
+    Selector::parse(&format!("{}{{{}}}", &sel[..open], kept.join(",")))
+}
+
 /// The selector matching exactly this class and these labels (and series with more labels).
 pub fn exact_selector(key: &SeriesKey) -> String {
     let mut out = b"=".to_vec();
@@ -130,6 +149,16 @@ mod tests {
         assert!(Selector::parse("{}").is_err());
         assert!(Selector::parse("c{a}").is_err());
         assert!(Selector::parse("c").is_err());
+        let app = key("os.cpu", &[(".app", "a1")]);
+        assert!(
+            parse_scoped("os.cpu{.app=other,.owner~x}")
+                .unwrap()
+                .matches(&app, &none)
+        );
+        assert!(!parse_scoped("os.cpu{.apps=other}").unwrap().matches(&app, &none));
+        for bad in ["os.cpu{", "os.cpu", "{}"] {
+            assert!(parse_scoped(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -68,6 +68,22 @@ fn contract(store: &dyn Store, scratch: &Path) {
         .finish()
         .unwrap();
     assert_eq!(back, (big.len() as u64, hash));
+    let mid = MIN_PART_SIZE - 10;
+    assert_eq!(
+        store.get_range("a/b/big.bin", mid, 20).unwrap(),
+        &big[mid as usize..mid as usize + 20]
+    );
+    let end = big.len() as u64;
+    assert_eq!(
+        store.get_range("a/b/big.bin", end - 3, 3).unwrap(),
+        &big[big.len() - 3..]
+    );
+    assert!(store.get_range("a/b/big.bin", 0, 0).unwrap().is_empty());
+    for (offset, len) in [(end - 3, 4), (end, 1), (end + 10, 5)] {
+        let err = store.get_range("a/b/big.bin", offset, len).unwrap_err();
+        assert!(format!("{err:#}").contains("a/b/big.bin"), "{offset}+{len}: {err:#}");
+    }
+    assert!(store.get_range("a/none", 0, 1).is_err());
 
     let small_file = scratch.join("small");
     std::fs::write(&small_file, b"in one put").unwrap();

@@ -4,10 +4,10 @@
 //! worst an object without metadata, never an object with another object's metadata.
 
 use super::{Meta, ObjectInfo, Store, check_key};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 pub struct FsStore {
@@ -114,6 +114,19 @@ impl Store for FsStore {
         let path = self.path(key)?;
         let file = File::open(&path).with_context(|| format!("opening {}", self.url(key)))?;
         Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
+    }
+
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let path = self.path(key)?;
+        let what = || format!("reading {} bytes at {offset} of {}", len, self.url(key));
+        let mut file = File::open(&path).with_context(what)?;
+        file.seek(std::io::SeekFrom::Start(offset)).with_context(what)?;
+        let mut data = Vec::with_capacity(usize::try_from(len).with_context(what)?);
+        file.take(len).read_to_end(&mut data).with_context(what)?;
+        if data.len() as u64 != len {
+            bail!("{}: the object ends before the range {offset}+{len}", self.url(key));
+        }
+        Ok(data)
     }
 
     fn head(&self, key: &str) -> Result<Option<ObjectInfo>> {

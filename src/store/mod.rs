@@ -57,6 +57,9 @@ pub trait Store: Send + Sync {
     fn put_bytes(&self, key: &str, data: &[u8], meta: &Meta) -> Result<()>;
     /// Reads an object as a stream.
     fn get(&self, key: &str) -> Result<Box<dyn Read + Send + '_>>;
+    /// Reads exactly `len` bytes at `offset` (one ranged GET on S3). A range reaching past the
+    /// end of the object is an error, never a short read.
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>>;
     /// Size and metadata, or `None` when there is no such object.
     fn head(&self, key: &str) -> Result<Option<ObjectInfo>>;
     /// Keys starting with `prefix`, with their sizes, in key order.

@@ -377,6 +377,28 @@ impl Store for S3Store {
         }))
     }
 
+    fn get_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        super::check_key(key)?;
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let last = offset
+            .checked_add(len - 1)
+            .with_context(|| format!("S3 GET {}: range {offset}+{len} overflows", self.url(key)))?;
+        let full = self.full_key(key);
+        let data = self
+            .call("GET", key, |b| b.get_object_range(&full, offset, Some(last)))?
+            .to_vec();
+        if data.len() as u64 != len {
+            bail!(
+                "S3 GET {}: range {offset}-{last} returned {} bytes (the object is shorter, or changed while being read)",
+                self.url(key),
+                data.len()
+            );
+        }
+        Ok(data)
+    }
+
     fn head(&self, key: &str) -> Result<Option<ObjectInfo>> {
         super::check_key(key)?;
         let full = self.full_key(key);

@@ -8,11 +8,11 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Output;
 use support::{
-    Dest, FakeWarp10, READ_TOKEN, Range, TestDir, WRITE_TOKEN, cmd, fetch, plan, records, run, stage, stderr,
+    Dest, FakeWarp10, KEY_HEX, READ_TOKEN, Range, TestDir, WRITE_TOKEN, archive_to, cmd, fetch, plan, records, run,
+    stderr,
 };
 
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge-cases.gts");
-const KEY_HEX: &str = "8f2c6a1d9e0b4f7a3c5d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b";
 
 /// Generated data: 2 hosts x 10 series, one point a minute for a day, two 12 h segments.
 const GENERATED: &[&str] = &[
@@ -58,32 +58,6 @@ fn fetched(url: &str, selector: &str, range: Range) -> BTreeMap<String, (u64, St
 /// returns the upload records.
 fn archive(t: &TestDir, url: &str, selector: &str, range: Range, codec: &str, encrypt: bool) -> Vec<Value> {
     archive_to(t, &Dest::dir(t), url, selector, range, codec, encrypt)
-}
-
-fn archive_to(
-    t: &TestDir,
-    dest: &Dest,
-    url: &str,
-    selector: &str,
-    range: Range,
-    codec: &str,
-    encrypt: bool,
-) -> Vec<Value> {
-    let fetched = fetch(t, &plan(t, url, selector, range));
-    let mut compress = vec!["compress", "--codec", codec];
-    let key = t.secret_file("archive.key", KEY_HEX);
-    if encrypt {
-        compress.extend(["--key-file", key.to_str().unwrap()]);
-    }
-    let compressed = stage(t, &compress, &fetched);
-    let o = run(&mut dest.cmd(t.dir.path(), "upload"), &compressed);
-    assert!(o.status.success(), "upload: {}", stderr(&o));
-    let recs = records(&o);
-    for r in &recs {
-        assert!(r.get("error").is_none(), "{r}");
-        assert_eq!(r["archive"]["key_id"].is_string(), encrypt, "{r}");
-    }
-    recs
 }
 
 /// `restore --from t/dest` with the test tokens (and the archive key, harmless when unused).

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 pub const READ_TOKEN: &str = "test-read-token";
 pub const WRITE_TOKEN: &str = "test-write-token";
+/// The archive key `archive_to` encrypts with (written as `archive.key` in the test directory).
+pub const KEY_HEX: &str = "8f2c6a1d9e0b4f7a3c5d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b";
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_warp-offload"))
@@ -464,4 +466,32 @@ pub fn assert_accepted(args: &[String]) {
         args.join(" "),
         stderr(&o)
     );
+}
+
+/// plan, fetch, compress (in `codec`, encrypted with `KEY_HEX` or not) and upload `selector` over
+/// `range` from the Warp 10 at `url` into `dest`; returns the upload records.
+pub fn archive_to(
+    t: &TestDir,
+    dest: &Dest,
+    url: &str,
+    selector: &str,
+    range: Range,
+    codec: &str,
+    encrypt: bool,
+) -> Vec<serde_json::Value> {
+    let fetched = fetch(t, &plan(t, url, selector, range));
+    let mut compress = vec!["compress", "--codec", codec];
+    let key = t.secret_file("archive.key", KEY_HEX);
+    if encrypt {
+        compress.extend(["--key-file", key.to_str().unwrap()]);
+    }
+    let compressed = stage(t, &compress, &fetched);
+    let o = run(&mut dest.cmd(t.dir.path(), "upload"), &compressed);
+    assert!(o.status.success(), "upload: {}", stderr(&o));
+    let recs = records(&o);
+    for r in &recs {
+        assert!(r.get("error").is_none(), "{r}");
+        assert_eq!(r["archive"]["key_id"].is_string(), encrypt, "{r}");
+    }
+    recs
 }

@@ -1,5 +1,6 @@
-//! A small HTTP/1.1 server for the fake: keep-alive connections, one thread each, request
-//! bodies streamed (Content-Length or chunked), responses either whole or chunked as written.
+//! A small HTTP/1.1 server for the Warp 10 endpoints of the fake and of `serve`: keep-alive
+//! connections, one thread each, request bodies streamed (Content-Length or chunked), responses
+//! either whole or chunked as written.
 //!
 //! Not `tiny_http`: its chunked encoder writes the terminating chunk whenever the body ends,
 //! even on error, and it gives no hold on the socket. The fake must be able to end a body
@@ -36,7 +37,7 @@ impl Request {
 }
 
 /// Serves `handle` on every request of every connection accepted on `listener`, forever.
-pub fn serve<H>(listener: TcpListener, handle: H)
+pub fn serve<H>(listener: TcpListener, name: &'static str, handle: H)
 where
     H: Fn(&Request, &mut dyn BufRead, &mut Responder) -> io::Result<()> + Send + Sync + 'static,
 {
@@ -46,7 +47,7 @@ where
         let handle = std::sync::Arc::clone(&handle);
         std::thread::spawn(move || {
             if let Err(e) = connection(stream, &*handle) {
-                crate::log::debug("fake-warp10", None, &format!("connection ended: {e:#}"));
+                crate::log::debug(name, None, &format!("connection ended: {e:#}"));
             }
         });
     }
@@ -242,6 +243,11 @@ fn head(status: u16, headers: &[(&str, &str)], extra: &str, clock_skew_s: i64) -
 impl Responder<'_> {
     pub fn set_clock_skew(&mut self, seconds: i64) {
         self.clock_skew_s = seconds;
+    }
+
+    /// A plain-text message (an error) as the whole response.
+    pub fn text(&mut self, status: u16, msg: &str) -> io::Result<()> {
+        self.send(status, &[("Content-Type", "text/plain")], format!("{msg}\n").as_bytes())
     }
 
     pub fn set_trickle(&mut self, pause: Duration) {
