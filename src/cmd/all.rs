@@ -129,13 +129,13 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
             remove_spool: true,
         },
     };
-    let fetch = Fetch {
+    let fetch = Fetch::new(
         // Saved state is checked against this run's Warp 10 (`--warp10-url`/`WARP10_URL`).
-        client: Client::new(&a.range.warp10_url, &a.http.config())?,
-        token: crate::secret::read_token(a.tokens.read_token_file.as_deref())?,
-        work: work.clone(),
-        target: Target::Archive(&compress.options),
-    };
+        Client::new(&a.range.warp10_url, &a.http.config())?,
+        crate::secret::read_token(a.tokens.read_token_file.as_deref())?,
+        work.clone(),
+        Target::Archive(&compress.options),
+    );
     let upload = Upload {
         store: store::open(&a.dest, &a.s3.config())?,
         work: work.clone(),
@@ -196,6 +196,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         },
     )?;
     bar.finish_and_clear();
+    fetch.warn_empty();
     let mut report = summary.report("run.ndjson", None);
     // The records' times span every run that worked on them; the wall time is this run's.
     report.wall_ms = Some(started.elapsed().as_millis() as u64);

@@ -168,5 +168,14 @@ pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally>
         },
     );
     bar.finish_and_clear();
-    tally
+    let tally = tally?;
+    if tally.total() == 0 {
+        crate::log::warn(&format!(
+            "no records on stdin: {} reads the records of plan or of an earlier stage, \
+             e.g. warp-offload plan ... | warp-offload {}",
+            stage.name(),
+            stage.name()
+        ));
+    }
+    Ok(tally)
 }

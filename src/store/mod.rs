@@ -98,12 +98,29 @@ pub fn open(dest: &str, s3: &S3Config) -> Result<Box<dyn Store>> {
         None if dest.contains("://") => {
             bail!("invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path")
         }
+        None if looks_like_url(dest) => {
+            return Err(crate::error::Usage(format!(
+                "invalid destination {dest:?}: looks like a mistyped URL; use s3://bucket/prefix, file:///dir, \
+                 or ./{dest} for a directory of that name"
+            ))
+            .into());
+        }
         None => dest,
     };
     if path.is_empty() {
         bail!("invalid destination: empty path");
     }
     Ok(Box::new(fs::FsStore::new(Path::new(path))?))
+}
+
+/// `s3:/bucket`, `s3:bucket`, `file:/dir`: a first path component with a scheme-like `name:`
+/// prefix is almost always a mistyped URL, which would otherwise become a local directory.
+fn looks_like_url(dest: &str) -> bool {
+    let first = dest.split('/').next().unwrap_or_default();
+    first.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+    })
 }
 
 /// Checks that `key` is a safe relative object key (see the module comment).

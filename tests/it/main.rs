@@ -20,3 +20,4 @@ mod scaleout;
 mod secrets;
 mod trust;
 mod upload;
+mod ux;

@@ -1,0 +1,77 @@
+//! What a new user trips over (issue 11): typos that used to exit 0 in silence, selectors and
+//! tokens Warp 10 refuses, exit codes, records reformatted by jq, dry runs that wrote.
+
+use crate::support;
+
+use support::{TestDir, cmd, run, stderr};
+
+#[test]
+fn a_mistyped_s3_url_is_refused_not_made_a_directory() {
+    let t = TestDir::new();
+    for dest in ["s3:/bucket/prefix", "s3:bucket", "S3:/b", "file:/tmp/x"] {
+        let mut c = cmd(t.dir.path());
+        c.current_dir(t.dir.path()).args(["upload", "--dest", dest]);
+        let o = run(&mut c, "");
+        assert_eq!(o.status.code(), Some(2), "{dest}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("looks like a mistyped URL"),
+            "{dest}: {}",
+            stderr(&o)
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(t.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing is created: {left:?}");
+    // The escape the message offers works: a directory whose name has a colon.
+    let mut c = cmd(t.dir.path());
+    c.current_dir(t.dir.path()).args(["upload", "--dest", "./s3:dir"]);
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_stage_given_no_records_says_so() {
+    let t = TestDir::new();
+    let o = run(cmd(t.dir.path()).args(["compress"]), "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no records on stdin: compress reads the records of plan"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_selector_matching_nothing_is_warned_per_segment_and_summed_up() {
+    let t = TestDir::new();
+    let fake = support::small_fake(2);
+    let manifest = support::plan(
+        &t,
+        &fake.url,
+        "nosuch.class{}",
+        ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h"),
+    );
+    let o = support::fetch_output(&t, &manifest, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("selector nosuch.class{} matched no point").count(),
+        2,
+        "{err}"
+    );
+    assert!(
+        err.contains("2 segment(s) fetched no point: check the selectors"),
+        "{err}"
+    );
+    // Data found: no warning.
+    let manifest = support::plan(
+        &t,
+        &fake.url,
+        "~.*{}",
+        ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h"),
+    );
+    let o = support::fetch_output(&t, &manifest, &["--force"]);
+    assert!(!stderr(&o).contains("no point"), "{}", stderr(&o));
+}
