@@ -41,6 +41,9 @@ pub struct PlanSpec<'a> {
 /// The segments of a plan: every selector (or every class or series it matches) times every
 /// window.
 pub fn segments(a: &PlanSpec) -> Result<Vec<Segment>> {
+    for sel in a.selectors {
+        crate::gts::selector::check(sel).map_err(|e| Usage(format!("--selector: {e:#}")))?;
+    }
     let max_skew = parse_duration_secs(a.max_clock_skew).context("--max-clock-skew")?;
     let source = Source::new(a.warp10_url, a.time_unit)?;
     let client = Client::new(&source.url, &a.http)?;

@@ -75,3 +75,57 @@ fn a_selector_matching_nothing_is_warned_per_segment_and_summed_up() {
     let o = support::fetch_output(&t, &manifest, &["--force"]);
     assert!(!stderr(&o).contains("no point"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_malformed_selector_fails_the_plan_before_any_request() {
+    let t = TestDir::new();
+    for (sel, why) in [
+        ("os.cpu{host=web", "must look like class{labels}"),
+        ("os.cpu", "has no '{'"),
+        ("os.cpu{host}", "label \"host\" needs = or ~"),
+    ] {
+        let o = run(
+            cmd(t.dir.path()).args([
+                "plan",
+                "--warp10-url",
+                "http://127.0.0.1:9",
+                "--selector",
+                sel,
+                "--start",
+                "2024-01-15T00:00:00Z",
+                "--end",
+                "2024-01-16T00:00:00Z",
+            ]),
+            "",
+        );
+        assert_eq!(o.status.code(), Some(2), "{sel}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{sel}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+}
+
+#[test]
+fn warp10_refusals_show_its_reason_and_the_token_to_check() {
+    let t = TestDir::new();
+    let fake = support::small_fake(1);
+    let range = ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h");
+    // A selector of the right shape whose regex Warp 10 refuses: 400 and its text.
+    let manifest = support::plan(&t, &fake.url, "~os.*{host~[}", range);
+    let o = support::fetch_output(&t, &manifest, &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("answered HTTP 400 Bad Request: "), "{err}");
+    assert!(err.contains("regular expression"), "{err}");
+    // A wrong read token: 403, Warp 10's text and which token to check.
+    let manifest = support::plan(&t, &fake.url, "~.*{}", range);
+    let wrong = t.secret_file("wrong.token", "not-the-token");
+    let mut c = cmd(t.dir.path());
+    c.args(["fetch", "--read-token-file"]).arg(&wrong);
+    let o = run(&mut c, &manifest);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("answered HTTP 403 Forbidden: Missing or invalid token. (check the read token: --read-token-file or WARP10_READ_TOKEN)"),
+        "{err}"
+    );
+}
