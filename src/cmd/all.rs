@@ -35,8 +35,9 @@ The state of every segment is saved in the work directory after each stage: re-r
 command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
 ones. A lock object per segment in the destination keeps concurrent runs apart.
 
-Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 error, 2 usage,
-3 some segments failed, 4 integrity mismatch.
+Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 the run stopped,
+2 usage, 3 some segments failed (an unreachable Warp 10 too; a re-run retries them), 4 integrity
+mismatch.
 
 Examples:
   warp-offload all --warp10-url https://warp.example --selector '~os\\..*{dc=par1}' \\

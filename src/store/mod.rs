@@ -8,6 +8,7 @@
 pub mod fs;
 pub mod s3;
 
+use crate::error::Usage;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -88,18 +89,26 @@ pub fn open(dest: &str, s3: &S3Config) -> Result<Box<dyn Store>> {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         let prefix = prefix.trim_matches('/');
         if !prefix.is_empty() {
-            check_key(prefix).with_context(|| format!("invalid prefix in destination {dest}"))?;
+            check_key(prefix).map_err(|e| Usage(format!("invalid prefix in destination {dest}: {e:#}")))?;
         }
         return Ok(Box::new(s3::S3Store::new(bucket, prefix, s3, &s3::env_var)?));
     }
     let path = match dest.strip_prefix("file://") {
         Some(p) if p.starts_with('/') => p,
-        Some(_) => bail!("invalid destination {dest:?}: a file URL must be file:///absolute/path"),
+        Some(_) => {
+            return Err(Usage(format!(
+                "invalid destination {dest:?}: a file URL must be file:///absolute/path"
+            ))
+            .into());
+        }
         None if dest.contains("://") => {
-            bail!("invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path")
+            return Err(Usage(format!(
+                "invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path"
+            ))
+            .into());
         }
         None if looks_like_url(dest) => {
-            return Err(crate::error::Usage(format!(
+            return Err(Usage(format!(
                 "invalid destination {dest:?}: looks like a mistyped URL; use s3://bucket/prefix, file:///dir, \
                  or ./{dest} for a directory of that name"
             ))
@@ -108,7 +117,7 @@ pub fn open(dest: &str, s3: &S3Config) -> Result<Box<dyn Store>> {
         None => dest,
     };
     if path.is_empty() {
-        bail!("invalid destination: empty path");
+        return Err(Usage("invalid destination: empty path".into()).into());
     }
     Ok(Box::new(fs::FsStore::new(Path::new(path))?))
 }

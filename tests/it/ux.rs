@@ -129,3 +129,94 @@ fn warp10_refusals_show_its_reason_and_the_token_to_check() {
         "{err}"
     );
 }
+
+/// The rule of the README's exit codes: a failure that belongs to a segment is 3 (its record
+/// says why, a re-run retries it), one that stops the run is 1, a command line that cannot run
+/// as written is 2.
+#[test]
+fn exit_codes_follow_one_rule() {
+    let t = TestDir::new();
+    let closed = "http://127.0.0.1:9";
+    // Unreachable Warp 10: plan works offline (warns), every segment then fails: 3, records out.
+    let manifest = support::plan(
+        &t,
+        closed,
+        "a{}",
+        ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h"),
+    );
+    let o = support::fetch_output(&t, &manifest, &["--retries", "1"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let recs = support::records(&o);
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r["error"]["retryable"] == true), "{recs:?}");
+    let read = t.secret_file("read.token", support::READ_TOKEN);
+    let dest = t.path("dest");
+    let mut c = cmd(&t.path("work"));
+    c.args([
+        "all",
+        "--warp10-url",
+        closed,
+        "--selector",
+        "a{}",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ])
+    .args([
+        "--end",
+        "2024-01-15T12:00:00Z",
+        "--segment-length",
+        "6h",
+        "--retries",
+        "1",
+    ])
+    .arg("--read-token-file")
+    .arg(&read)
+    .arg("--dest")
+    .arg(&dest);
+    let o = run(&mut c, "");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(support::records(&o).len(), 2);
+    // Split planning needs Warp 10 before any segment exists: the run stopped, 1.
+    let o = run(
+        cmd(t.dir.path())
+            .args([
+                "plan",
+                "--warp10-url",
+                closed,
+                "--selector",
+                "a{}",
+                "--split-by",
+                "series",
+            ])
+            .args([
+                "--start",
+                "2024-01-15T00:00:00Z",
+                "--end",
+                "2024-01-16T00:00:00Z",
+                "--retries",
+                "1",
+            ])
+            .arg("--read-token-file")
+            .arg(&read),
+        "",
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // Values that do not parse or contradict each other: 2, whichever flag.
+    for (flag, value, why) in [
+        ("--start", "yesterday", "--start: invalid time \"yesterday\""),
+        ("--start", "2024-01-17T00:00:00Z", "is after --end"),
+        ("--min-age", "1y", "--min-age: invalid duration"),
+        ("--max-clock-skew", "soon", "--max-clock-skew: invalid duration"),
+    ] {
+        let mut args = vec!["plan", "--warp10-url", closed, "--selector", "a{}"];
+        args.extend(["--start", "2024-01-15T00:00:00Z", "--end", "2024-01-16T00:00:00Z"]);
+        let pos = args.iter().position(|a| *a == flag);
+        match pos {
+            Some(i) => args[i + 1] = value,
+            None => args.extend([flag, value]),
+        }
+        let o = run(cmd(t.dir.path()).args(&args), "");
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(why), "{flag} {value}: {}", stderr(&o));
+    }
+}
