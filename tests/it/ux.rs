@@ -220,3 +220,93 @@ fn exit_codes_follow_one_rule() {
         assert!(stderr(&o).contains(why), "{flag} {value}: {}", stderr(&o));
     }
 }
+
+#[test]
+fn pretty_printed_records_get_the_jq_c_hint() {
+    let t = TestDir::new();
+    let fake = support::small_fake(1);
+    let manifest = support::plan(
+        &t,
+        &fake.url,
+        "~.*{}",
+        ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h"),
+    );
+    let rec: serde_json::Value = serde_json::from_str(manifest.lines().next().unwrap()).unwrap();
+    let pretty = format!("{}\n", serde_json::to_string_pretty(&rec).unwrap());
+    let array = format!("[{}]\n", manifest.trim());
+    for input in [pretty, array] {
+        let o = run(cmd(t.dir.path()).arg("compress"), &input);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(
+                "manifest line 1: pretty-printed JSON or an array: records are one JSON object per line (use jq -c)"
+            ),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn restore_reads_segment_ids_from_ls_on_stdin() {
+    let t = TestDir::new();
+    let fake = support::small_fake(1);
+    let manifest = support::plan(
+        &t,
+        &fake.url,
+        "~.*{}",
+        ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h"),
+    );
+    let fetched = support::fetch(&t, &manifest);
+    let compressed = support::stage(&t, &["compress"], &fetched);
+    let dest = t.path("dest");
+    let dest = dest.to_str().unwrap();
+    support::stage(&t, &["upload", "--dest", dest], &compressed);
+    let listed = support::stage(&t, &["ls", "--dest", dest], "");
+    assert_eq!(listed.lines().count(), 2);
+    let first_id = serde_json::from_str::<serde_json::Value>(listed.lines().next().unwrap()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // ls lines, records and bare ids all name segments.
+    for input in [listed.clone(), compressed.clone(), format!("{first_id}\n\n")] {
+        let mut c = cmd(t.dir.path());
+        c.args([
+            "restore",
+            "--dry-run",
+            "--to-warp10",
+            &fake.url,
+            "--from",
+            dest,
+            "--segment",
+            "-",
+        ]);
+        let o = run(&mut c, &input);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let ids: Vec<String> = support::records(&o)
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        let want = input.lines().filter(|l| !l.is_empty()).count();
+        assert_eq!(ids.len(), want, "{input}");
+        assert!(ids.contains(&first_id));
+    }
+    let mut c = cmd(t.dir.path());
+    c.args([
+        "restore",
+        "--dry-run",
+        "--to-warp10",
+        &fake.url,
+        "--from",
+        dest,
+        "--segment",
+        "-",
+    ]);
+    let o = run(&mut c, "");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--segment -: no segment id on stdin"),
+        "{}",
+        stderr(&o)
+    );
+}
