@@ -220,7 +220,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l prog
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s n -l dry-run -d 'Write nothing anywhere, delete nothing: say what would be done (each purge gate is checked and what would be deleted is listed)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -276,7 +276,7 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l force -d 'Start every segment over from the fetch, ignoring the work directory\'s state and the destination\'s manifest objects (an archive whose segment was purged is never replaced)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s n -l dry-run -d 'Write nothing anywhere, delete nothing: say what would be done (each purge gate is checked and what would be deleted is listed)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr (repeat for debug)'

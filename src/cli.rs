@@ -248,8 +248,9 @@ pub struct PurgeOpts {
     /// Seconds to wait for the range to read back empty after the delete
     #[arg(long, default_value_t = 60)]
     pub settle_timeout: u64,
-    /// Check every purge gate and show what would be deleted; delete nothing
-    #[arg(long)]
+    /// Write nothing anywhere, delete nothing: say what would be done (each purge gate is
+    /// checked and what would be deleted is listed)
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
     #[command(flatten)]
     pub lock: LockArgs,

@@ -179,7 +179,8 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         .notify
         .then(|| {
             let always = a.notify_on == NotifyOn::Always;
-            a.webhooks.delivery(always, false, std::time::Duration::from_secs(10))
+            a.webhooks
+                .delivery(always, a.gates.dry_run, std::time::Duration::from_secs(10))
         })
         .transpose()?;
 
@@ -189,7 +190,13 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         segments.into_iter().map(Ok),
         a.jobs,
         |_| Action::Work,
-        |seg| process(&ctx, seg),
+        |seg| {
+            if a.gates.dry_run {
+                preview(&ctx, seg)
+            } else {
+                process(&ctx, seg)
+            }
+        },
         |seg| {
             summary.add(seg);
             bar.set_message(summary.progress_line());
@@ -198,6 +205,17 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     )?;
     bar.finish_and_clear();
     fetch.warn_empty();
+    if a.gates.dry_run {
+        crate::log::info(
+            "all",
+            None,
+            &format!(
+                "dry run: {} segments planned; nothing was fetched, written, uploaded, locked or deleted",
+                tally.total()
+            ),
+            &[],
+        );
+    }
     let mut report = summary.report("run.ndjson", None);
     // The records' times span every run that worked on them; the wall time is this run's.
     report.wall_ms = Some(started.elapsed().as_millis() as u64);
@@ -271,6 +289,35 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         }
     }
     seg
+}
+
+/// `--dry-run`: where the segment stands and the stages it would go through. Reads the journal
+/// and the destination, takes no lock and writes nothing; a segment that only awaits its purge
+/// goes through the purge's own dry run (every gate checked, what would be deleted listed).
+fn preview(ctx: &Ctx, planned: Segment) -> Segment {
+    let id = planned.id.clone();
+    let saved = if ctx.force {
+        Ok(planned.clone())
+    } else {
+        resume(ctx, &planned)
+    };
+    let mut seg = match saved {
+        Ok(seg) => seg,
+        Err(e) => return failed(planned, "resume", e),
+    };
+    seg.error = None;
+    let todo: Vec<&dyn Stage> = ctx.stages.iter().copied().filter(|s| s.needed(&seg)).collect();
+    let names: Vec<&str> = todo.iter().map(|s| s.name()).collect();
+    let msg = if names.is_empty() {
+        "dry run: done already, nothing to do".to_string()
+    } else {
+        format!("dry run: would {}", names.join(", "))
+    };
+    crate::log::info("all", Some(id.as_str()), &msg, &[]);
+    match todo.as_slice() {
+        [purge] if purge.name() == "purge" => purge.apply(seg),
+        _ => seg,
+    }
 }
 
 /// Where the segment stands: this work directory's journal, else the destination's manifest

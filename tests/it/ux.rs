@@ -310,3 +310,96 @@ fn restore_reads_segment_ids_from_ls_on_stdin() {
         stderr(&o)
     );
 }
+
+/// Every file under `dir` with its size and modification time (empty if `dir` does not exist).
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            if m.is_dir() {
+                todo.push(e.path());
+            }
+            out.push((e.path(), m.len(), m.modified().unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn all_dry_run_writes_nothing_anywhere_and_says_what_it_would_do() {
+    let t = TestDir::new();
+    let fake = support::small_fake(2);
+    let (work, dest) = (t.path("work"), t.path("dest"));
+    let read = t.secret_file("read.token", support::READ_TOKEN);
+    let write = t.secret_file("write.token", support::WRITE_TOKEN);
+    let all = |more: &[&str]| {
+        let mut c = cmd(&work);
+        c.args([
+            "all",
+            "--warp10-url",
+            &fake.url,
+            "--selector",
+            "~.*{}",
+            "--start",
+            "2024-01-15T00:00:00Z",
+        ])
+        .args([
+            "--end",
+            "2024-01-15T12:00:00Z",
+            "--segment-length",
+            "6h",
+            "--min-age",
+            "1h",
+        ])
+        .args(["--lock-settle-ms", "1", "--settle-timeout", "5", "--read-token-file"])
+        .arg(&read)
+        .arg("--write-token-file")
+        .arg(&write)
+        .arg("--dest")
+        .arg(&dest)
+        .args(more);
+        run(&mut c, "")
+    };
+    let range = (1_705_276_800_000_000, 1_705_320_000_000_000 - 1);
+    let before = fake.count("~.*{}", range.0, range.1);
+
+    let o = all(&["--purge", "--dry-run"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("dry run: would fetch, compress, upload, verify, purge")
+            .count(),
+        2,
+        "{err}"
+    );
+    assert!(
+        err.contains("dry run: 2 segments planned; nothing was fetched, written"),
+        "{err}"
+    );
+    assert_eq!(support::records(&o).len(), 2);
+    assert!(!work.exists() && !dest.exists(), "a dry run created files");
+    assert_eq!(fake.count("~.*{}", range.0, range.1), before);
+
+    // Archived and verified: only the purge is left, and its dry run checks the gates.
+    let o = all(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (work_before, dest_before) = (snapshot(&work), snapshot(&dest));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let o = all(&["--purge", "-n"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("dry run: would purge").count(), 2, "{err}");
+    assert!(
+        support::records(&o).iter().all(|r| r["purge"]["state"] == "dry-run"),
+        "{}",
+        support::stdout(&o)
+    );
+    assert_eq!(snapshot(&work), work_before, "the work directory changed");
+    assert_eq!(snapshot(&dest), dest_before, "the destination changed");
+    assert_eq!(fake.count("~.*{}", range.0, range.1), before);
+}
