@@ -18,7 +18,7 @@ use crate::stage::compress::{Compress, Options};
 use crate::stage::fetch::{Fetch, Target};
 use crate::stage::upload::Upload;
 use crate::stage::verify::Verify;
-use crate::stage::{Action, Stage, run_segments};
+use crate::stage::{Action, Order, Stage, run_segments};
 use crate::store::{self, Store, Stores};
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
@@ -35,7 +35,7 @@ The state of every segment is saved in the work directory after each stage: re-r
 command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
 ones. A lock object per segment in the destination keeps concurrent runs apart.
 
-Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 the run stopped,
+Records go to stdout in plan order (each once those before it are done), a summary to stderr. Exit codes: 0 ok, 1 the run stopped,
 2 usage, 3 some segments failed (an unreachable Warp 10 too; a re-run retries them), 4 integrity
 mismatch.
 
@@ -189,6 +189,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     let tally = run_segments(
         segments.into_iter().map(Ok),
         a.jobs,
+        Order::Input,
         |_| Action::Work,
         |seg| {
             if a.gates.dry_run {

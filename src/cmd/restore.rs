@@ -4,7 +4,7 @@ use crate::archive::crypt::MasterKey;
 use crate::cli::{GlobalOpts, HttpOpts, S3Opts, parse_size};
 use crate::exit::Tally;
 use crate::stage::restore::{Restore, Tokens, named_segments, segments_in_window, window};
-use crate::stage::{Action, Stage, run_segments};
+use crate::stage::{Action, Order, Stage, run_segments};
 use crate::store;
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
@@ -128,6 +128,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
     let tally = run_segments(
         segments.into_iter().map(Ok),
         a.jobs,
+        Order::Input,
         |_| Action::Work,
         |seg| {
             let seg = stage.apply(seg);

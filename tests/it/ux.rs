@@ -403,3 +403,60 @@ fn all_dry_run_writes_nothing_anywhere_and_says_what_it_would_do() {
     assert_eq!(snapshot(&dest), dest_before, "the destination changed");
     assert_eq!(fake.count("~.*{}", range.0, range.1), before);
 }
+
+#[test]
+fn all_writes_its_records_in_plan_order() {
+    let t = TestDir::new();
+    let fake = support::FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "20",
+        "--series-per-host",
+        "10",
+        "--days",
+        "1",
+        "--interval",
+        "30s",
+        "--start",
+        "2024-01-15T00:00:00Z",
+    ]);
+    let read = t.secret_file("read.token", support::READ_TOKEN);
+    // The first selector's segments are heavy, the last ones light: these finish first.
+    let args = [
+        "--warp10-url",
+        &fake.url,
+        "--selector",
+        "~.*{}",
+        "--selector",
+        "nosuch{}",
+        "--start",
+        "2024-01-15T00:00:00Z",
+        "--end",
+        "2024-01-15T12:00:00Z",
+        "--min-age",
+        "1h",
+    ];
+    let planned: Vec<String> = support::stage(&t, &[&["plan", "--segment-length", "6h"], &args[..]].concat(), "")
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(planned.len(), 4);
+    let mut c = cmd(&t.path("work"));
+    c.arg("all")
+        .args(args)
+        .args(["--segment-length", "6h", "--jobs", "4", "--read-token-file"]);
+    c.arg(&read).arg("--dest").arg(t.path("dest"));
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ids: Vec<String> = support::records(&o)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, planned);
+}
