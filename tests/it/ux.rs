@@ -3,7 +3,11 @@
 
 use crate::support;
 
-use support::{TestDir, cmd, run, stderr};
+use support::{Range, TestDir, cmd, run, stderr};
+
+/// Two 6-hour segments on the day `small_fake` fills, and the first one alone.
+const TWO_SEGMENTS: Range = ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h");
+const ONE_SEGMENT: Range = ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h");
 
 #[test]
 fn a_mistyped_s3_url_is_refused_not_made_a_directory() {
@@ -47,12 +51,7 @@ fn a_stage_given_no_records_says_so() {
 fn a_selector_matching_nothing_is_warned_per_segment_and_summed_up() {
     let t = TestDir::new();
     let fake = support::small_fake(2);
-    let manifest = support::plan(
-        &t,
-        &fake.url,
-        "nosuch.class{}",
-        ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h"),
-    );
+    let manifest = support::plan(&t, &fake.url, "nosuch.class{}", TWO_SEGMENTS);
     let o = support::fetch_output(&t, &manifest, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
@@ -66,12 +65,7 @@ fn a_selector_matching_nothing_is_warned_per_segment_and_summed_up() {
         "{err}"
     );
     // Data found: no warning.
-    let manifest = support::plan(
-        &t,
-        &fake.url,
-        "~.*{}",
-        ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h"),
-    );
+    let manifest = support::plan(&t, &fake.url, "~.*{}", ONE_SEGMENT);
     let o = support::fetch_output(&t, &manifest, &["--force"]);
     assert!(!stderr(&o).contains("no point"), "{}", stderr(&o));
 }
@@ -108,7 +102,7 @@ fn a_malformed_selector_fails_the_plan_before_any_request() {
 fn warp10_refusals_show_its_reason_and_the_token_to_check() {
     let t = TestDir::new();
     let fake = support::small_fake(1);
-    let range = ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h");
+    let range = ONE_SEGMENT;
     // A selector of the right shape whose regex Warp 10 refuses: 400 and its text.
     let manifest = support::plan(&t, &fake.url, "~os.*{host~[}", range);
     let o = support::fetch_output(&t, &manifest, &[]);
@@ -138,12 +132,7 @@ fn exit_codes_follow_one_rule() {
     let t = TestDir::new();
     let closed = "http://127.0.0.1:9";
     // Unreachable Warp 10: plan works offline (warns), every segment then fails: 3, records out.
-    let manifest = support::plan(
-        &t,
-        closed,
-        "a{}",
-        ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h"),
-    );
+    let manifest = support::plan(&t, closed, "a{}", TWO_SEGMENTS);
     let o = support::fetch_output(&t, &manifest, &["--retries", "1"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     let recs = support::records(&o);
@@ -225,12 +214,7 @@ fn exit_codes_follow_one_rule() {
 fn pretty_printed_records_get_the_jq_c_hint() {
     let t = TestDir::new();
     let fake = support::small_fake(1);
-    let manifest = support::plan(
-        &t,
-        &fake.url,
-        "~.*{}",
-        ("2024-01-15T00:00:00Z", "2024-01-15T06:00:00Z", "6h"),
-    );
+    let manifest = support::plan(&t, &fake.url, "~.*{}", ONE_SEGMENT);
     let rec: serde_json::Value = serde_json::from_str(manifest.lines().next().unwrap()).unwrap();
     let pretty = format!("{}\n", serde_json::to_string_pretty(&rec).unwrap());
     let array = format!("[{}]\n", manifest.trim());
@@ -251,12 +235,7 @@ fn pretty_printed_records_get_the_jq_c_hint() {
 fn restore_reads_segment_ids_from_ls_on_stdin() {
     let t = TestDir::new();
     let fake = support::small_fake(1);
-    let manifest = support::plan(
-        &t,
-        &fake.url,
-        "~.*{}",
-        ("2024-01-15T00:00:00Z", "2024-01-15T12:00:00Z", "6h"),
-    );
+    let manifest = support::plan(&t, &fake.url, "~.*{}", TWO_SEGMENTS);
     let fetched = support::fetch(&t, &manifest);
     let compressed = support::stage(&t, &["compress"], &fetched);
     let dest = t.path("dest");
