@@ -47,6 +47,8 @@ pub fn segments(a: &PlanSpec) -> Result<Vec<Segment>> {
     let max_skew = parse_duration_secs(a.max_clock_skew).map_err(bad_flag("--max-clock-skew"))?;
     let source = Source::new(a.warp10_url, a.time_unit)?;
     let client = Client::new(&source.url, &a.http)?;
+    // The whole command line is checked before the first request.
+    let windows = windows(a, Timestamp::now())?;
     // Planning works offline (the URL is only recorded), so an unreachable Warp 10 leaves the
     // clock unchecked with a warning; a reachable one with a skewed clock stops the plan.
     match client.check_clock(max_skew) {
@@ -55,8 +57,6 @@ pub fn segments(a: &PlanSpec) -> Result<Vec<Segment>> {
         }
         r => r?,
     }
-    let now = Timestamp::now();
-    let windows = windows(a, now)?;
     let selectors = match a.split_by {
         SplitBy::None => a.selectors.to_vec(),
         split => {
@@ -92,9 +92,15 @@ fn windows(a: &PlanSpec, now: Timestamp) -> Result<Vec<(Timestamp, Timestamp)>> 
     let start_at = parse_instant(a.start, now).map_err(bad_flag("--start"))?;
     let end_at = parse_instant(a.end, now).map_err(bad_flag("--end"))?;
     if end_at < start_at {
+        // Relative times are shown with the instant they stand for.
+        let shown = |text: &str, at: Timestamp| match at.to_string() {
+            same if same == text => same,
+            other => format!("{text} ({other})"),
+        };
         return Err(Usage(format!(
-            "--start {} ({start_at}) is after --end {} ({end_at})",
-            a.start, a.end
+            "--start {} is after --end {}",
+            shown(a.start, start_at),
+            shown(a.end, end_at)
         ))
         .into());
     }

@@ -98,7 +98,7 @@ fn refuses_the_settle_horizon_and_bad_arguments() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("--start 2026-10-02T00:00:00Z (2026-10-02T00:00:00Z) is after --end"),
+        stderr(&o).contains("--start 2026-10-02T00:00:00Z is after --end 2026-10-01T00:00:00Z"),
         "{}",
         stderr(&o)
     );
