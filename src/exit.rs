@@ -24,6 +24,10 @@ impl Tally {
         }
     }
 
+    pub fn total(&self) -> usize {
+        self.ok + self.failed + self.mismatched
+    }
+
     pub fn code(&self) -> u8 {
         if self.mismatched > 0 {
             MISMATCH

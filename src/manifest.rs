@@ -410,6 +410,9 @@ impl<R: BufRead> Reader<R> {
         if text.trim().is_empty() {
             bail!("manifest line {line_no}: empty line");
         }
+        if let Some(hint) = multi_line_hint(text) {
+            bail!("manifest line {line_no}: {hint}");
+        }
         let seg = parse_line(text).with_context(|| format!("manifest line {line_no}"))?;
         if !self.seen.insert(seg.id.clone()) {
             bail!("manifest line {line_no}: duplicate segment id {}", seg.id);
@@ -423,6 +426,14 @@ impl<R: BufRead> Iterator for Reader<R> {
     fn next(&mut self) -> Option<Result<Segment>> {
         self.read_one().transpose()
     }
+}
+
+/// `jq .` (without `-c`) prints `{` alone on the first line, `jq -s` an array: both get a hint.
+/// Records are read one per line, so that a cut-off stream is always noticed.
+fn multi_line_hint(text: &str) -> Option<&'static str> {
+    let t = text.trim();
+    (t == "{" || t.starts_with('['))
+        .then_some("pretty-printed JSON or an array: records are one JSON object per line (use jq -c)")
 }
 
 /// Parses and validates one record (the text of one NDJSON line).

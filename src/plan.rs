@@ -1,7 +1,7 @@
 //! Planning: selectors and a time range become segments — UTC-aligned half-open windows, one
 //! selector each, optionally split per class or per series found with `/api/v0/find`.
 
-use crate::error::Usage;
+use crate::error::{Usage, bad_flag};
 use crate::id::{Source, TimeUnit};
 use crate::manifest::Segment;
 use crate::secret::Secret;
@@ -41,9 +41,14 @@ pub struct PlanSpec<'a> {
 /// The segments of a plan: every selector (or every class or series it matches) times every
 /// window.
 pub fn segments(a: &PlanSpec) -> Result<Vec<Segment>> {
-    let max_skew = parse_duration_secs(a.max_clock_skew).context("--max-clock-skew")?;
+    for sel in a.selectors {
+        crate::gts::selector::check(sel).map_err(|e| Usage(format!("--selector: {e:#}")))?;
+    }
+    let max_skew = parse_duration_secs(a.max_clock_skew).map_err(bad_flag("--max-clock-skew"))?;
     let source = Source::new(a.warp10_url, a.time_unit)?;
     let client = Client::new(&source.url, &a.http)?;
+    // The whole command line is checked before the first request.
+    let windows = windows(a, Timestamp::now())?;
     // Planning works offline (the URL is only recorded), so an unreachable Warp 10 leaves the
     // clock unchecked with a warning; a reachable one with a skewed clock stops the plan.
     match client.check_clock(max_skew) {
@@ -52,8 +57,6 @@ pub fn segments(a: &PlanSpec) -> Result<Vec<Segment>> {
         }
         r => r?,
     }
-    let now = Timestamp::now();
-    let windows = windows(a, now)?;
     let selectors = match a.split_by {
         SplitBy::None => a.selectors.to_vec(),
         split => {
@@ -84,10 +87,24 @@ pub fn segments(a: &PlanSpec) -> Result<Vec<Segment>> {
 /// The aligned windows `[start, end)` covering the requested range, refusing any that touch
 /// the settle horizon `now - min_age`.
 fn windows(a: &PlanSpec, now: Timestamp) -> Result<Vec<(Timestamp, Timestamp)>> {
-    let len = parse_duration_secs(a.segment_length).context("--segment-length")?;
-    let min_age = parse_duration_secs(a.min_age).context("--min-age")?;
-    let start = align_down(parse_instant(a.start, now).context("--start")?, len);
-    let end = align_down(parse_instant(a.end, now).context("--end")?, len);
+    let len = parse_duration_secs(a.segment_length).map_err(bad_flag("--segment-length"))?;
+    let min_age = parse_duration_secs(a.min_age).map_err(bad_flag("--min-age"))?;
+    let start_at = parse_instant(a.start, now).map_err(bad_flag("--start"))?;
+    let end_at = parse_instant(a.end, now).map_err(bad_flag("--end"))?;
+    if end_at < start_at {
+        // Relative times are shown with the instant they stand for.
+        let shown = |text: &str, at: Timestamp| match at.to_string() {
+            same if same == text => same,
+            other => format!("{text} ({other})"),
+        };
+        return Err(Usage(format!(
+            "--start {} is after --end {}",
+            shown(a.start, start_at),
+            shown(a.end, end_at)
+        ))
+        .into());
+    }
+    let (start, end) = (align_down(start_at, len), align_down(end_at, len));
     if end <= start {
         return Err(Usage(format!(
             "empty range: --start {} and --end {} give no whole {} segment (start {start}, end {end} after alignment)",

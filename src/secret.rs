@@ -85,6 +85,17 @@ impl fmt::Display for Secret {
     }
 }
 
+/// Tests write their secret files as a user should: readable by the owner only (no warning).
+#[cfg(test)]
+pub(crate) fn write_private(path: &Path, contents: impl AsRef<[u8]>) {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).unwrap().write_all(contents.as_ref()).unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,11 +104,11 @@ mod tests {
     fn never_printed_and_loaded_from_file() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("tok");
-        std::fs::write(&p, "canary-123\n").unwrap();
+        write_private(&p, "canary-123\n");
         let s = Secret::from_file(&p, "read token").unwrap();
         assert_eq!(s.expose(), "canary-123");
         assert!(!format!("{s:?} {s}").contains("canary"));
-        std::fs::write(&p, "\n").unwrap();
+        write_private(&p, "\n");
         assert!(Secret::from_file(&p, "read token").is_err());
         let err = format!(
             "{:#}",

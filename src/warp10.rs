@@ -376,14 +376,21 @@ impl Client {
                 "/api/v0/{endpoint} on {base} answered {status} (redirect); not followed, since the token would travel with it"
             );
         }
-        // A short excerpt only: Warp 10 error pages can echo data lines.
-        let mut excerpt = String::new();
-        let _ = self.body(endpoint, resp).take(300).read_to_string(&mut excerpt);
-        let excerpt = excerpt
-            .lines()
-            .find(|l| l.contains("MESSAGE:") || l.starts_with("HTTP ERROR"))
-            .unwrap_or("");
-        let msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status} {}", excerpt.trim());
+        // Warp 10 says why in the body (Jetty's `MESSAGE:` line, or the text alone). A short
+        // excerpt only: its error pages can echo data lines.
+        let mut body = String::new();
+        let _ = self.body(endpoint, resp).take(300).read_to_string(&mut body);
+        let why = error_text(&body);
+        let mut msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status}");
+        if !why.is_empty() {
+            msg.push_str(&format!(": {why}"));
+        }
+        if status.as_u16() == 403 {
+            msg.push_str(match endpoint {
+                "update" | "delete" => " (check the write token: --write-token-file or WARP10_WRITE_TOKEN)",
+                _ => " (check the read token: --read-token-file or WARP10_READ_TOKEN)",
+            });
+        }
         if status.is_server_error() || status.as_u16() == 429 {
             Err(Transient(msg).into())
         } else {
@@ -392,8 +399,30 @@ impl Client {
     }
 }
 
+/// Warp 10's reason in an error body: the `MESSAGE:` line of Jetty's text page, else its first
+/// non-empty line.
+fn error_text(body: &str) -> String {
+    let line = body
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("MESSAGE:"))
+        .or_else(|| body.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or_default();
+    line.trim().chars().take(200).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn error_text_is_warp10s_reason() {
+        let jetty = "HTTP ERROR 400 Invalid selector\nURI: /api/v0/fetch\nSTATUS: 400\nMESSAGE: Invalid selector\nSERVLET: null\n";
+        assert_eq!(super::error_text(jetty), "Invalid selector");
+        assert_eq!(
+            super::error_text("\nMissing or invalid token.\n"),
+            "Missing or invalid token."
+        );
+        assert_eq!(super::error_text(""), "");
+    }
+
     /// What `get` relies on: Jetty turns `+` into a space, so a literal `+` must travel encoded.
     #[test]
     fn form_encoding_protects_plus_and_braces() {

@@ -1188,7 +1188,7 @@ mod tests {
     fn load(contents: &[u8]) -> Result<MasterKey> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
-        std::fs::write(&path, contents).unwrap();
+        crate::secret::write_private(&path, contents);
         MasterKey::load(&path)
     }
 

@@ -18,7 +18,7 @@ use crate::stage::compress::{Compress, Options};
 use crate::stage::fetch::{Fetch, Target};
 use crate::stage::upload::Upload;
 use crate::stage::verify::Verify;
-use crate::stage::{Action, Stage, run_segments};
+use crate::stage::{Action, Order, Stage, run_segments};
 use crate::store::{self, Store, Stores};
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
@@ -35,8 +35,9 @@ The state of every segment is saved in the work directory after each stage: re-r
 command after a crash (or a kill -9) resumes where each segment stopped and retries the failed
 ones. A lock object per segment in the destination keeps concurrent runs apart.
 
-Records go to stdout as segments finish, a summary to stderr. Exit codes: 0 ok, 1 error, 2 usage,
-3 some segments failed, 4 integrity mismatch.
+Records go to stdout in plan order (each once those before it are done), a summary to stderr. Exit codes: 0 ok, 1 the run stopped,
+2 usage, 3 some segments failed (an unreachable Warp 10 too; a re-run retries them), 4 integrity
+mismatch.
 
 Examples:
   warp-offload all --warp10-url https://warp.example --selector '~os\\..*{dc=par1}' \\
@@ -129,13 +130,13 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
             remove_spool: true,
         },
     };
-    let fetch = Fetch {
+    let fetch = Fetch::new(
         // Saved state is checked against this run's Warp 10 (`--warp10-url`/`WARP10_URL`).
-        client: Client::new(&a.range.warp10_url, &a.http.config())?,
-        token: crate::secret::read_token(a.tokens.read_token_file.as_deref())?,
-        work: work.clone(),
-        target: Target::Archive(&compress.options),
-    };
+        Client::new(&a.range.warp10_url, &a.http.config())?,
+        crate::secret::read_token(a.tokens.read_token_file.as_deref())?,
+        work.clone(),
+        Target::Archive(&compress.options),
+    );
     let upload = Upload {
         store: store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?,
         work: work.clone(),
@@ -178,7 +179,8 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         .notify
         .then(|| {
             let always = a.notify_on == NotifyOn::Always;
-            a.webhooks.delivery(always, false, std::time::Duration::from_secs(10))
+            a.webhooks
+                .delivery(always, a.gates.dry_run, std::time::Duration::from_secs(10))
         })
         .transpose()?;
 
@@ -187,8 +189,15 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     let tally = run_segments(
         segments.into_iter().map(Ok),
         a.jobs,
+        Order::Input,
         |_| Action::Work,
-        |seg| process(&ctx, seg),
+        |seg| {
+            if a.gates.dry_run {
+                preview(&ctx, seg)
+            } else {
+                process(&ctx, seg)
+            }
+        },
         |seg| {
             summary.add(seg);
             bar.set_message(summary.progress_line());
@@ -196,6 +205,18 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         },
     )?;
     bar.finish_and_clear();
+    fetch.warn_empty();
+    if a.gates.dry_run {
+        crate::log::info(
+            "all",
+            None,
+            &format!(
+                "dry run: {} segments planned; nothing was fetched, written, uploaded, locked or deleted",
+                tally.total()
+            ),
+            &[],
+        );
+    }
     let mut report = summary.report("run.ndjson", None);
     // The records' times span every run that worked on them; the wall time is this run's.
     report.wall_ms = Some(started.elapsed().as_millis() as u64);
@@ -269,6 +290,35 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
         }
     }
     seg
+}
+
+/// `--dry-run`: where the segment stands and the stages it would go through. Reads the journal
+/// and the destination, takes no lock and writes nothing; a segment that only awaits its purge
+/// goes through the purge's own dry run (every gate checked, what would be deleted listed).
+fn preview(ctx: &Ctx, planned: Segment) -> Segment {
+    let id = planned.id.clone();
+    let saved = if ctx.force {
+        Ok(planned.clone())
+    } else {
+        resume(ctx, &planned)
+    };
+    let mut seg = match saved {
+        Ok(seg) => seg,
+        Err(e) => return failed(planned, StageName::Resume, e),
+    };
+    seg.error = None;
+    let todo: Vec<&dyn Stage> = ctx.stages.iter().copied().filter(|s| s.needed(&seg)).collect();
+    let names: Vec<&str> = todo.iter().map(|s| s.name().name()).collect();
+    let msg = if names.is_empty() {
+        "dry run: done already, nothing to do".to_string()
+    } else {
+        format!("dry run: would {}", names.join(", "))
+    };
+    crate::log::info("all", Some(id.as_str()), &msg, &[]);
+    match todo.as_slice() {
+        [purge] if purge.name() == StageName::Purge => purge.apply(seg),
+        _ => seg,
+    }
 }
 
 /// Where the segment stands: this work directory's journal, else the destination's manifest

@@ -33,11 +33,13 @@ pub struct FetchArgs {
 }
 
 pub fn run(g: &GlobalOpts, a: FetchArgs) -> Result<Tally> {
-    let stage = Fetch {
-        client: Client::new(&a.warp10_url, &a.http.config())?,
-        token: crate::secret::read_token(a.read_token_file.as_deref())?,
-        work: WorkDir::new(&g.work_dir),
-        target: Target::Spool,
-    };
-    crate::stage::run_command(&stage, a.jobs, a.force)
+    let stage = Fetch::new(
+        Client::new(&a.warp10_url, &a.http.config())?,
+        crate::secret::read_token(a.read_token_file.as_deref())?,
+        WorkDir::new(&g.work_dir),
+        Target::Spool,
+    );
+    let tally = crate::stage::run_command(&stage, a.jobs, a.force)?;
+    stage.warn_empty();
+    Ok(tally)
 }

@@ -4,7 +4,7 @@ use crate::archive::crypt::MasterKey;
 use crate::cli::{GlobalOpts, HttpOpts, S3Opts, parse_size};
 use crate::exit::Tally;
 use crate::stage::restore::{Restore, Tokens, named_segments, segments_in_window, window};
-use crate::stage::{Action, Stage, run_segments};
+use crate::stage::{Action, Order, Stage, run_segments};
 use crate::store;
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
@@ -26,13 +26,17 @@ Examples:
   # the cpu series of two days, out of every archived segment overlapping them, into another Warp 10
   warp-offload restore --from /srv/warp-archive --selector 'os.cpu{host=web01}' \\
       --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --to-warp10 http://127.0.0.1:8081
-  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID"
+  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID
+  # the ids from ls (or from records) on stdin
+  warp-offload ls --dest /srv/warp-archive | jq -c 'select(.start >= \"2026-10\")' |
+      warp-offload restore --from /srv/warp-archive --segment -"
 )]
 pub struct RestoreArgs {
     /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
     #[arg(long, value_name = "DEST")]
     pub from: String,
-    /// Segment to restore, whole (repeatable)
+    /// Segment to restore, whole (repeatable); - reads ids from stdin, one a line: bare, or the
+    /// JSON lines of `ls` or of records
     #[arg(
         long = "segment",
         value_name = "ID",
@@ -103,6 +107,11 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
     let store = store::open(&store::Destination::parse(&a.from)?, &a.s3.config())?;
     let (segments, unreadable) = match &window {
         Some(w) => segments_in_window(store.as_ref(), w)?,
+        None if a.segments.iter().any(|s| s == "-") => {
+            let mut ids: Vec<String> = a.segments.iter().filter(|s| *s != "-").cloned().collect();
+            ids.extend(ids_from(crate::stage::stdin())?);
+            named_segments(store.as_ref(), &ids)?
+        }
         None => named_segments(store.as_ref(), &a.segments)?,
     };
     let stage = Restore {
@@ -119,6 +128,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
     let tally = run_segments(
         segments.into_iter().map(Ok),
         a.jobs,
+        Order::Input,
         |_| Action::Work,
         |seg| {
             let seg = stage.apply(seg);
@@ -137,4 +147,36 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         }
     }
     Ok(tally)
+}
+
+/// Segment ids for `--segment -`: one a line, bare or as the `id` of a JSON object (a line of
+/// `ls`, a record); blank lines are skipped.
+fn ids_from(input: impl std::io::BufRead) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.with_context(|| format!("reading segment ids on stdin, line {}", n + 1))?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let id = if line.starts_with('{') {
+            let v: serde_json::Value = serde_json::from_str(line).with_context(|| {
+                format!(
+                    "stdin line {}: not a JSON object on one line (pretty-printed? use jq -c)",
+                    n + 1
+                )
+            })?;
+            v["id"]
+                .as_str()
+                .with_context(|| format!("stdin line {}: no \"id\" field", n + 1))?
+                .to_string()
+        } else {
+            line.to_string()
+        };
+        ids.push(id);
+    }
+    if ids.is_empty() {
+        return Err(crate::error::Usage("--segment -: no segment id on stdin".into()).into());
+    }
+    Ok(ids)
 }

@@ -33,39 +33,62 @@ pub struct Selector {
     labels: Vec<(String, Matcher)>,
 }
 
+/// A selector taken apart, regexes not yet compiled: the class (`=exact`, `~regex` or plain)
+/// and each label's name, separator and value, percent-decoded.
+struct Parts {
+    class: String,
+    labels: Vec<(String, char, String)>,
+}
+
+fn split(text: &str) -> Result<Parts> {
+    let open = text
+        .find('{')
+        .with_context(|| format!("selector {text:?} has no '{{': write class{{labels}}, e.g. os.cpu{{host=web}}"))?;
+    if open == 0 || !text.ends_with('}') {
+        bail!("selector {text:?} must look like class{{labels}}, e.g. os.cpu{{host=web}} (no '}}' at the end?)");
+    }
+    let class = percent::decode_str(&text.as_bytes()[..open]).context("selector class")?;
+    let mut labels = Vec::new();
+    for piece in text[open + 1..text.len() - 1].split(',') {
+        let piece = piece.trim();
+        if piece.is_empty() {
+            continue;
+        }
+        let sep = if piece.contains('=') {
+            '='
+        } else if piece.contains('~') {
+            '~'
+        } else {
+            bail!("selector {text:?}: label {piece:?} needs = or ~");
+        };
+        // Like Warp 10: the value stops at a second separator (it must be encoded as %3D).
+        let mut parts = piece.split(sep);
+        let name = percent::decode_str(parts.next().unwrap_or_default().as_bytes())?;
+        let value = percent::decode_str(parts.next().unwrap_or_default().as_bytes())?;
+        labels.push((name, sep, value));
+    }
+    Ok(Parts { class, labels })
+}
+
+/// Checks the shape every Warp 10 endpoint requires (`class{labels}`, each label with = or ~)
+/// before any request, so that a typo fails the plan instead of every segment. The regexes are
+/// left to Warp 10: they are Java's, which accept patterns Rust's `regex` refuses.
+pub fn check(text: &str) -> Result<()> {
+    split(text).map(drop)
+}
+
 impl Selector {
     pub fn parse(text: &str) -> Result<Selector> {
-        let open = text
-            .find('{')
-            .with_context(|| format!("selector {text:?} has no '{{'"))?;
-        if open == 0 || !text.ends_with('}') {
-            bail!("selector {text:?} must look like class{{labels}}");
-        }
-        let class = percent::decode_str(&text.as_bytes()[..open]).context("selector class")?;
-        let class = if let Some(exact) = class.strip_prefix('=') {
+        let parts = split(text)?;
+        let class = if let Some(exact) = parts.class.strip_prefix('=') {
             Matcher::Exact(exact.to_string())
-        } else if let Some(re) = class.strip_prefix('~') {
+        } else if let Some(re) = parts.class.strip_prefix('~') {
             Matcher::regex(re)?
         } else {
-            Matcher::Exact(class)
+            Matcher::Exact(parts.class)
         };
         let mut labels = Vec::new();
-        for piece in text[open + 1..text.len() - 1].split(',') {
-            let piece = piece.trim();
-            if piece.is_empty() {
-                continue;
-            }
-            let sep = if piece.contains('=') {
-                '='
-            } else if piece.contains('~') {
-                '~'
-            } else {
-                bail!("selector label {piece:?} needs = or ~");
-            };
-            // Like Warp 10: the value stops at a second separator (it must be encoded as %3D).
-            let mut parts = piece.split(sep);
-            let name = percent::decode_str(parts.next().unwrap_or_default().as_bytes())?;
-            let value = percent::decode_str(parts.next().unwrap_or_default().as_bytes())?;
+        for (name, sep, value) in parts.labels {
             let m = if sep == '=' {
                 Matcher::Exact(value)
             } else {

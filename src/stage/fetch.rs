@@ -10,6 +10,7 @@ use crate::warp10::Client;
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::io::{BufWriter, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Where fetched text goes: a spool file (the `fetch` stage), or straight into the segment's
@@ -26,6 +27,32 @@ pub struct Fetch<'a> {
     pub token: Secret,
     pub work: WorkDir,
     pub target: Target<'a>,
+    /// Segments fetched by this run that hold no point: a selector matching nothing (a typo)
+    /// would otherwise archive empty segments without a word.
+    pub empty: AtomicUsize,
+}
+
+impl<'a> Fetch<'a> {
+    pub fn new(client: Client, token: Secret, work: WorkDir, target: Target<'a>) -> Fetch<'a> {
+        Fetch {
+            client,
+            token,
+            work,
+            target,
+            empty: AtomicUsize::new(0),
+        }
+    }
+
+    /// The summary line of the empty segments this run fetched, if any.
+    pub fn warn_empty(&self) {
+        let n = self.empty.load(Ordering::Relaxed);
+        if n > 0 {
+            crate::log::warn(&format!(
+                "{n} segment(s) fetched no point: check the selectors and the range \
+                 (an empty segment is archived as such, and its purge deletes nothing)"
+            ));
+        }
+    }
 }
 
 impl Stage for Fetch<'_> {
@@ -38,7 +65,21 @@ impl Stage for Fetch<'_> {
     }
 
     fn apply(&self, seg: Segment) -> Segment {
-        fetch_segment(seg, &self.client, &self.token, &self.work, &self.target)
+        let seg = fetch_segment(seg, &self.client, &self.token, &self.work, &self.target);
+        if let Some(f) = seg.fetch.as_ref().filter(|f| f.points == 0 && seg.error.is_none()) {
+            self.empty.fetch_add(1, Ordering::Relaxed);
+            crate::log::event(
+                crate::log::Level::Warn,
+                "fetch",
+                Some(seg.id.as_str()),
+                &format!(
+                    "selector {} matched no point in [{}, {}) ({} series)",
+                    seg.selector, seg.start, seg.end, f.series
+                ),
+                &[],
+            );
+        }
+        seg
     }
 
     fn uses_destination(&self) -> bool {

@@ -26,16 +26,34 @@ pub enum Action {
     Pass,
 }
 
+/// The order records are written in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As each segment finishes: a single stage's records are its only state, so none is held
+    /// back where a crash would lose it.
+    Completion,
+    /// As the segments came in (plan order), each held until those before it are written: for
+    /// `all` and `restore`, whose state is elsewhere (the journal, the destination).
+    Input,
+}
+
 /// Runs a stage over the records of `input`. `decide` picks what happens to each segment,
 /// `work` does the stage on one segment (recording failures in `Segment::error`, never
-/// returning them). Records are written in completion order. A malformed input line stops the
+/// returning them). Records are written as segments finish. A malformed input line stops the
 /// reading; segments already read still finish, then the error is returned.
 pub fn run_stage<D, W>(input: impl BufRead + Send, jobs: usize, decide: D, work: W) -> Result<Tally>
 where
     D: Fn(&Segment) -> Action + Sync,
     W: Fn(Segment) -> Segment + Sync,
 {
-    run_segments(manifest::Reader::new(input), jobs, decide, work, |_| {})
+    run_segments(
+        manifest::Reader::new(input),
+        jobs,
+        Order::Completion,
+        decide,
+        work,
+        |_| {},
+    )
 }
 
 /// The driver behind [`run_stage`], for any source of segments; `observe` sees each finished
@@ -43,6 +61,7 @@ where
 pub fn run_segments<I, D, W>(
     segments: I,
     jobs: usize,
+    order: Order,
     decide: D,
     work: W,
     mut observe: impl FnMut(&Segment),
@@ -61,9 +80,10 @@ where
         .thread_name(|i| format!("segment-worker-{i}"))
         .build()
         .context("starting the worker threads")?;
-    let (task_tx, task_rx) = mpsc::sync_channel::<Segment>(jobs);
+    // Segments travel with their input position, for `Order::Input`.
+    let (task_tx, task_rx) = mpsc::sync_channel::<(usize, Segment)>(jobs);
     let task_rx = Mutex::new(task_rx);
-    let (done_tx, done_rx) = mpsc::channel::<Segment>();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Segment)>();
     std::thread::scope(|scope| {
         let workers_tx = done_tx.clone();
         let (task_rx, work) = (&task_rx, &work);
@@ -72,8 +92,8 @@ where
                 let tx = workers_tx.clone();
                 loop {
                     let next = task_rx.lock().expect("task queue lock").recv();
-                    let Ok(seg) = next else { break };
-                    if tx.send(work(seg)).is_err() {
+                    let Ok((i, seg)) = next else { break };
+                    if tx.send((i, work(seg))).is_err() {
                         break;
                     }
                 }
@@ -83,11 +103,11 @@ where
             let done_tx = done_tx.clone();
             let decide = &decide;
             scope.spawn(move || -> Result<()> {
-                for seg in segments {
+                for (i, seg) in segments.enumerate() {
                     let seg = seg?;
                     match decide(&seg) {
-                        Action::Work => task_tx.send(seg).expect("workers outlive the reader"),
-                        Action::Pass => done_tx.send(seg).expect("writer outlives the reader"),
+                        Action::Work => task_tx.send((i, seg)).expect("workers outlive the reader"),
+                        Action::Pass => done_tx.send((i, seg)).expect("writer outlives the reader"),
                     }
                 }
                 Ok(())
@@ -98,13 +118,19 @@ where
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let mut write_err = None;
-        for seg in done_rx {
+        let mut held = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (i, seg) in done_rx {
             tally.record(&seg);
             observe(&seg);
-            if write_err.is_none()
-                && let Err(e) = manifest::write_record(&mut out, &seg)
-            {
-                write_err = Some(e);
+            held.insert(if order == Order::Input { i } else { next }, seg);
+            while let Some(seg) = held.remove(&next) {
+                next += 1;
+                if write_err.is_none()
+                    && let Err(e) = manifest::write_record(&mut out, &seg)
+                {
+                    write_err = Some(e);
+                }
             }
         }
         reader.join().expect("reader thread panicked")?;
@@ -168,5 +194,14 @@ pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally>
         },
     );
     bar.finish_and_clear();
-    tally
+    let tally = tally?;
+    if tally.total() == 0 {
+        crate::log::warn(&format!(
+            "no records on stdin: {} reads the records of plan or of an earlier stage, \
+             e.g. warp-offload plan ... | warp-offload {}",
+            stage.name(),
+            stage.name()
+        ));
+    }
+    Ok(tally)
 }

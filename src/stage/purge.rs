@@ -199,7 +199,12 @@ impl Purger {
 
     fn purge(&self, seg: &Segment) -> Result<PurgeInfo> {
         seg.check_source(self.client.base())?;
-        let lock = Lock::acquire(self.store.as_ref(), &seg.id, self.lock)?;
+        // A dry run writes nothing, not even a lock: it only reads.
+        let lock = if self.limits.dry_run {
+            None
+        } else {
+            Some(Lock::acquire(self.store.as_ref(), &seg.id, self.lock)?)
+        };
         let after_cut = seg.purge.as_ref().is_some_and(|p| p.state == PurgeState::PurgeUnknown);
         let client = &self.client;
         client.check_clock(self.limits.max_clock_skew_s)?;
@@ -317,7 +322,9 @@ impl Purger {
         if plan.is_empty() {
             return Ok(info(state, names, 0, not_archived));
         }
-        lock.refresh()
+        lock.as_ref()
+            .expect("a purge that deletes holds its lock")
+            .refresh()
             .context("the segment lock is no longer fresh: not deleting")?;
         self.mark(seg)?;
         crate::exit::failpoint("purge-before-delete");

@@ -78,12 +78,15 @@ impl Stage for Restore<'_> {
 }
 
 pub fn window(text: &str, start: Option<&str>, end: Option<&str>) -> Result<Window> {
-    let selector = Selector::parse(text).with_context(|| format!("--selector {text:?}"))?;
+    use crate::error::{Usage, bad_flag};
+    let selector = Selector::parse(text).map_err(bad_flag("--selector"))?;
     let now = Timestamp::now();
-    let start = crate::time::parse_instant(start.context("--selector needs --start")?, now).context("--start")?;
-    let end = crate::time::parse_instant(end.context("--selector needs --end")?, now).context("--end")?;
+    let start = start.ok_or_else(|| Usage("--selector needs --start".into()))?;
+    let end = end.ok_or_else(|| Usage("--selector needs --end".into()))?;
+    let start = crate::time::parse_instant(start, now).map_err(bad_flag("--start"))?;
+    let end = crate::time::parse_instant(end, now).map_err(bad_flag("--end"))?;
     if end <= start {
-        return Err(crate::error::Usage(format!("--end {end} is not after --start {start}")).into());
+        return Err(Usage(format!("--end {end} is not after --start {start}")).into());
     }
     Ok(Window {
         text: text.to_string(),

@@ -8,6 +8,7 @@
 pub mod fs;
 pub mod s3;
 
+use crate::error::Usage;
 use anyhow::{Context, Result, bail};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -97,22 +98,24 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// `s3://bucket[/prefix]`, `file:///dir` or a plain directory path.
     /// Whether a record's `upload.dest` names this destination (a text that does not parse
     /// names none).
     pub fn is(&self, text: &str) -> bool {
         Destination::parse(text).is_ok_and(|d| &d == self)
     }
 
+    /// `s3://bucket[/prefix]`, `file:///dir` or a plain directory path; anything else, including
+    /// what looks like a mistyped URL, is a usage error.
     pub fn parse(dest: &str) -> Result<Destination> {
+        let usage = |why: String| -> anyhow::Error { Usage(format!("invalid destination {dest:?}: {why}")).into() };
         if let Some(rest) = dest.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let prefix = prefix.trim_matches('/');
             if bucket.is_empty() {
-                bail!("invalid destination {dest:?}: no bucket");
+                return Err(usage("no bucket".into()));
             }
             if !prefix.is_empty() {
-                check_key(prefix).with_context(|| format!("invalid prefix in destination {dest}"))?;
+                check_key(prefix).map_err(|e| usage(format!("invalid prefix: {e:#}")))?;
             }
             return Ok(Destination::S3 {
                 bucket: bucket.to_string(),
@@ -121,14 +124,20 @@ impl Destination {
         }
         let path = match dest.strip_prefix("file://") {
             Some(p) if p.starts_with('/') => p,
-            Some(_) => bail!("invalid destination {dest:?}: a file URL must be file:///absolute/path"),
+            Some(_) => return Err(usage("a file URL must be file:///absolute/path".into())),
             None if dest.contains("://") => {
-                bail!("invalid destination {dest:?}: use s3://bucket/prefix, file:///dir or a directory path")
+                return Err(usage("use s3://bucket/prefix, file:///dir or a directory path".into()));
+            }
+            None if looks_like_url(dest) => {
+                return Err(usage(format!(
+                    "looks like a mistyped URL; use s3://bucket/prefix, file:///dir, or ./{dest} for a directory \
+                     of that name"
+                )));
             }
             None => dest,
         };
         if path.is_empty() {
-            bail!("invalid destination: empty path");
+            return Err(Usage("invalid destination: empty path".into()).into());
         }
         let abs = std::path::absolute(path).with_context(|| format!("resolving directory {path}"))?;
         Ok(Destination::Dir(abs.components().collect()))
@@ -140,6 +149,16 @@ pub fn open(dest: &Destination, s3: &S3Config) -> Result<Box<dyn Store>> {
     Ok(match dest {
         Destination::S3 { bucket, prefix } => Box::new(s3::S3Store::new(bucket, prefix, s3, &s3::env_var)?),
         Destination::Dir(path) => Box::new(fs::FsStore::new(path)?),
+    })
+}
+
+/// `s3:/bucket`, `s3:bucket`, `file:/dir`: a first path component with a scheme-like `name:`
+/// prefix is almost always a mistyped URL, which would otherwise become a local directory.
+fn looks_like_url(dest: &str) -> bool {
+    let first = dest.split('/').next().unwrap_or_default();
+    first.split_once(':').is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
     })
 }
 

@@ -93,7 +93,10 @@ impl S3Store {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b".-_".contains(&b));
         if !valid_bucket {
-            bail!("invalid bucket name {bucket_name:?}: 3 to 63 characters of a-z, 0-9, '.', '-', '_'");
+            return Err(crate::error::Usage(format!(
+                "invalid bucket name {bucket_name:?}: 3 to 63 characters of a-z, 0-9, '.', '-', '_'"
+            ))
+            .into());
         }
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&opts.part_size) {
             bail!("--part-size must be between 5MiB and 5GiB (S3's limits)");

@@ -22,3 +22,4 @@ mod secrets;
 mod serve;
 mod trust;
 mod upload;
+mod ux;

@@ -82,7 +82,7 @@ fn refuses_the_settle_horizon_and_bad_arguments() {
             "1y",
         ],
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--segment"), "{}", stderr(&o));
 
     let o = plan(
@@ -97,10 +97,28 @@ fn refuses_the_settle_horizon_and_bad_arguments() {
         ],
     );
     assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--start 2026-10-02T00:00:00Z is after --end 2026-10-01T00:00:00Z"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = plan(
+        &t,
+        &[
+            "--selector",
+            "a{}",
+            "--start",
+            "2026-10-01T01:00:00Z",
+            "--end",
+            "2026-10-01T02:00:00Z",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("empty range"), "{}", stderr(&o));
 
     let o = plan(&t, &["--selector", "a{}", "--start", "yesterday", "--end", "now-2d"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--start"), "{}", stderr(&o));
 
     let o = plan(&t, &["--start", "now-3d", "--end", "now-2d"]);

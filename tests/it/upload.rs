@@ -328,7 +328,7 @@ fn bad_destinations_are_refused_clearly() {
         ("s3://bucket/../x", "invalid prefix"),
     ] {
         let o = support::run(support::cmd(&work).args(["ls", "--dest", dest]), "");
-        assert_eq!(o.status.code(), Some(1), "{dest}");
+        assert_eq!(o.status.code(), Some(2), "{dest}");
         assert!(support::stderr(&o).contains(want), "{dest}: {}", support::stderr(&o));
     }
     let o = support::run(
