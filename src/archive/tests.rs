@@ -457,3 +457,21 @@ fn encrypted_archives_decode_only_with_their_key_and_segment() {
     let other_key = crypt::MasterKey::from_bytes([8; 32]);
     assert!(summarize(sealed.as_slice(), Some(&other_key), &sid()).is_err());
 }
+
+/// Archives written by earlier format versions must still decode: this one was written by
+/// version 1 (before per-value double exponents and entropy-coded columns) from `sample()`.
+#[test]
+fn version_1_archives_still_decode() {
+    let v1 = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/columnar-v1.w10a")).unwrap();
+    assert_eq!(v1[4], 1, "the fixture is a version 1 archive");
+    let back = decode(&v1).unwrap();
+    let want = sample();
+    assert_eq!(back.len(), want.len());
+    for ((k1, p1), (k2, p2)) in want.iter().zip(&back) {
+        assert_eq!(k1, k2);
+        assert_eq!(
+            p1.iter().map(bits).collect::<Vec<_>>(),
+            p2.iter().map(bits).collect::<Vec<_>>()
+        );
+    }
+}
