@@ -497,6 +497,9 @@ pub struct BenchCodecArgs {
     pub codec: crate::archive::Codec,
     #[arg(long, default_value_t = 3)]
     pub level: i32,
+    /// Runs of each measured step; the median CPU time is reported
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
 }
 
 /// Serve an in-memory Warp 10 for demos, tests and benchmarks

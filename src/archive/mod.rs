@@ -9,6 +9,7 @@ mod columnar;
 pub mod crypt;
 mod double;
 mod gtszst;
+mod ints;
 pub mod text;
 
 use crate::digest::{Digest, SeriesHash};

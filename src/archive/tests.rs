@@ -475,3 +475,30 @@ fn version_1_archives_still_decode() {
         );
     }
 }
+
+/// A look-alike of a real CloudWatch CPU series (`scripts/gen_heldout.py nab-like`, NAB itself
+/// is AGPL): 3-decimal values, 124 of 2000 of them one or two ULPs off (`32.98799999999999`),
+/// irregular 5-minute timestamps. The noisy values cost a correction each; the series stays
+/// on the short-decimal path, well under half of zstd -19 on its text.
+#[test]
+fn float_noise_costs_per_value_not_per_series() {
+    let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/nab-like-cpu.gts")).unwrap();
+    let mut enc = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+    let n = enc.encode_text(text.as_slice()).unwrap();
+    let archive = enc.finish().unwrap();
+    let mut want = Vec::new();
+    let mut reader = text::TextReader::new(text.as_slice());
+    while let Some((_, p)) = reader.next_point().unwrap() {
+        want.push(bits(&p));
+    }
+    let back = decode(&archive).unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].1.iter().map(bits).collect::<Vec<_>>(), want);
+    let zstd19 = zstd::bulk::compress(&text, 19).unwrap().len();
+    assert_eq!(n, 2000);
+    assert!(
+        archive.len() * 2 < zstd19 && archive.len() < 2 * 2300,
+        "{} bytes for {n} points, zstd -19 of the text {zstd19}",
+        archive.len()
+    );
+}
