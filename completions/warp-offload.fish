@@ -438,6 +438,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l codec -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
 gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | curl`'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l level -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l repeat -d 'Runs of each measured step; the median CPU time is reported' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks (method: ../shared/reference/compression.md §5).
 #
-# Codec part: generates D1 (infra, ms jitter), D3 (µs jitter) and D4 (TSBS cpu-only) as Warp 10
-# `=` text with gen_metrics.py, then prints per dataset: bytes per point of the columnar archive
-# (every byte of the object), encode (parse + encode) and decode (decode + render text) speed in
-# M points/s per core (CPU time), and zstd -3 / zstd -19 on the same text as baselines. Every
-# run checks the decoded digest against the input. Then the peak memory of `compress` on a
+# Codec part: generates D1 (infra, ms jitter), D3 (µs jitter) and D4 (TSBS cpu-only) with
+# gen_metrics.py, a held-out infra profile and a NAB look-alike with scripts/gen_heldout.py, as
+# Warp 10 `=` text, then prints per dataset: bytes per point of the columnar archive (every byte
+# of the object), parse / encode / decode / decode-to-text speed in M points per CPU-second on
+# one core, and in the same run zstd -3 (size, compress and decompress speed), zstd -19, xz -9
+# and pcodec (per series: timestamps int64 + values f64) as baselines. Every run checks the
+# decoded digest against the input. Then the peak memory of `compress` on a
 # small and a ~10 M-point segment, to show it does not grow with the segment.
 #
-# Usage: scripts/bench.sh            (data and results in $BENCH_DIR, default target/bench)
+# Usage: [BENCH_SETS="D1 heldout"] scripts/bench.sh [--codec-only]   (data and results in $BENCH_DIR,
+#        default target/bench; BENCH_SETS picks the rows of the first table;
+#        --codec-only stops after the codec tables)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,26 +45,68 @@ zstd_baseline() {
 gen D1
 gen D3 --ts-mode us-jitter
 gen D4 --profile tsbs-cpu --ts-mode aligned --drop 0
+[ -s "$DIR/heldout.txt" ] || python3 scripts/gen_heldout.py heldout --out "$DIR/heldout.txt"
+[ -d "$DIR/nab-like" ] || python3 scripts/gen_heldout.py nab-like --out "$DIR/nab-like"
+python3 -c 'import pcodec' 2>/dev/null || pip install --quiet pcodec
 
+# Codec table. Speeds: M points per CPU-second (user + sys) on one core, median of 3 runs;
+# zstd speeds from /usr/bin/time. xz -9 and pcodec only on the smaller held-out sets.
 echo
-echo "dataset   points    B/pt  enc M/s  dec M/s | zstd-3 B/pt  M/s | zstd-19 B/pt   M/s | ratio vs -3  vs -19"
-for d in D1 D3 D4; do
+echo "dataset     points  B/pt parse  enc  dec dec>text | zstd-3 B/pt  M/s  -d M/s | zstd-19 B/pt | xz-9 B/pt | pcodec B/pt | vs -3"
+for d in ${BENCH_SETS:-D1 D3 D4 heldout}; do
     text=$DIR/$d.txt
     "$BIN" bench-codec "$text" >"$DIR/$d.json"
-    # shellcheck disable=SC2046
-    python3 - "$DIR/$d.json" "$d" $(zstd_baseline 3 "$text") $(zstd_baseline 19 "$text") <<'EOF'
+    read -r z3 c3 <<<"$(zstd_baseline 3 "$text")"
+    /usr/bin/time -f '%U %S' -o "$DIR/time" zstd -d -c "$DIR/baseline.zst" >/dev/null
+    d3=$(awk '{ print $1 + $2 }' "$DIR/time")
+    read -r z19 _ <<<"$(zstd_baseline 19 "$text")"
+    xz9=- pco=-
+    if [ "$d" = heldout ]; then
+        xz9=$(xz -9 -T1 -c "$text" | wc -c)
+        pco=$(python3 scripts/pcodec_baseline.py "$text" | cut -d' ' -f2)
+    fi
+    python3 - "$DIR/$d.json" "$d" "$z3" "$c3" "$d3" "$z19" "$xz9" "$pco" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-d, z3, c3, z19, c19 = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
+d, z3, c3, d3, z19, xz9, pco = sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
 n, a = r["points"], r["archive_bytes"]
-m = lambda cpu: n / max(cpu, 1e-9) / 1e6
-print("%-4s %11d %7.3f %8.2f %8.2f | %11.3f %4.1f | %12.3f %5.3f | %10.1fx %6.1fx" % (
-    d, n, a / n, r["encode_mpts_per_core"], r["decode_mpts_per_core"], z3 / n, m(c3), z19 / n, m(c19),
-    z3 / a, z19 / a))
-EOF
+m = lambda cpu: n / max(cpu, 0.01) / 1e6
+opt = lambda v: "%.3f" % (int(v) / n) if v != "-" else "-"
+print("%-8s %9d %5.3f %5.1f %4.1f %4.1f %8.1f | %11.3f %4.1f %7.1f | %12.3f | %9s | %11s | %4.2fx" % (
+    d, n, a / n, r["parse_mpts_per_core"], r["encode_mpts_per_core"], r["decode_points_mpts_per_core"],
+    r["decode_mpts_per_core"], z3 / n, m(c3), m(d3), z19 / n, opt(xz9), opt(pco), a / z3))
+PY
 done
-echo "(B/pt = archive bytes / points; enc = parse \`=\` text + encode + zstd, dec = decode + render text;"
-echo " M/s = M points per CPU-second on one core; zstd baselines: the zstd CLI, -T1, on the same text)"
+echo "(B/pt = archive bytes / points; parse = parse \`=\` text only; enc = parse + encode; dec = decode to"
+echo " points; dec>text = decode + render \`=\` text; vs -3 = archive size / zstd -3 size. D1/D3/D4:"
+echo " gen_metrics.py; heldout: scripts/gen_heldout.py heldout (counters with large increments, µs-jittered"
+echo " irregular series, %.6f gauges, mixed LONG/DOUBLE). Generated data, not real data.)"
+
+# NAB look-alike (scripts/gen_heldout.py nab-like; generated, NOT the real NAB corpus): one archive
+# per series, against xz -9 and pcodec on the same series.
+echo
+echo "NAB look-alike, one archive per series (generated data shaped like NAB, not NAB itself):"
+python3 scripts/pcodec_baseline.py "$DIR"/nab-like/*.txt >"$DIR/nab-pcodec.txt"
+for f in "$DIR"/nab-like/*.txt; do
+    echo "$f $("$BIN" bench-codec --repeat 1 "$f" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["points"], r["archive_bytes"])') $(xz -9 -T1 -c "$f" | wc -c) $(grep -F "$f " "$DIR/nab-pcodec.txt" | cut -d' ' -f2)"
+done | python3 -c '
+import collections, os, sys
+groups = collections.defaultdict(lambda: [0, 0, 0, 0])
+worst = (0, "")
+for line in sys.stdin:
+    f, n, a, x, p = line.split()
+    g = groups[os.path.basename(f).split(".")[0]]
+    for i, v in enumerate((n, a, x, p)):
+        g[i] += int(v)
+    worst = max(worst, (int(a) / int(x), os.path.basename(f)))
+total = [sum(g[i] for g in groups.values()) for i in range(4)]
+print("%-20s %8s %8s %8s %11s" % ("group", "points", "B/pt", "xz-9", "pcodec"))
+for name, (n, a, x, p) in sorted(groups.items()) + [("all", total)]:
+    print("%-20s %8d %8.3f %8.3f %11.3f" % (name, n, a / n, x / n, p / n))
+print("largest archive / xz -9 of one series: %.2fx (%s)" % worst)
+'
+
+[ "${1:-}" = --codec-only ] && exit 0
 
 # Peak memory of `compress` (which also decodes and checks the archive): a 1-host segment and
 # a ~10 M-point one. The record's fetch section comes from bench-codec's digest of the text.

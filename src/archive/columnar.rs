@@ -1,7 +1,7 @@
 //! The `columnar` codec: warp-offload's own archive format.
 //!
 //! ```text
-//! header  "W10A" version:u8 codec:u8 0:u8 0:u8
+//! header  "W10A" version:u8 codec:u8 0:u8 0:u8     (version 2; version 1 is still read)
 //! block*  'B' raw_len:uvarint comp_len:uvarint zstd(raw)      (checksummed zstd frame)
 //! index   'X' ...                                            (see `index.rs`; header flag 1)
 //! footer  'E' len:uvarint body  footer_len:u32le "W10A"
@@ -17,9 +17,9 @@
 //! raw = n_series n_points section{15}       (each section: uvarint length + bytes)
 //! keys      class, n_labels, (key, value)*          length-prefixed UTF-8
 //! meta      per series: n, flags, then as needed: ts ref distance | ts coding, long coding,
-//!           double exponent + mantissa coding, elevation coding (coding: mode byte, divisor)
-//! ts        timestamps (first value, then residuals: delta or delta-of-delta chosen per
-//!           series, divided by their common divisor, zigzagged, in nibble planes)
+//!           double exponent + mantissa coding, elevation coding (coding: see `ints`)
+//! ts        timestamps, an integer column (`ints`: nibble planes of delta or
+//!           delta-of-delta residuals, or from version 2 a pco file for long series)
 //! ts_ref    a series whose timestamps nearly equal those of one of the previous
 //!           `TS_REF_WINDOW` series stores only the edits against it
 //! types     one type tag per point, only for series that mix value types
@@ -33,8 +33,9 @@
 //! The decoder checks every count and length against what remains and against the caps
 //! below before allocating, and the footer against the blocks it saw.
 
-use super::bytes::{Bits, Reader, put_bits, put_bytes, put_ivarint, put_uvarint, unzigzag, uvarint_len, zigzag};
+use super::bytes::{Bits, Reader, put_bits, put_bytes, put_ivarint, put_uvarint};
 use super::index::{self, FLAG_INDEX, SeriesSpan, TAG_INDEX};
+use super::ints;
 use super::{SeriesBatch, double};
 use crate::gts::{Geo, Point, SeriesKey, Value};
 use anyhow::{Context, Result, bail};
@@ -42,7 +43,8 @@ use std::collections::VecDeque;
 use std::io::{BufReader, Read, Write};
 
 pub const MAGIC: &[u8; 4] = b"W10A";
-const VERSION: u8 = 1;
+/// Version written; version 1 (no pco columns) is still read.
+const VERSION: u8 = 2;
 const CODEC_ID: u8 = 1;
 /// Points per block: ~1 MB of varints, enough for zstd to see many series of a host together.
 pub const BLOCK_POINTS: usize = 1 << 20;
@@ -93,9 +95,6 @@ const SECTION_NAMES: [&str; SECTIONS] = [
     "elevation",
 ];
 
-const MODE_DELTA: u8 = 0;
-const MODE_DOD: u8 = 1;
-const MODE_DIVISOR: u8 = 2;
 const TAG_LONG: u8 = 1;
 const TAG_DOUBLE: u8 = 2;
 const TAG_BOOL: u8 = 3;
@@ -104,122 +103,6 @@ const TAG_BIN: u8 = 5;
 const PRESENT_NONE: u8 = 0;
 const PRESENT_ALL: u8 = 1;
 const PRESENT_SOME: u8 = 2;
-
-/// Residual `i` of `vals` in a mode: the first value as is, then deltas, or (delta-of-delta)
-/// from the third value on, differences of consecutive deltas.
-fn residuals(vals: &[i64], mode: u8) -> impl Iterator<Item = i64> + '_ {
-    let (mut prev, mut prev_d) = (0i64, 0i64);
-    vals.iter().enumerate().map(move |(i, &v)| {
-        let d = v.wrapping_sub(prev);
-        let r = if mode & MODE_DOD != 0 && i >= 2 {
-            d.wrapping_sub(prev_d)
-        } else {
-            d
-        };
-        prev = v;
-        prev_d = d;
-        r
-    })
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
-/// Writes `vals` as zigzag varints of residuals divided by their common divisor, in the mode
-/// (delta or delta-of-delta) that takes fewer bytes: delta suits gauges, delta-of-delta
-/// counters and timestamps; the divisor catches page-sized counters and millisecond
-/// timestamps in microsecond units. The mode byte and divisor go to `meta`.
-fn put_ints(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) {
-    let coding = |mode: u8| {
-        let mut g = 0u64;
-        for r in residuals(vals, mode).skip(1) {
-            g = gcd(g, r.unsigned_abs());
-            if g == 1 {
-                break;
-            }
-        }
-        let g = if g > 1 && g <= i64::MAX as u64 { g as i64 } else { 1 };
-        let cost: usize = residuals(vals, mode)
-            .enumerate()
-            .map(|(i, r)| uvarint_len(zigzag(if i == 0 { r } else { r / g })))
-            .sum();
-        (cost, mode, g)
-    };
-    let (_, mode, g) = coding(MODE_DELTA).min(coding(MODE_DOD));
-    meta.push(mode | if g > 1 { MODE_DIVISOR } else { 0 });
-    if g > 1 {
-        put_uvarint(meta, g as u64);
-    }
-    // The first value as a varint, the others (small residuals) zigzagged in fixed-width
-    // nibble planes, two values per byte: zstd then codes each plane with its own statistics
-    // (low nibbles are noise, high ones nearly constant), and pairs of small residuals form
-    // one literal. Both beat varints.
-    let mut rs = residuals(vals, mode);
-    let Some(first) = rs.next() else { return };
-    put_ivarint(out, first);
-    let rest: Vec<u64> = rs.map(|r| zigzag(r / g)).collect();
-    let width = rest
-        .iter()
-        .map(|&z| 16 - z.leading_zeros() as usize / 4)
-        .max()
-        .unwrap_or(0);
-    out.push(width as u8);
-    for plane in 0..width {
-        out.extend(rest.chunks(2).map(|pair| {
-            let nib = |z: u64| (z >> (4 * plane)) as u8 & 15;
-            nib(pair[0]) | pair.get(1).map_or(0, |&z| nib(z) << 4)
-        }));
-    }
-}
-
-fn get_ints(meta: &mut Reader, r: &mut Reader, n: usize, out: &mut Vec<i64>) -> Result<()> {
-    let mode = meta.u8()?;
-    if mode > (MODE_DOD | MODE_DIVISOR) {
-        bail!("unknown integer coding mode {mode}");
-    }
-    let g = if mode & MODE_DIVISOR != 0 {
-        match meta.uvarint()? {
-            g @ 2..=0x7fff_ffff_ffff_ffff => g as i64,
-            g => bail!("invalid integer divisor {g}"),
-        }
-    } else {
-        1
-    };
-    out.clear();
-    if n == 0 {
-        return Ok(());
-    }
-    let first = r.ivarint()?;
-    let width = r.u8()? as usize;
-    if width > 16 {
-        bail!("integer plane width {width} is out of range");
-    }
-    let plane_len = (n - 1).div_ceil(2);
-    let planes = r.take(plane_len.checked_mul(width).context("integer column too large")?)?;
-    out.reserve(n);
-    out.push(first);
-    let (mut prev, mut prev_d) = (first, first);
-    for i in 1..n {
-        let (byte, shift) = ((i - 1) / 2, (i - 1) % 2 * 4);
-        let z = (0..width).fold(0u64, |z, p| {
-            z | u64::from(planes[p * plane_len + byte] >> shift & 15) << (4 * p)
-        });
-        let x = unzigzag(z).wrapping_mul(g);
-        let d = if mode & MODE_DOD != 0 && i >= 2 {
-            prev_d.wrapping_add(x)
-        } else {
-            x
-        };
-        prev = prev.wrapping_add(d);
-        prev_d = d;
-        out.push(prev);
-    }
-    Ok(())
-}
 
 /// Edits turning `base` into `ts` (both strictly decreasing): `(copied before, inserted value
 /// or None for a dropped base entry)`. Base entries after the last edit are copied until `ts`
@@ -521,7 +404,7 @@ impl<W: Write> Encoder<W> {
                 }
                 None => {
                     let [meta, out] = s.get_disjoint_mut([META, TS]).expect("distinct sections");
-                    put_ints(meta, out, ts);
+                    ints::put(meta, out, ts)?;
                 }
             }
             if kind == 0 {
@@ -530,7 +413,7 @@ impl<W: Write> Encoder<W> {
             let longs = &self.longs[range(|e| e.longs, self.longs.len())];
             if !longs.is_empty() {
                 let [meta, out] = s.get_disjoint_mut([META, LONGS]).expect("distinct sections");
-                put_ints(meta, out, longs);
+                ints::put(meta, out, longs)?;
             }
             let doubles = &self.doubles[range(|e| e.doubles, self.doubles.len())];
             if !doubles.is_empty() {
@@ -540,7 +423,7 @@ impl<W: Write> Encoder<W> {
                 double::split(doubles, exp, &mut self.scratch, d_corr, d_esc);
                 s[META].push(exp);
                 let [meta, out] = s.get_disjoint_mut([META, D_MANT]).expect("distinct sections");
-                put_ints(meta, out, &self.scratch);
+                ints::put(meta, out, &self.scratch)?;
             }
             put_bits(
                 &mut s[BOOLS],
@@ -566,7 +449,7 @@ impl<W: Write> Encoder<W> {
                 self.scratch.clear();
                 self.scratch.extend(elev.iter().map(|e| e.1));
                 let [meta, out] = s.get_disjoint_mut([META, ELEV]).expect("distinct sections");
-                put_ints(meta, out, &self.scratch);
+                ints::put(meta, out, &self.scratch)?;
             }
         }
         self.sections[BLOB_DATA].extend_from_slice(&self.blob_data);
@@ -701,6 +584,8 @@ pub struct Decoder<R: Read> {
     index_seen: bool,
     rebuilt: index::Builder,
     spans: Vec<SeriesSpan>,
+    /// Format version of the archive (which column codings it may use).
+    version: u8,
     longs: Vec<i64>,
     mantissas: Vec<i64>,
     elevs: Vec<i64>,
@@ -720,9 +605,9 @@ impl<R: Read> Decoder<R> {
         if &head[..4] != MAGIC {
             bail!("not a columnar archive (bad magic)");
         }
-        if head[4] != VERSION {
+        if !(1..=VERSION).contains(&head[4]) {
             bail!(
-                "unsupported columnar archive version {} (this build reads {VERSION})",
+                "unsupported columnar archive version {} (this build reads 1 to {VERSION})",
                 head[4]
             );
         }
@@ -733,23 +618,29 @@ impl<R: Read> Decoder<R> {
                 &head[6..]
             );
         }
-        let mut dec = Self::start(input)?;
+        let mut dec = Self::start(input, head[4])?;
         dec.has_index = head[6] & FLAG_INDEX != 0;
         Ok(dec)
     }
 
     /// Decodes one block frame alone (`'B'` to the end of its bytes), as read by range from an
     /// archive whose index located it.
-    pub fn for_block(frame: R) -> Result<Self> {
-        let mut dec = Self::start(Counting {
-            inner: BufReader::with_capacity(1 << 16, frame),
-            pos: 0,
-        })?;
+    pub fn for_block(frame: R, version: u8) -> Result<Self> {
+        if !(1..=VERSION).contains(&version) {
+            bail!("unsupported columnar archive version {version} (this build reads 1 to {VERSION})");
+        }
+        let mut dec = Self::start(
+            Counting {
+                inner: BufReader::with_capacity(1 << 16, frame),
+                pos: 0,
+            },
+            version,
+        )?;
         dec.single_block = true;
         Ok(dec)
     }
 
-    fn start(input: Counting<R>) -> Result<Self> {
+    fn start(input: Counting<R>, version: u8) -> Result<Self> {
         Ok(Decoder {
             input,
             decompressor: zstd::bulk::Decompressor::new().context("setting up zstd")?,
@@ -762,6 +653,7 @@ impl<R: Read> Decoder<R> {
             index_seen: false,
             rebuilt: index::Builder::default(),
             spans: Vec::new(),
+            version,
             longs: Vec::new(),
             mantissas: Vec::new(),
             elevs: Vec::new(),
@@ -938,6 +830,7 @@ impl<R: Read> Decoder<R> {
     }
 
     fn decode_series(&mut self) -> Result<SeriesBatch> {
+        let version = self.version;
         let b = &mut self.block;
         let raw = &b.raw;
         let mut rd: [Reader; SECTIONS] =
@@ -963,7 +856,7 @@ impl<R: Read> Decoder<R> {
             apply_ts_edits(&mut rd[TS_REF], &b.recent[b.recent.len() - back], n, &mut ts)?;
         } else {
             let [meta, col] = rd.get_disjoint_mut([META, TS]).expect("distinct sections");
-            get_ints(meta, col, n, &mut ts)?;
+            ints::get(meta, col, n, &mut ts, version)?;
         }
         let types = if kind == 0 {
             let t = rd[TYPES].take(n)?;
@@ -981,13 +874,13 @@ impl<R: Read> Decoder<R> {
         }
         if counts[TAG_LONG as usize] > 0 {
             let [meta, col] = rd.get_disjoint_mut([META, LONGS]).expect("distinct sections");
-            get_ints(meta, col, counts[TAG_LONG as usize], &mut self.longs)?;
+            ints::get(meta, col, counts[TAG_LONG as usize], &mut self.longs, version)?;
         }
         let mut exp = 0;
         if counts[TAG_DOUBLE as usize] > 0 {
             exp = rd[META].u8()?;
             let [meta, col] = rd.get_disjoint_mut([META, D_MANT]).expect("distinct sections");
-            get_ints(meta, col, counts[TAG_DOUBLE as usize], &mut self.mantissas)?;
+            ints::get(meta, col, counts[TAG_DOUBLE as usize], &mut self.mantissas, version)?;
         }
         let mut bools = rd[BOOLS].bits(counts[TAG_BOOL as usize])?;
         let mut geo_bits = presence(&mut rd[PRESENCE], geo_mode, n)?;
@@ -999,7 +892,7 @@ impl<R: Read> Decoder<R> {
         };
         if elev_count > 0 {
             let [meta, col] = rd.get_disjoint_mut([META, ELEV]).expect("distinct sections");
-            get_ints(meta, col, elev_count, &mut self.elevs)?;
+            ints::get(meta, col, elev_count, &mut self.elevs, version)?;
         }
 
         let mut points = Vec::with_capacity(n);

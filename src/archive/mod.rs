@@ -10,6 +10,7 @@ pub mod crypt;
 mod double;
 mod gtszst;
 pub mod index;
+mod ints;
 pub mod text;
 
 use crate::digest::{Digest, SeriesHash};
@@ -146,8 +147,9 @@ impl<'a> Decoder<'a> {
 
 /// Decodes one block frame of a columnar archive, read by range where its index
 /// ([`index`]) puts it, handing each batch to `visit`.
-pub fn decode_block(frame: &[u8], mut visit: impl FnMut(SeriesBatch) -> Result<()>) -> Result<()> {
-    let mut dec = columnar::Decoder::for_block(frame)?;
+/// `version` is the archive's, from its header.
+pub fn decode_block(frame: &[u8], version: u8, mut visit: impl FnMut(SeriesBatch) -> Result<()>) -> Result<()> {
+    let mut dec = columnar::Decoder::for_block(frame, version)?;
     while let Some(batch) = dec.next_batch()? {
         visit(batch)?;
     }

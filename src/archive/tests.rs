@@ -489,7 +489,7 @@ fn block_index_locates_every_series_part_of_every_block() {
     for b in &blocks {
         let frame = &archive[b.offset as usize..(b.offset + b.len) as usize];
         let mut spans = Vec::new();
-        decode_block(frame, |batch| {
+        decode_block(frame, archive[4], |batch| {
             let ts: Vec<i64> = batch.points.iter().map(|p| p.ts).collect();
             spans.push(index::SeriesSpan::of(&batch.key, &ts));
             decoded.push(batch);
@@ -508,8 +508,8 @@ fn block_index_locates_every_series_part_of_every_block() {
     // A block frame alone, cut or followed by anything, is refused.
     let b = &blocks[1];
     let frame = &archive[b.offset as usize..(b.offset + b.len) as usize];
-    assert!(decode_block(&frame[..frame.len() - 1], |_| Ok(())).is_err());
-    assert!(decode_block(&[frame, b"B"].concat(), |_| Ok(())).is_err());
+    assert!(decode_block(&frame[..frame.len() - 1], archive[4], |_| Ok(())).is_err());
+    assert!(decode_block(&[frame, b"B"].concat(), archive[4], |_| Ok(())).is_err());
 }
 
 #[test]
@@ -535,4 +535,49 @@ fn an_index_that_does_not_describe_the_blocks_is_refused() {
     old[6] = 0;
     assert!(!index::has_index(&old[..8]));
     assert_eq!(decode(&old).unwrap(), decode(&archive).unwrap());
+}
+
+/// Archives written by earlier format versions must still decode: this one was written by
+/// version 1 (before per-value double exponents and entropy-coded columns) from `sample()`.
+#[test]
+fn version_1_archives_still_decode() {
+    let v1 = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/columnar-v1.w10a")).unwrap();
+    assert_eq!(v1[4], 1, "the fixture is a version 1 archive");
+    let back = decode(&v1).unwrap();
+    let want = sample();
+    assert_eq!(back.len(), want.len());
+    for ((k1, p1), (k2, p2)) in want.iter().zip(&back) {
+        assert_eq!(k1, k2);
+        assert_eq!(
+            p1.iter().map(bits).collect::<Vec<_>>(),
+            p2.iter().map(bits).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A look-alike of a real CloudWatch CPU series (`scripts/gen_heldout.py nab-like`, NAB itself
+/// is AGPL): 3-decimal values, 124 of 2000 of them one or two ULPs off (`32.98799999999999`),
+/// irregular 5-minute timestamps. The noisy values cost a correction each; the series stays
+/// on the short-decimal path, well under half of zstd -19 on its text.
+#[test]
+fn float_noise_costs_per_value_not_per_series() {
+    let text = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/nab-like-cpu.gts")).unwrap();
+    let mut enc = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+    let n = enc.encode_text(text.as_slice()).unwrap();
+    let archive = enc.finish().unwrap();
+    let mut want = Vec::new();
+    let mut reader = text::TextReader::new(text.as_slice());
+    while let Some((_, p)) = reader.next_point().unwrap() {
+        want.push(bits(&p));
+    }
+    let back = decode(&archive).unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].1.iter().map(bits).collect::<Vec<_>>(), want);
+    let zstd19 = zstd::bulk::compress(&text, 19).unwrap().len();
+    assert_eq!(n, 2000);
+    assert!(
+        archive.len() * 2 < zstd19 && archive.len() < 2 * 2300,
+        "{} bytes for {n} points, zstd -19 of the text {zstd19}",
+        archive.len()
+    );
 }

@@ -1,8 +1,10 @@
 //! Hidden `bench-codec`: size and per-core speed of a codec on a file of Warp 10 text, for
-//! `scripts/bench.sh`. Encode = parse the text + encode; decode = decode + render `=` text.
-//! Times are CPU time of this thread. Every run checks that the decoded digest equals the
-//! digest of the input.
+//! `scripts/bench.sh`. parse = parse the text only; encode = parse + encode; decode = decode to
+//! points; decode to text = decode + render `=` text. Times are CPU time of this thread, the
+//! median of `--repeat` runs. Every run checks that the decoded digest equals the digest of
+//! the input.
 
+use crate::archive::text::TextReader;
 use crate::archive::{Decoder, Encoder, summarize};
 
 use crate::gts::line::{render_cont_line, render_full_line};
@@ -19,6 +21,9 @@ pub struct BenchCodecArgs {
     pub codec: crate::archive::Codec,
     #[arg(long, default_value_t = 3)]
     pub level: i32,
+    /// Runs of each measured step; the median CPU time is reported
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
 }
 
 pub fn run(a: BenchCodecArgs) -> Result<()> {
@@ -29,26 +34,42 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
             Ok(())
         })?;
 
-    let t0 = thread_cpu_secs()?;
-    let mut enc = Encoder::new(a.codec, a.level, Vec::new())?;
-    let points = enc.encode_text(text.as_slice())?;
-    let archive = enc.finish()?;
-    let t1 = thread_cpu_secs()?;
-    let mut dec = Decoder::open(archive.as_slice(), None, &id)?;
-    let mut out = Vec::with_capacity(1 << 20);
+    let parse = median_cpu(a.repeat, || {
+        let mut r = TextReader::new(text.as_slice());
+        while r.next_point()?.is_some() {}
+        Ok(())
+    })?;
+    let mut archive = Vec::new();
+    let mut points = 0;
+    let encode = median_cpu(a.repeat, || {
+        let mut enc = Encoder::new(a.codec, a.level, Vec::new())?;
+        points = enc.encode_text(text.as_slice())?;
+        archive = enc.finish()?;
+        Ok(())
+    })?;
+    let decode = median_cpu(a.repeat, || {
+        let mut dec = Decoder::open(archive.as_slice(), None, &id)?;
+        while dec.next_batch()?.is_some() {}
+        Ok(())
+    })?;
     let mut rendered = 0u64;
-    while let Some(batch) = dec.next_batch()? {
-        for (i, p) in batch.points.iter().enumerate() {
-            if i == 0 {
-                render_full_line(&mut out, &batch.key, p);
-            } else {
-                render_cont_line(&mut out, p);
+    let to_text = median_cpu(a.repeat, || {
+        let mut dec = Decoder::open(archive.as_slice(), None, &id)?;
+        let mut out = Vec::with_capacity(1 << 20);
+        rendered = 0;
+        while let Some(batch) = dec.next_batch()? {
+            for (i, p) in batch.points.iter().enumerate() {
+                if i == 0 {
+                    render_full_line(&mut out, &batch.key, p);
+                } else {
+                    render_cont_line(&mut out, p);
+                }
             }
+            rendered += out.len() as u64;
+            out.clear();
         }
-        rendered += out.len() as u64;
-        out.clear();
-    }
-    let t2 = thread_cpu_secs()?;
+        Ok(())
+    })?;
 
     let sum = summarize(archive.as_slice(), None, &id)?;
     if (sum.points, sum.series, sum.digest) != (expected.points, expected.series.len() as u64, expected.digest) {
@@ -57,7 +78,8 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
     let mpts = |secs: f64| points as f64 / secs.max(1e-9) / 1e6;
     println!(
         "{{\"codec\":\"{}\",\"level\":{},\"points\":{points},\"series\":{},\"text_bytes\":{},\"archive_bytes\":{},\
-         \"bytes_per_point\":{:.4},\"encode_cpu_s\":{:.3},\"encode_mpts_per_core\":{:.2},\"decode_cpu_s\":{:.3},\
+         \"bytes_per_point\":{:.4},\"parse_mpts_per_core\":{:.2},\"encode_cpu_s\":{encode:.3},\
+         \"encode_mpts_per_core\":{:.2},\"decode_points_mpts_per_core\":{:.2},\"decode_cpu_s\":{to_text:.3},\
          \"decode_mpts_per_core\":{:.2},\"rendered_bytes\":{rendered},\"digest\":\"{}\",\"lossless\":true}}",
         a.codec.name(),
         a.level,
@@ -65,13 +87,25 @@ pub fn run(a: BenchCodecArgs) -> Result<()> {
         text.len(),
         archive.len(),
         archive.len() as f64 / points.max(1) as f64,
-        t1 - t0,
-        mpts(t1 - t0),
-        t2 - t1,
-        mpts(t2 - t1),
+        mpts(parse),
+        mpts(encode),
+        mpts(decode),
+        mpts(to_text),
         sum.digest,
     );
     Ok(())
+}
+
+/// Median CPU seconds of `runs` runs of `f`.
+fn median_cpu(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let mut secs = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
+        let t0 = thread_cpu_secs()?;
+        f()?;
+        secs.push(thread_cpu_secs()? - t0);
+    }
+    secs.sort_by(f64::total_cmp);
+    Ok(secs[secs.len() / 2])
 }
 
 /// CPU time of the calling thread (user + system), from /proc, in seconds (10 ms resolution).

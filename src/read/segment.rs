@@ -48,7 +48,7 @@ pub fn read(
         }
         read += 1;
         let data = ix.bytes(store, stats, block.offset, block.offset + block.len)?;
-        decode_block(&data, |batch| keep(q, batch, emit))
+        decode_block(&data, ix.version, |batch| keep(q, batch, emit))
             .with_context(|| format!("block at offset {}", block.offset))?;
     }
     crate::log::debug(
@@ -100,6 +100,8 @@ struct Indexed<'s> {
     tail: Vec<u8>,
     cipher: Option<RangedDecrypt>,
     blocks: Vec<BlockEntry>,
+    /// The archive's format version, from its header: which column codings its blocks use.
+    version: u8,
 }
 
 impl Indexed<'_> {
@@ -155,6 +157,7 @@ fn index_of<'s>(
         tail: Vec::new(),
         cipher: None,
         blocks: Vec::new(),
+        version: 0,
     };
     let mut plain_len = size;
     // The tail: the last TAIL bytes of the archive, as whole chunks when it is encrypted.
@@ -169,9 +172,15 @@ fn index_of<'s>(
     }
     ix.tail = ix.raw(store, stats, tail.0, tail.1)?;
     ix.tail_start = tail.0;
-    if plain_len < 16 || !index::has_index(&ix.bytes(store, stats, 0, 8)?) {
+    let header = if plain_len < 16 {
+        Vec::new()
+    } else {
+        ix.bytes(store, stats, 0, 8)?
+    };
+    if !index::has_index(&header) {
         return Ok(None);
     }
+    ix.version = header[4];
     let trailer = ix.bytes(store, stats, plain_len - 8, plain_len)?;
     let footer = index::footer_start(plain_len, &trailer)?;
     let frame_start = index::frame_start(footer, &ix.bytes(store, stats, footer - 4, footer)?)?;
