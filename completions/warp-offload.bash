@@ -151,7 +151,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__all)
-            opts="-n -q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,6 +270,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -853,7 +857,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__ls)
-            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --all --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -864,6 +868,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1031,7 +1039,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__purge)
-            opts="-n -q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1101,6 +1109,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --s3-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --s3-addressing)
                     COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
                     return 0
@@ -1141,7 +1153,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__query)
-            opts="-q -v -h -V --from --selector --start --end --format --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --selector --start --end --format --key-file --max-points --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1176,6 +1188,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1219,7 +1235,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__restore)
-            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1285,6 +1301,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --s3-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --s3-addressing)
                     COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
                     return 0
@@ -1325,7 +1345,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__serve)
-            opts="-q -v -h -V --from --listen --behind-tls-proxy --read-token-file --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --listen --behind-tls-proxy --read-token-file --key-file --max-points --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1352,6 +1372,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1395,7 +1419,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__upload)
-            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1410,6 +1434,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1453,7 +1481,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1468,6 +1496,10 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

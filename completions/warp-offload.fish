@@ -118,7 +118,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s h
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l key-file -d 'Master key file for encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l jobs -d 'Segments verified concurrently' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -172,7 +173,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s h -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory path' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l jobs -d 'Segments uploaded concurrently' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -208,7 +210,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l max-
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -262,7 +265,8 @@ always\t'After every run'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -286,7 +290,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l allow-
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory path' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -315,7 +320,8 @@ fulltext\t'Class and labels on every line (Warp 10 `fulltext`)'
 json\t'Warp 10\'s fetch JSON: one object per series with its points under "v"'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l key-file -d 'Master key file for encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l max-points -d 'Most points one query holds in memory; beyond it the query fails before printing' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -339,7 +345,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l list
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l read-token-file -d 'File holding the read token clients must present; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l key-file -d 'Master key file for encrypted archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l max-points -d 'Most points one request holds in memory; beyond it the request gets a 500' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -373,7 +380,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l jo
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l retries -d 'Attempts per Warp 10 request on connection errors, 5xx and 429 (4xx are never retried)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l timeout -d 'Seconds allowed to connect, to send a request, to receive the response headers, and for each read of a response body; also the window --min-rate is measured over' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"

@@ -177,14 +177,19 @@ impl HttpOpts {
     }
 }
 
-/// How to reach an S3-compatible store. Credentials come only from AWS_ACCESS_KEY_ID,
-/// AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the region from AWS_REGION or
-/// AWS_DEFAULT_REGION (default us-east-1).
+/// How to reach an S3-compatible store. Credentials, region and endpoint are found as the AWS
+/// tools find them (environment, then ~/.aws files, then container or instance credentials; see
+/// `store::aws`): the flags here only override.
 #[derive(Args, Debug, Clone)]
 pub struct S3Opts {
-    /// S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]
+    /// S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile's
+    /// endpoint_url in ~/.aws/config, then AWS]
     #[arg(long, value_name = "URL")]
     pub s3_endpoint: Option<String>,
+    /// Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys
+    /// win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]
+    #[arg(long, value_name = "NAME")]
+    pub s3_profile: Option<String>,
     /// Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere
     #[arg(long, value_enum, default_value_t = Addressing::Auto)]
     pub s3_addressing: Addressing,
@@ -209,6 +214,7 @@ impl S3Opts {
         S3Config {
             s3_endpoint: self.s3_endpoint.clone(),
             s3_addressing: self.s3_addressing,
+            s3_profile: self.s3_profile.clone(),
             part_size: self.part_size,
             s3_retries: self.s3_retries,
             s3_timeout: self.s3_timeout,

@@ -164,6 +164,7 @@ pub fn test_s3() -> (String, S3Config, impl Fn(&str) -> Option<String>) {
     let opts = S3Config {
         s3_endpoint: Some(endpoint),
         s3_addressing: Addressing::Auto,
+        s3_profile: None,
         part_size: MIN_PART_SIZE,
         s3_retries: 3,
         s3_timeout: 60,

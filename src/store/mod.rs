@@ -5,6 +5,7 @@
 //! here: `/`-separated components of `[A-Za-z0-9._-]`, none `.`/`..` or starting with `.` (the
 //! directory store keeps its temp files and metadata sidecars under such names).
 
+pub mod aws;
 pub mod fs;
 pub mod s3;
 
@@ -15,11 +16,14 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-/// How to reach an S3 store (from `--s3-*`, `--part-size`, `--ca-cert`).
+/// How to reach an S3 store (from `--s3-*`, `--part-size`, `--ca-cert`); the rest comes from the
+/// environment and the AWS shared files (`aws.rs`).
 #[derive(Clone, Debug)]
 pub struct S3Config {
     pub s3_endpoint: Option<String>,
     pub s3_addressing: Addressing,
+    /// `--s3-profile`: the profile of the AWS shared files, winning over environment keys.
+    pub s3_profile: Option<String>,
     pub part_size: u64,
     pub s3_retries: u32,
     pub s3_timeout: u64,

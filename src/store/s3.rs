@@ -7,16 +7,17 @@
 //! for a flat deadline (one part, or one `READ_CHUNK` range), so a store that trickles its
 //! answer fails the request in bounded time, and the retry budget bounds the rest. Error messages name the
 //! operation, the object URL and the endpoint, and quote the S3 error code and message, never
-//! the raw body (it can echo the access key id and the canonical request).
+//! the raw body (it can echo the access key id and the canonical request); a 403 also names
+//! where the credentials came from (see `aws.rs`), never their value.
 
+use super::aws;
 use super::{META_BLAKE3, Meta, ObjectInfo, Store};
 use crate::error::Transient;
 use crate::retry::with_retries;
-use crate::store::{Addressing, S3Config};
+use crate::store::S3Config;
 use anyhow::{Context, Result, bail};
 use s3::Region;
 use s3::bucket::Bucket;
-use s3::creds::Credentials;
 use s3::error::S3Error;
 use s3::serde_types::Part;
 use std::io::Read;
@@ -37,6 +38,8 @@ pub struct S3Store {
     bucket: Box<Bucket>,
     prefix: String,
     endpoint: String,
+    /// Where the credentials came from, for messages: a variable, or a profile and its file.
+    creds_from: String,
     retries: u32,
     timeout: Duration,
     part_size: u64,
@@ -48,46 +51,15 @@ impl std::fmt::Debug for S3Store {
     }
 }
 
-/// The endpoint, region and addressing style the AWS tools would pick from flags and the
-/// environment.
-fn resolve(opts: &S3Config, env: &dyn Fn(&str) -> Option<String>) -> (String, String, bool) {
-    let region = env("AWS_REGION")
-        .or_else(|| env("AWS_DEFAULT_REGION"))
-        .unwrap_or_else(|| "us-east-1".to_string());
-    let endpoint = opts
-        .s3_endpoint
-        .clone()
-        .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-        .or_else(|| env("AWS_ENDPOINT_URL"))
-        .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
-    let endpoint = endpoint.trim_end_matches('/').to_string();
-    let path_style = match opts.s3_addressing {
-        Addressing::Path => true,
-        Addressing::Virtual => false,
-        Addressing::Auto => {
-            let host = endpoint
-                .parse::<http::Uri>()
-                .ok()
-                .and_then(|u| u.host().map(str::to_string));
-            !host.is_some_and(|h| h == "amazonaws.com" || h.ends_with(".amazonaws.com"))
-        }
-    };
-    (endpoint, region, path_style)
-}
-
 /// A non-empty environment variable.
 pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl S3Store {
-    /// `env` looks up the AWS_* variables (the process environment, except in tests).
-    pub fn new(
-        bucket_name: &str,
-        prefix: &str,
-        opts: &S3Config,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<S3Store> {
+    /// `env` looks up the AWS_* variables and HOME (the process environment, except in tests);
+    /// `aws::resolve` says where endpoint, region and credentials come from.
+    pub fn new(bucket_name: &str, prefix: &str, opts: &S3Config, env: aws::Env) -> Result<S3Store> {
         let valid_bucket = (3..=63).contains(&bucket_name.len())
             && bucket_name
                 .bytes()
@@ -101,7 +73,12 @@ impl S3Store {
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&opts.part_size) {
             bail!("--part-size must be between 5MiB and 5GiB (S3's limits)");
         }
-        let (endpoint, region, path_style) = resolve(opts, env);
+        let aws::Settings {
+            endpoint,
+            region,
+            path_style,
+            creds,
+        } = aws::resolve(opts, env)?;
         let uri: http::Uri = endpoint
             .parse()
             .with_context(|| format!("invalid S3 endpoint {endpoint:?}"))?;
@@ -117,20 +94,18 @@ impl S3Store {
             ),
             _ => bail!("invalid S3 endpoint {endpoint:?}: must start with https:// or http://"),
         }
-        let (Some(access), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) else {
-            bail!(
-                "S3 credentials missing: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN if any)"
-            );
-        };
-        let session = env("AWS_SESSION_TOKEN");
-        let creds = Credentials::new(Some(&access), Some(&secret), None, session.as_deref(), None)
-            .map_err(|_| anyhow::anyhow!("S3 credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are unusable"))?;
+        let creds_from = creds.source();
+        let creds = creds.load(Duration::from_secs(opts.s3_timeout))?;
         let region = Region::Custom {
             region,
             endpoint: endpoint.clone(),
         };
-        let mut bucket = Bucket::new(bucket_name, region, creds)
-            .map_err(|e| anyhow::anyhow!("configuring bucket {bucket_name} at {endpoint}: {}", describe(&e)))?;
+        let mut bucket = Bucket::new(bucket_name, region, creds).map_err(|e| {
+            anyhow::anyhow!(
+                "configuring bucket {bucket_name} at {endpoint}: {}",
+                describe(&e, &creds_from)
+            )
+        })?;
         if path_style {
             bucket.set_path_style();
         } else {
@@ -143,6 +118,7 @@ impl S3Store {
             bucket,
             prefix: prefix.to_string(),
             endpoint,
+            creds_from,
             retries: opts.s3_retries.max(1),
             timeout: Duration::from_secs(opts.s3_timeout),
             part_size: opts.part_size,
@@ -159,8 +135,10 @@ impl S3Store {
 
     /// Runs one S3 request with our retries; errors name the operation, object and endpoint.
     fn call<T>(&self, op: &str, key: &str, mut f: impl FnMut(&Bucket) -> Result<T, S3Error>) -> Result<T> {
-        with_retries(self.retries, "s3", || f(&self.bucket).map_err(classify))
-            .with_context(|| format!("S3 {op} {} (endpoint {})", self.url(key), self.endpoint))
+        with_retries(self.retries, "s3", || {
+            f(&self.bucket).map_err(|e| classify(e, &self.creds_from))
+        })
+        .with_context(|| format!("S3 {op} {} (endpoint {})", self.url(key), self.endpoint))
     }
 
     fn put_single(&self, full: &str, key: &str, data: &[u8], meta: &Meta) -> Result<Option<String>> {
@@ -205,7 +183,7 @@ impl S3Store {
         let url = self
             .bucket
             .presign_get("/", 300, Some(query.into_iter().collect()))
-            .map_err(|e| anyhow::anyhow!("signing the request: {}", describe(&e)))?;
+            .map_err(|e| anyhow::anyhow!("signing the request: {}", describe(&e, &self.creds_from)))?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -225,7 +203,7 @@ impl S3Store {
             .read_to_string()
             .map_err(|e| Transient(format!("reading the answer: {e}")))?;
         if status != 200 {
-            let msg = format!("HTTP {status} {}", error_code(&body));
+            let msg = http_failure(status, &body, &self.creds_from);
             return Err(if status >= 500 || status == 429 {
                 Transient(msg).into()
             } else {
@@ -249,11 +227,11 @@ impl S3Store {
         let with_meta = self
             .bucket
             .with_extra_headers(meta_headers(meta)?)
-            .map_err(|e| anyhow::anyhow!("preparing metadata headers: {}", describe(&e)))?;
+            .map_err(|e| anyhow::anyhow!("preparing metadata headers: {}", describe(&e, &self.creds_from)))?;
         let init = with_retries(self.retries, "s3", || {
             with_meta
                 .initiate_multipart_upload(full, CONTENT_TYPE)
-                .map_err(classify)
+                .map_err(|e| classify(e, &self.creds_from))
         })
         .with_context(|| {
             format!(
@@ -316,7 +294,7 @@ impl S3Store {
             bail!(
                 "S3 complete multipart upload {}: the store answered with an error: {}",
                 self.url(key),
-                error_code(body)
+                error_code(body).unwrap_or_else(|| "(no S3 error code in it)".into())
             );
         }
         Ok(xml_field(body, "ETag").map(|e| e.trim_matches('"').to_string()))
@@ -408,7 +386,7 @@ impl Store for S3Store {
         let head = with_retries(self.retries, "s3", || match self.bucket.head_object(&full) {
             Ok((h, _)) => Ok(Some(h)),
             Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(classify(e, &self.creds_from)),
         })
         .with_context(|| format!("S3 HEAD {} (endpoint {})", self.url(key), self.endpoint))?;
         let Some(head) = head else { return Ok(None) };
@@ -509,7 +487,7 @@ fn meta_headers(meta: &Meta) -> Result<http::HeaderMap> {
 
 /// Turns a rust-s3 error into ours: the S3 error code and message instead of the raw body, and
 /// `Transient` for what a retry may fix (5xx, 408, 429, SlowDown, timeouts, resets).
-fn classify(e: S3Error) -> anyhow::Error {
+fn classify(e: S3Error, creds: &str) -> anyhow::Error {
     let transient = match &e {
         S3Error::HttpFailWithBody(status, body) => {
             *status >= 500
@@ -528,7 +506,7 @@ fn classify(e: S3Error) -> anyhow::Error {
         S3Error::Io(io) => io.kind() != std::io::ErrorKind::InvalidData,
         _ => false,
     };
-    let msg = describe(&e);
+    let msg = describe(&e, creds);
     if transient {
         Transient(msg).into()
     } else {
@@ -536,7 +514,8 @@ fn classify(e: S3Error) -> anyhow::Error {
     }
 }
 
-fn describe(e: &S3Error) -> String {
+/// `creds` names where the credentials came from, for a 403.
+fn describe(e: &S3Error, creds: &str) -> String {
     let timed_out = match e {
         S3Error::Atto(a) => {
             matches!(a.kind(), attohttpc::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::TimedOut)
@@ -546,18 +525,40 @@ fn describe(e: &S3Error) -> String {
     };
     match e {
         _ if timed_out => "the request did not complete within --s3-timeout (store too slow)".to_string(),
-        S3Error::HttpFailWithBody(status, body) => format!("HTTP {status} {}", error_code(body)),
+        S3Error::HttpFailWithBody(status, body) => http_failure(*status, body, creds),
         other => other.to_string(),
     }
 }
 
-/// `Code: Message` from an S3 XML error body, or a note that there was none.
-fn error_code(body: &str) -> String {
-    match (xml_field(body, "Code"), xml_field(body, "Message")) {
-        (Some(c), Some(m)) => format!("{c}: {m}"),
-        (Some(c), None) => c,
-        _ => "(no S3 error code in the response)".to_string(),
+/// An HTTP error answer: its status, the S3 error code and message when the body has them (a
+/// HEAD answer has no body), and for a 403 what it likely means and where the credentials came
+/// from (`creds`: a variable, or a profile and its file; never a value).
+fn http_failure(status: u16, body: &str, creds: &str) -> String {
+    let code = xml_field(body, "Code");
+    let detail = match error_code(body) {
+        Some(c) => format!("HTTP {status} {c}"),
+        None => format!("HTTP {status}, no S3 error code in the response"),
+    };
+    if status != 403 {
+        return detail;
     }
+    let (what, check) = match code.as_deref() {
+        Some("SignatureDoesNotMatch") => ("signature does not match", "the secret key"),
+        Some("InvalidAccessKeyId") => ("unknown access key id", "the access key id"),
+        Some("AccessDenied") => ("access denied", "the rights of the credentials"),
+        None => ("access denied or signature does not match", "the credentials"),
+        Some(_) => return detail,
+    };
+    format!("{what} ({detail}): check {check} from {creds}")
+}
+
+/// `Code: Message` from an S3 XML error body.
+fn error_code(body: &str) -> Option<String> {
+    let code = xml_field(body, "Code")?;
+    Some(match xml_field(body, "Message") {
+        Some(m) => format!("{code}: {m}"),
+        None => code,
+    })
 }
 
 /// The text of the first `<tag>` element, unescaped, at most 300 characters.
@@ -580,68 +581,62 @@ fn xml_field(body: &str, tag: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn opts(endpoint: Option<&str>, addressing: Addressing) -> S3Config {
-        S3Config {
-            s3_endpoint: endpoint.map(str::to_string),
-            s3_addressing: addressing,
-            part_size: 16 << 20,
-            s3_retries: 1,
-            s3_timeout: 1,
-            ca_cert: None,
-        }
-    }
-
-    #[test]
-    fn endpoint_region_and_addressing_follow_the_aws_conventions() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
-        };
-        let none = env(&[]);
-        assert_eq!(
-            resolve(&opts(None, Addressing::Auto), &none),
-            ("https://s3.us-east-1.amazonaws.com".into(), "us-east-1".into(), false)
-        );
-        let both = env(&[
-            ("AWS_ENDPOINT_URL", "http://a:1"),
-            ("AWS_ENDPOINT_URL_S3", "http://b:2/"),
-            ("AWS_DEFAULT_REGION", "eu-west-3"),
-        ]);
-        assert_eq!(
-            resolve(&opts(None, Addressing::Auto), &both),
-            ("http://b:2".into(), "eu-west-3".into(), true)
-        );
-        assert_eq!(
-            resolve(&opts(Some("https://c"), Addressing::Virtual), &both).0,
-            "https://c"
-        );
-        assert!(!resolve(&opts(Some("https://c"), Addressing::Virtual), &both).2);
-        let region = env(&[("AWS_REGION", "fr-par"), ("AWS_DEFAULT_REGION", "eu-west-3")]);
-        assert_eq!(
-            resolve(&opts(None, Addressing::Path), &region),
-            ("https://s3.fr-par.amazonaws.com".into(), "fr-par".into(), true)
-        );
-    }
-
     #[test]
     fn errors_quote_code_and_message_not_the_body() {
         let body = "<Error><Code>SignatureDoesNotMatch</Code><Message>bad sig</Message><AWSAccessKeyId>AKIACANARY</AWSAccessKeyId></Error>";
-        let e = classify(S3Error::HttpFailWithBody(403, body.into()));
+        let e = classify(
+            S3Error::HttpFailWithBody(403, body.into()),
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        );
         let text = format!("{e:#}");
-        assert!(text.contains("403 SignatureDoesNotMatch: bad sig"), "{text}");
+        assert_eq!(
+            text,
+            "signature does not match (HTTP 403 SignatureDoesNotMatch: bad sig): check the secret key from \
+             AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        );
         assert!(!text.contains("AKIACANARY"));
         assert!(!crate::error::is_transient(&e));
-        let slow = classify(S3Error::HttpFailWithBody(
-            503,
-            "<Error><Code>SlowDown</Code></Error>".into(),
-        ));
+        let slow = classify(
+            S3Error::HttpFailWithBody(503, "<Error><Code>SlowDown</Code></Error>".into()),
+            "",
+        );
         assert!(crate::error::is_transient(&slow));
-        assert!(crate::error::is_transient(&classify(S3Error::HttpFailWithBody(
-            429,
-            String::new()
-        ))));
-        assert!(!crate::error::is_transient(&classify(S3Error::HttpFailWithBody(
-            404,
-            String::new()
-        ))));
+        assert!(crate::error::is_transient(&classify(
+            S3Error::HttpFailWithBody(429, String::new()),
+            ""
+        )));
+        assert!(!crate::error::is_transient(&classify(
+            S3Error::HttpFailWithBody(404, String::new()),
+            ""
+        )));
+    }
+
+    #[test]
+    fn a_403_says_what_it_likely_means_and_where_the_credentials_came_from() {
+        let from = "profile \"prod\" in /h/.aws/credentials";
+        // HEAD answers carry no body: the status alone must still point at the credentials.
+        assert_eq!(
+            http_failure(403, "", from),
+            "access denied or signature does not match (HTTP 403, no S3 error code in the response): \
+             check the credentials from profile \"prod\" in /h/.aws/credentials"
+        );
+        let body = |code: &str| format!("<Error><Code>{code}</Code><Message>m</Message></Error>");
+        assert_eq!(
+            http_failure(403, &body("InvalidAccessKeyId"), from),
+            format!("unknown access key id (HTTP 403 InvalidAccessKeyId: m): check the access key id from {from}")
+        );
+        assert_eq!(
+            http_failure(403, &body("AccessDenied"), from),
+            format!("access denied (HTTP 403 AccessDenied: m): check the rights of the credentials from {from}")
+        );
+        // Other 403s (a skewed clock) are not about the keys: their code says it.
+        assert_eq!(
+            http_failure(403, &body("RequestTimeTooSkewed"), from),
+            "HTTP 403 RequestTimeTooSkewed: m"
+        );
+        assert_eq!(
+            http_failure(404, "", from),
+            "HTTP 404, no S3 error code in the response"
+        );
     }
 }

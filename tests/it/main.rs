@@ -5,6 +5,7 @@ mod support;
 
 mod all;
 mod archive;
+mod creds;
 mod docs;
 mod fake_warp10;
 mod fetch;

@@ -43,15 +43,6 @@ impl Bucket {
     /// `warp-offload SUB` through the proxy, with these `--s3-retries` and `--s3-timeout`.
     fn cmd_with_budget(&self, sub: &str, retries: u32, timeout_s: u64) -> Command {
         let mut c = support::cmd(&self.work());
-        for v in [
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_S3",
-            "AWS_SESSION_TOKEN",
-            "AWS_REGION",
-            "AWS_PROFILE",
-        ] {
-            c.env_remove(v);
-        }
         c.arg(sub)
             .args([
                 "--s3-endpoint",

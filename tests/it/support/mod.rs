@@ -17,13 +17,37 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_warp-offload"))
 }
 
-/// A command for the binary with quiet, deterministic defaults (no progress bars, no tokens
-/// inherited from the developer's environment).
+/// The AWS settings a developer's environment may hold; `cmd` removes them all.
+const AWS_VARS: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
+/// A command for the binary with quiet, deterministic defaults (no progress bars, no tokens or
+/// AWS settings inherited from the developer's environment: HOME is a directory that does not
+/// exist, so ~/.aws is never read, and instance metadata is never asked).
 pub fn cmd(work: &Path) -> Command {
     let mut c = Command::new(bin());
+    for v in AWS_VARS {
+        c.env_remove(v);
+    }
     c.env_remove("WARP10_READ_TOKEN")
         .env_remove("WARP10_WRITE_TOKEN")
         .env_remove("WARP10_URL")
+        .env("HOME", work.join("no-home"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("WARP_OFFLOAD_WORK_DIR", work)
         .arg("--progress=never");
     c
@@ -330,15 +354,6 @@ impl Dest {
     /// take the destination from the records or another flag.
     pub fn cmd_no_dest(&self, work: &Path, sub: &str) -> Command {
         let mut c = cmd(work);
-        for v in [
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_S3",
-            "AWS_SESSION_TOKEN",
-            "AWS_REGION",
-            "AWS_PROFILE",
-        ] {
-            c.env_remove(v);
-        }
         c.arg(sub);
         if let Dest::S3 {
             endpoint,
