@@ -483,7 +483,13 @@ mod tests {
             fn longs_parse_exactly(
                 tok in prop_oneof![any::<i64>().prop_map(|n| n.to_string()), "-?[0-9]{0,20}", "-?[0-9]{1,5}[^0-9][0-9]{0,3}"]
             ) {
-                let exact = tok.parse::<i128>().ok().filter(|_| !tok.starts_with('+')).and_then(|n| i64::try_from(n).ok());
+                // Warp 10 never prints more than 19 digits, leading zeros or not.
+                let digits = tok.trim_start_matches('-').len();
+                let exact = tok
+                    .parse::<i128>()
+                    .ok()
+                    .filter(|_| !tok.starts_with('+') && digits <= 19)
+                    .and_then(|n| i64::try_from(n).ok());
                 prop_assert_eq!(parse_long(tok.as_bytes()), exact, "{}", tok);
             }
         }
