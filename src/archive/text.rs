@@ -35,37 +35,80 @@ impl<R: BufRead> TextReader<R> {
     /// The next point and whether it starts a new series (a full line naming another series
     /// than the previous one), or None at the end.
     pub fn next_point(&mut self) -> Result<Option<(bool, Point)>> {
+        let line_no = self.line_no + 1;
+        // A line wholly in the reader's buffer is parsed there; one that straddles the end of
+        // the buffer (or the rare very long line) is copied out first.
+        let available = self
+            .input
+            .fill_buf()
+            .with_context(|| format!("reading line {line_no}"))?;
+        if let Some(end) = memchr::memchr(b'\n', available) {
+            self.line_no = line_no;
+            let point = parse(&mut self.header, &mut self.key, &available[..end], line_no);
+            self.input.consume(end + 1);
+            return point.map(Some);
+        }
         self.buf.clear();
         let n = (&mut self.input)
             .take(MAX_LINE + 1)
             .read_until(b'\n', &mut self.buf)
-            .with_context(|| format!("reading line {}", self.line_no + 1))?;
+            .with_context(|| format!("reading line {line_no}"))?;
         if n == 0 {
             return Ok(None);
         }
-        self.line_no += 1;
-        let line_no = self.line_no;
+        self.line_no = line_no;
         let Some(line) = self.buf.strip_suffix(b"\n") else {
             bail!("line {line_no} is truncated or longer than {MAX_LINE} bytes");
         };
-        match parse_fetch_line(line).with_context(|| format!("line {line_no}"))? {
-            FetchLine::Cont(p) => {
-                if self.key.is_none() {
-                    bail!("line {line_no}: continuation line before any series");
-                }
-                Ok(Some((false, p)))
+        parse(&mut self.header, &mut self.key, line, line_no).map(Some)
+    }
+}
+
+/// Parses one line given the raw header and the key of the previous series; see `next_point`.
+fn parse(header: &mut Vec<u8>, key: &mut Option<SeriesKey>, line: &[u8], line_no: u64) -> Result<(bool, Point)> {
+    match parse_fetch_line(line).with_context(|| format!("line {line_no}"))? {
+        FetchLine::Cont(p) => {
+            if key.is_none() {
+                bail!("line {line_no}: continuation line before any series");
             }
-            FetchLine::Full { header, point, .. } => {
-                if self.key.is_some() && header == self.header.as_slice() {
-                    return Ok(Some((false, point)));
-                }
-                let key = parse_header(header).with_context(|| format!("line {line_no}"))?;
-                self.header.clear();
-                self.header.extend_from_slice(header);
-                let new = self.key.as_ref() != Some(&key);
-                self.key = Some(key);
-                Ok(Some((new, point)))
+            Ok((false, p))
+        }
+        FetchLine::Full { header: h, point, .. } => {
+            if key.is_some() && h == header.as_slice() {
+                return Ok((false, point));
             }
+            let parsed = parse_header(h).with_context(|| format!("line {line_no}"))?;
+            header.clear();
+            header.extend_from_slice(h);
+            let new = key.as_ref() != Some(&parsed);
+            *key = Some(parsed);
+            Ok((new, point))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines parsed in the reader's buffer and lines that straddle its end (or exceed it)
+    /// give the same points and series.
+    #[test]
+    fn lines_across_buffer_ends_read_the_same() {
+        let text =
+            b"1000// a{x=1} 1.5\n=999// -2\n=998// 3.25\n1000/1.5:2.5/7 b{} 'a%20long%20string%20value'\n=997// T\n";
+        let read = |mut r: TextReader<&mut dyn BufRead>| {
+            let mut all = Vec::new();
+            while let Some((new, p)) = r.next_point().unwrap() {
+                all.push((new, r.key().clone(), p));
+            }
+            all
+        };
+        let whole = read(TextReader::new(&mut &text[..]));
+        assert_eq!(whole.len(), 5);
+        for capacity in 1..text.len() {
+            let mut small = std::io::BufReader::with_capacity(capacity, &text[..]);
+            assert_eq!(read(TextReader::new(&mut small)), whole, "buffer of {capacity} bytes");
         }
     }
 }

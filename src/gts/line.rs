@@ -80,6 +80,15 @@ fn split_header(s: &[u8]) -> Result<(&[u8], Option<&[u8]>)> {
 
 /// Parses `TS/GEO/ELEV` and the value token into a point.
 fn point(prefix: &[u8], value: &[u8]) -> Result<Point> {
+    // Most lines have neither location nor elevation.
+    if let Some(ts) = prefix.strip_suffix(b"//").and_then(parse_long) {
+        return Ok(Point {
+            ts,
+            geo: None,
+            elev: None,
+            value: parse_fetch_value(value)?,
+        });
+    }
     let mut parts = prefix.splitn(3, |&b| b == b'/');
     let (ts, geo, elev) = match (parts.next(), parts.next(), parts.next()) {
         (Some(t), Some(g), Some(e)) => (t, g, e),
@@ -209,6 +218,8 @@ pub fn render_full_line(out: &mut Vec<u8>, key: &SeriesKey, p: &Point) {
 
 /// Appends a continuation line `=TS/GEO/ELEV VALUE\n`.
 pub fn render_cont_line(out: &mut Vec<u8>, p: &Point) {
+    // Room for the common line (timestamp, number) in one check.
+    out.reserve(64);
     out.push(b'=');
     render_point_prefix(out, p);
     out.push(b' ');

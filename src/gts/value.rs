@@ -56,13 +56,24 @@ pub fn render_double(out: &mut Vec<u8>, d: f64) {
     if d == 0.0 {
         return out.extend_from_slice(if d.is_sign_negative() { b"-0.0" } else { b"0.0" });
     }
-    let mut buf = ryu::Buffer::new();
-    let (negative, digits, exp) = decompose(buf.format_finite(d).as_bytes());
-    if negative {
+    let mut buf = zmij::Buffer::new();
+    let shortest = buf.format_finite(d).as_bytes();
+    // zmij writes plain notation, with `.0` when there is no fraction, for 1e-5 <= |d| < 1e16:
+    // on Java's plain range its text is Java's (checked against the general path by a test).
+    if (1e-3..1e7).contains(&d.abs()) {
+        return out.extend_from_slice(shortest);
+    }
+    render_java(out, &Decimal::of(shortest));
+}
+
+/// Java's layout of a decimal: plain for exponents -3 to 6, else scientific.
+fn render_java(out: &mut Vec<u8>, dec: &Decimal) {
+    if dec.negative {
         out.push(b'-');
     }
-    if (-3..7).contains(&exp) {
-        render_plain(out, &digits, exp);
+    let digits = dec.digits();
+    if (-3..7).contains(&dec.exp) {
+        render_plain(out, digits, dec.exp);
     } else {
         out.push(digits[0]);
         out.push(b'.');
@@ -72,7 +83,7 @@ pub fn render_double(out: &mut Vec<u8>, d: f64) {
             out.push(b'0');
         }
         out.push(b'E');
-        out.extend_from_slice(itoa::Buffer::new().format(exp).as_bytes());
+        out.extend_from_slice(itoa::Buffer::new().format(dec.exp).as_bytes());
     }
 }
 
@@ -84,12 +95,12 @@ pub fn render_plain_decimal(out: &mut Vec<u8>, d: f64) {
     if d == 0.0 {
         return out.extend_from_slice(b"0.0");
     }
-    let mut buf = ryu::Buffer::new();
-    let (negative, digits, exp) = decompose(buf.format_finite(d).as_bytes());
-    if negative {
+    let mut buf = zmij::Buffer::new();
+    let dec = Decimal::of(buf.format_finite(d).as_bytes());
+    if dec.negative {
         out.push(b'-');
     }
-    render_plain(out, &digits, exp);
+    render_plain(out, dec.digits(), dec.exp);
 }
 
 /// Significant `digits` with decimal exponent `exp` (of the first digit) in plain notation,
@@ -113,36 +124,71 @@ fn render_plain(out: &mut Vec<u8>, digits: &[u8], exp: i32) {
     }
 }
 
-/// Splits ryu's output (`123.45`, `1e16`, `1.5e-7`, `0.001`) into sign, significant digits
-/// without leading or trailing zeros, and the decimal exponent of the first digit.
-fn decompose(s: &[u8]) -> (bool, Vec<u8>, i32) {
-    let (negative, s) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    let (mantissa, exp_part) = match s.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(i) => (
-            &s[..i],
-            std::str::from_utf8(&s[i + 1..])
-                .ok()
-                .and_then(|e| e.parse::<i32>().ok())
-                .unwrap_or(0),
-        ),
-        None => (s, 0),
-    };
-    let point = mantissa.iter().position(|&b| b == b'.').unwrap_or(mantissa.len());
-    let mut digits: Vec<u8> = mantissa.iter().copied().filter(|b| b.is_ascii_digit()).collect();
-    let leading = digits.iter().take_while(|&&b| b == b'0').count();
-    digits.drain(..leading);
-    while digits.last() == Some(&b'0') {
-        digits.pop();
+/// A shortest decimal split from zmij's output (`123.45`, `1e16`, `1.5e-7`, `0.001`): sign,
+/// significant digits without leading or trailing zeros, and the decimal exponent of the first
+/// digit. zmij writes at most 17 significant digits and 18 digit characters (`1.0E15` is
+/// `1000000000000000.0`).
+struct Decimal {
+    negative: bool,
+    digits: [u8; 24],
+    len: usize,
+    exp: i32,
+}
+
+impl Decimal {
+    fn of(s: &[u8]) -> Self {
+        let (negative, s) = match s.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, s),
+        };
+        let (mantissa, exp_part) = match s.iter().position(|&b| b == b'e' || b == b'E') {
+            Some(i) => (
+                &s[..i],
+                std::str::from_utf8(&s[i + 1..])
+                    .ok()
+                    .and_then(|e| e.parse::<i32>().ok())
+                    .unwrap_or(0),
+            ),
+            None => (s, 0),
+        };
+        let point = mantissa.iter().position(|&b| b == b'.').unwrap_or(mantissa.len());
+        let mut dec = Decimal {
+            negative,
+            digits: [0; 24],
+            len: 0,
+            exp: 0,
+        };
+        let mut leading = 0;
+        for &b in mantissa.iter().filter(|b| b.is_ascii_digit()) {
+            if b == b'0' && dec.len == 0 {
+                leading += 1;
+            } else {
+                dec.digits[dec.len] = b;
+                dec.len += 1;
+            }
+        }
+        while dec.len > 0 && dec.digits[dec.len - 1] == b'0' {
+            dec.len -= 1;
+        }
+        dec.exp = point as i32 - 1 - leading + exp_part;
+        dec
     }
-    let exp = point as i32 - 1 - leading as i32 + exp_part;
-    (negative, digits, exp)
+
+    fn digits(&self) -> &[u8] {
+        &self.digits[..self.len]
+    }
 }
 
 /// Parses a value token of fetch output, accepting only the forms Warp 10 prints.
 pub fn parse_fetch_value(tok: &[u8]) -> Result<Value> {
+    match parse_common_number(tok) {
+        Some(v) => Ok(v),
+        None => parse_any_value(tok),
+    }
+}
+
+/// Every form, [`parse_common_number`]'s included.
+fn parse_any_value(tok: &[u8]) -> Result<Value> {
     match tok {
         [] => bail!("empty value"),
         b"T" => return Ok(Value::Bool(true)),
@@ -178,6 +224,42 @@ pub fn parse_fetch_value(tok: &[u8]) -> Result<Value> {
     bail!("invalid value {:?}", String::from_utf8_lossy(&tok[..tok.len().min(64)]))
 }
 
+/// Powers of ten that are exact doubles (all up to 10^22).
+const POW10: [f64; 23] = {
+    let mut p = [1.0; 23];
+    let mut i = 1;
+    while i < p.len() {
+        p[i] = p[i - 1] * 10.0;
+        i += 1;
+    }
+    p
+};
+
+/// The values of nearly every line, in one pass: `-?[0-9]+` as a LONG, and `-?[0-9]+.[0-9]+`
+/// whose digits form an integer `m` of at most 2^53 as the DOUBLE `m / 10^fraction_digits`.
+/// Both operands are exact, so the one correctly rounded division gives the double nearest to
+/// the text, which is what `str::parse` gives. None for anything else (the general path).
+fn parse_common_number(tok: &[u8]) -> Option<Value> {
+    let digits = tok.strip_prefix(b"-").unwrap_or(tok);
+    let int_len = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
+    if int_len == digits.len() {
+        return parse_long(tok).map(Value::Long);
+    }
+    let frac = digits[int_len..].strip_prefix(b".")?;
+    if int_len == 0 || frac.is_empty() || int_len + frac.len() > 19 || !frac.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let m = digits
+        .iter()
+        .filter(|&&b| b != b'.')
+        .fold(0u64, |m, &b| m * 10 + u64::from(b - b'0'));
+    if m > 1 << 53 {
+        return None;
+    }
+    let x = m as f64 / POW10[frac.len()];
+    Some(Value::Double(if digits.len() < tok.len() { -x } else { x }))
+}
+
 /// `-?[0-9]+` into an i64; `None` if it is not that form or overflows.
 pub fn parse_long(tok: &[u8]) -> Option<i64> {
     let (neg, digits) = match tok.split_first() {
@@ -186,6 +268,18 @@ pub fn parse_long(tok: &[u8]) -> Option<i64> {
     };
     if digits.is_empty() || digits.len() > 19 {
         return None;
+    }
+    // Up to 18 digits cannot overflow: one pass without checked arithmetic (timestamps have 16).
+    if digits.len() <= 18 {
+        let mut n = 0i64;
+        for &b in digits {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            n = n * 10 + i64::from(d);
+        }
+        return Some(if neg { -n } else { n });
     }
     let mut n: i64 = 0;
     for &b in digits {
@@ -322,5 +416,108 @@ mod tests {
         out.push(b' ');
         render_value(&mut out, &Value::Str("é'x".into()));
         assert_eq!(out, b"b64:-_8AQQ '%C3%A9%27x'");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Doubles of every kind: any bits, short decimals (the common case), and values on
+        /// both sides of the 1e-3 and 1e7 layout bounds.
+        fn double() -> impl Strategy<Value = f64> {
+            prop_oneof![
+                any::<u64>().prop_map(f64::from_bits),
+                (any::<i32>(), 0u32..10).prop_map(|(m, d)| f64::from(m) / 10f64.powi(d as i32)),
+                (
+                    prop_oneof![Just(1e-3), Just(1e7), Just(1e-5), Just(1e16)],
+                    -3i64..=3,
+                    any::<bool>()
+                )
+                    .prop_map(|(b, ulps, neg): (f64, i64, bool)| {
+                        let x = f64::from_bits((b.to_bits() as i64 + ulps) as u64);
+                        if neg { -x } else { x }
+                    }),
+            ]
+        }
+
+        proptest! {
+            /// The plain-range shortcut writes what the general layout writes, from the digits
+            /// ryu (the renderer before zmij) gives.
+            #[test]
+            fn render_double_matches_the_general_layout(x in double()) {
+                prop_assume!(x.is_finite() && x != 0.0);
+                let mut fast = Vec::new();
+                render_double(&mut fast, x);
+                let mut general = Vec::new();
+                render_java(&mut general, &Decimal::of(ryu::Buffer::new().format_finite(x).as_bytes()));
+                prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+            }
+
+            /// The one-pass number parser agrees with the general one, bit for bit, on every
+            /// text it accepts, and accepts the texts doubles and longs are rendered as.
+            #[test]
+            fn common_numbers_parse_like_the_general_path(
+                tok in prop_oneof![
+                    "-?[0-9]{0,21}\\.?[0-9]{0,21}",
+                    "[-0-9.E]{1,12}",
+                    double().prop_map(|x| { let mut o = Vec::new(); render_double(&mut o, x); String::from_utf8(o).unwrap() }),
+                    (double(), 0usize..12).prop_map(|(x, p)| format!("{x:.p$}")),
+                    any::<i64>().prop_map(|n| n.to_string()),
+                ]
+            ) {
+                let general = parse_any_value(tok.as_bytes());
+                match parse_common_number(tok.as_bytes()) {
+                    Some(Value::Double(x)) => match general {
+                        Ok(Value::Double(y)) => prop_assert_eq!(x.to_bits(), y.to_bits(), "{}", tok),
+                        other => prop_assert!(false, "{tok}: {x:?} vs {other:?}"),
+                    },
+                    Some(v) => prop_assert_eq!(Some(v), general.ok()),
+                    None => {}
+                }
+            }
+        }
+
+        proptest! {
+            /// The unchecked path for up to 18 digits agrees with exact arithmetic.
+            #[test]
+            fn longs_parse_exactly(
+                tok in prop_oneof![any::<i64>().prop_map(|n| n.to_string()), "-?[0-9]{0,20}", "-?[0-9]{1,5}[^0-9][0-9]{0,3}"]
+            ) {
+                // Warp 10 never prints more than 19 digits, leading zeros or not.
+                let digits = tok.trim_start_matches('-').len();
+                let exact = tok
+                    .parse::<i128>()
+                    .ok()
+                    .filter(|_| !tok.starts_with('+') && digits <= 19)
+                    .and_then(|n| i64::try_from(n).ok());
+                prop_assert_eq!(parse_long(tok.as_bytes()), exact, "{}", tok);
+            }
+        }
+
+        #[test]
+        fn common_numbers_take_the_short_path() {
+            for (tok, v) in [
+                ("42", Value::Long(42)),
+                ("-0.0", Value::Double(-0.0)),
+                ("35.123456", Value::Double(35.123456)),
+                ("900719925474099.2", Value::Double(900719925474099.2)),
+                ("0.000000000000000001", Value::Double(1e-18)),
+            ] {
+                let got = parse_common_number(tok.as_bytes());
+                assert_eq!(format!("{got:?}"), format!("{:?}", Some(v)), "{tok}");
+            }
+            for tok in [
+                "1.",
+                ".5",
+                "1E5",
+                "1.5E-3",
+                "900719925474099.3",
+                "0.0000000000000000001",
+                "--1",
+                "1.2.3",
+            ] {
+                assert_eq!(parse_common_number(tok.as_bytes()), None, "{tok}");
+            }
+        }
     }
 }
