@@ -173,7 +173,14 @@ fn edge_cases_gts_zst() {
 fn real_noaa_series_columnar() {
     let real = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/real/seattle-hourly.gts");
     let range = ("2010-01-01T00:00:00Z", "2010-01-11T00:00:00Z", "1d");
-    round_trip(Dest::dir, &["--load", real], "~noaa.normals.hourly.*{}", range, "columnar", false);
+    round_trip(
+        Dest::dir,
+        &["--load", real],
+        "~noaa.normals.hourly.*{}",
+        range,
+        "columnar",
+        false,
+    );
 }
 
 /// DOUBLEs whose text Warp 10 could read back with other bits: negative zero (IEEE 754 when
