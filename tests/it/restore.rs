@@ -167,6 +167,22 @@ fn edge_cases_gts_zst() {
     );
 }
 
+/// Real data (tests/data/real: NOAA hourly normals, public domain): three series over ten days,
+/// one-decimal readings with negative and zero values, restored with the same digests.
+#[test]
+fn real_noaa_series_columnar() {
+    let real = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/real/seattle-hourly.gts");
+    let range = ("2010-01-01T00:00:00Z", "2010-01-11T00:00:00Z", "1d");
+    round_trip(
+        Dest::dir,
+        &["--load", real],
+        "~noaa.normals.hourly.*{}",
+        range,
+        "columnar",
+        false,
+    );
+}
+
 /// DOUBLEs whose text Warp 10 could read back with other bits: negative zero (IEEE 754 when
 /// written `-0.0E0`; a plain `-0.0` is an exact decimal and is stored as 0.0), exact decimals
 /// printed in plain notation, specials, subnormals, extreme exponents, a Java `d` suffix.
