@@ -77,6 +77,12 @@ pub fn run(a: CatArgs) -> Result<()> {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         return print(file, key.as_ref(), &id, a.format, &path.display().to_string()).map(drop);
     };
+    if a.archive.is_none() && a.segment.is_none() {
+        return Err(Usage(format!(
+            "--dest {dest}: say what to print, --segment ID (a committed segment) or the object key"
+        ))
+        .into());
+    }
     store::init_tls(&a.s3.config())?;
     let store = store::open(&store::Destination::parse(dest)?, &a.s3.config())?;
     if let Some(object) = &a.archive {
@@ -86,12 +92,7 @@ pub fn run(a: CatArgs) -> Result<()> {
         let url = store.url(&object);
         return print(store.get(&object)?, key.as_ref(), &id, a.format, &url).map(drop);
     }
-    let Some(id) = &a.segment else {
-        return Err(Usage(format!(
-            "--dest {dest}: say what to print, --segment ID (a committed segment) or the object key"
-        ))
-        .into());
-    };
+    let id = a.segment.as_deref().expect("checked above: a key or a segment");
     let seg = committed(store.as_ref(), &SegmentId::new(id)?)?;
     let up = seg.upload.as_ref().expect("committed() checked the upload section");
     let url = store.url(&up.key);
