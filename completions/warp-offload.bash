@@ -151,7 +151,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__all)
-            opts="-n -q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,10 +273,6 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --s3-profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --s3-addressing)
                     COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
                     return 0
@@ -355,12 +351,20 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__cat)
-            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --segment --format --key-file --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --segment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "text fulltext" -- "${cur}"))
                     return 0
@@ -369,7 +373,27 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --segment-id)
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-addressing)
+                    COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
+                    return 0
+                    ;;
+                --part-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -857,7 +881,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__ls)
-            opts="-q -v -h -V --dest --all --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -868,10 +892,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -915,7 +935,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__notify)
-            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --slack-webhook-file --webhook-file --notify-on --manifest-hint --timeout --dry-run --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -929,7 +949,7 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --on)
+                --notify-on)
                     COMPREPLY=($(compgen -W "failure always" -- "${cur}"))
                     return 0
                     ;;
@@ -1039,7 +1059,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__purge)
-            opts="-n -q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1109,10 +1129,6 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --s3-profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --s3-addressing)
                     COMPREPLY=($(compgen -W "auto path virtual" -- "${cur}"))
                     return 0
@@ -1153,13 +1169,13 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__query)
-            opts="-q -v -h -V --from --selector --start --end --format --key-file --max-points --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --selector --start --end --format --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1188,10 +1204,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1235,13 +1247,13 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__restore)
-            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --dest --segment --selector --start --end --warp10-url --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1261,7 +1273,7 @@ _warp__offload() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --to-warp10)
+                --warp10-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1298,10 +1310,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1345,13 +1353,13 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__serve)
-            opts="-q -v -h -V --from --listen --behind-tls-proxy --read-token-file --key-file --max-points --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --listen --behind-tls-proxy --read-token-file --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --dest)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1372,10 +1380,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1419,7 +1423,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__upload)
-            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1434,10 +1438,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1481,7 +1481,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-profile --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1496,10 +1496,6 @@ _warp__offload() {
                     return 0
                     ;;
                 --s3-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --s3-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,7 +39,7 @@ complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "plan" -d 
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
-complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout, from a file or a destination'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'
@@ -138,10 +138,19 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l dest -d 'Read the archive from this destination: s3://bucket/prefix, file:///dir or a directory path' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l segment -d 'Segment id: with --dest and no key, the committed segment to print; otherwise the segment the archive belongs to (default: its file name without extension), as encrypted archives are bound to it' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l format -r -f -a "text\t'Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)'
 fulltext\t'Class and labels on every line (Warp 10 `fulltext`)'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l key-file -d 'Master key file for encrypted archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l segment-id -d 'Segment id the archive belongs to (default: its file name without extension); encrypted archives are bound to it' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
+path\t''
+virtual\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l part-size -d 'Multipart part size (at least 5MiB); smaller objects go in one PUT' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-retries -d 'Attempts per S3 request on 5xx, throttling, timeouts and resets (other 4xx are never retried)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-timeout -d 'Seconds before an S3 request is abandoned' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
@@ -155,7 +164,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s h -l h
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s V -l version -d 'Print version'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l webhook-file -d 'File holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l on -d 'When to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l notify-on -d 'When to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l manifest-hint -d 'The file this run\'s records are saved to, as named in the retry commands' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l timeout -d 'Seconds allowed per webhook request (a failed request is retried once)' -r
@@ -165,7 +174,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l pro
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l dry-run -d 'Print the payloads on stderr instead of posting them'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s n -l dry-run -d 'Print the payloads on stderr instead of posting them'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -189,7 +198,7 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l force -d 'Upload again, and replace an object whose content differs from the archive'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l dry-run -d 'Print what would be uploaded; write nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s n -l dry-run -d 'Print what would be uploaded; write nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -247,7 +256,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l read-t
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l write-token-file -d 'File holding the Warp 10 write token (delete); or set WARP10_WRITE_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l slack-webhook-file -d 'File holding the Slack incoming-webhook URL; or set SLACK_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l webhook-file -d 'File holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment-length -d 'Segment length: 1h, 6h, 1d, 7d, ... (plan\'s --segment)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment-length -d 'Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l segment -d 'Run only the segment with this id (repeatable)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l dest -d 'Destination: s3://bucket/prefix, file:///dir or a directory' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l codec -d 'Archive codec' -r -f -a "columnar\t'warp-offload\'s columnar format: smallest, needs warp-offload to read'
@@ -311,7 +320,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l ve
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l dest -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l selector -d 'Warp 10 selector: class{labels}, =exact or ~regex (full match); .app/.owner/.producer constraints are ignored, as fetch does' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l start -d 'Start of the window (RFC 3339, now or now-30d)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l end -d 'End of the window, exclusive' -r
@@ -340,7 +349,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s v -l
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l dest -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l listen -d 'Address to listen on (loopback unless --behind-tls-proxy)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l read-token-file -d 'File holding the read token clients must present; or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l key-file -d 'Master key file for encrypted archives' -r -F
@@ -366,12 +375,12 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s v -l
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l from -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l dest -d 'Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l segment -d 'Segment to restore, whole (repeatable); - reads ids from stdin, one a line: bare, or the JSON lines of `ls` or of records' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l selector -d 'Restore only the archived series matching this selector, from every segment overlapping --start/--end' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l start -d 'Start of the window to restore (RFC 3339, now or now-30d)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l end -d 'End of the window to restore, exclusive' -r
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l to-warp10 -d 'Warp 10 to write to (never taken from the archive\'s records)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l warp10-url -d 'Warp 10 to write to (never taken from the archive\'s records)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l write-token-file -d 'File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l read-token-file -d 'File holding the Warp 10 read token (for the check); or set WARP10_READ_TOKEN' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l key-file -d 'Master key file for encrypted archives' -r -F
@@ -395,7 +404,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l pr
 auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l dry-run -d 'Decode and count, print what would be sent; send nothing'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s n -l dry-run -d 'Decode and count, print what would be sent; send nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
@@ -462,7 +471,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not 
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "fetch" -d 'Fetch each segment from Warp 10, check it strictly and spool it to the work directory'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "compress" -d 'Encode each fetched segment into an archive, decode it again and check it against the fetch'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "verify" -d 'Check archives (local, or uploaded: read back) against what fetch recorded'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "cat" -d 'Print an archive as Warp 10 text on stdout, from a file or a destination'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "notify" -d 'Post a run summary to Slack and/or a JSON webhook; records pass through unchanged'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "upload" -d 'Upload archives, then their manifest objects (written last: the commit markers)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand help; and not __fish_seen_subcommand_from plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help" -f -a "purge" -d 'Delete archived segments from Warp 10, after proving the archive equals the source'

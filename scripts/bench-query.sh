@@ -63,7 +63,7 @@ echo "archive: $POINTS points in $(wc -l <"$TMP/run.ndjson") segments, $TOTAL by
 DAY=$(date -u -d "2024-01-01 + $((DAYS / 2)) days" +%Y-%m-%dT%H:%M:%SZ)
 NEXT=$(date -u -d "2024-01-01 + $((DAYS / 2 + 1)) days" +%Y-%m-%dT%H:%M:%SZ)
 for run in cold warm; do
-    /usr/bin/time -f '%e' -o "$TMP/time" "$BIN" --log-format json query --from "$DEST" "${S3[@]}" "${KEY[@]}" \
+    /usr/bin/time -f '%e' -o "$TMP/time" "$BIN" --log-format json query --dest "$DEST" "${S3[@]}" "${KEY[@]}" \
         --selector 'os.cpu.usage_user{host~.*-0042\..*}' --start "$DAY" --end "$NEXT" \
         >"$TMP/out.txt" 2>"$TMP/log.json"
     python3 - "$TMP/log.json" "$TMP/out.txt" "$(cat "$TMP/time")" "$run" "$TOTAL" <<'PY'

@@ -158,7 +158,7 @@ segments=()
 while read -r id; do segments+=(--segment "$id"); done < <(python3 -c 'import json, sys
 for line in open(sys.argv[1]): print(json.loads(line)["id"])' "$tmp/ls.ndjson")
 t2=$(now)
-wo --work-dir "$tmp/work" restore --from "$dest" "${segments[@]}" "${all_tokens[@]}" \
+wo --work-dir "$tmp/work" restore --dest "$dest" "${segments[@]}" "${all_tokens[@]}" \
     >"$tmp/restore.ndjson" 2>"$tmp/restore.log" || { cat "$tmp/restore.log" >&2; fail "restore failed"; }
 t3=$(now)
 

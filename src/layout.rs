@@ -64,6 +64,17 @@ pub fn read_manifest(store: &dyn Store, id: &SegmentId) -> Result<Option<Segment
     Ok(Some(seg))
 }
 
+/// The committed record of a segment named by the user: its manifest object, which must exist.
+pub fn committed(store: &dyn Store, id: &SegmentId) -> Result<Segment> {
+    read_manifest(store, id)?.with_context(|| {
+        format!(
+            "segment {id} is not archived in {}: no manifest object {} (warp-offload ls --dest ... lists what is there)",
+            store.url(""),
+            store.url(&manifest_key(id))
+        )
+    })
+}
+
 /// Key of the marker a purge writes into the destination before its first delete.
 pub fn marker_key(id: &SegmentId) -> String {
     format!("segments/{id}/purge.json")

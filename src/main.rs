@@ -26,7 +26,6 @@ mod time;
 mod warp10;
 mod workdir;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -34,7 +33,7 @@ fn main() -> ExitCode {
         eprintln!("warp-offload: {msg}");
         return ExitCode::from(exit::USAGE);
     }
-    let cli = match cmd::Cli::try_parse() {
+    let cli = match cmd::help::parse() {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };

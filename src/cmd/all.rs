@@ -53,7 +53,7 @@ pub struct AllArgs {
     pub tokens: TokenOpts,
     #[command(flatten)]
     pub webhooks: WebhookOpts,
-    /// Segment length: 1h, 6h, 1d, 7d, ... (plan's --segment)
+    /// Segment length: 1h, 6h, 1d, 7d, ... (windows are aligned to multiples of it in UTC)
     #[arg(long, default_value = "1d")]
     pub segment_length: String,
     /// Start every segment over from the fetch, ignoring the work directory's state and the

@@ -21,8 +21,16 @@ use std::time::Instant;
     after_help = "Tokens: the read token (find, fetch) and write token (update, delete) come from files or
 WARP10_READ_TOKEN / WARP10_WRITE_TOKEN. Data written gets .app=<--app> and hidden .owner/.producer labels.
 
-Faults (--faults JSON at start, or at run time: curl -X POST --data JSON http://ADDR/admin/faults;
-GET /admin/faults shows them; {} clears them). Fields, all optional:
+Not emulated (400 or ignored): fetch formats other than text/fulltext/json, dedup, step, timestep,
+sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
+skipped (Warp 10's default); labels always come out sorted.
+
+Faults are given as JSON with --faults at start, or at run time with curl -X POST --data JSON
+http://ADDR/admin/faults; GET /admin/faults shows them and {} clears them. Admin endpoints take no
+token (keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B] answers
+{\"series\": N, \"points\": M}.
+
+Faults:
   fetch_cut: {\"after_points\": N, \"mode\": \"error\"|\"mid_line\"|\"boundary\"|\"reset\"}
       end every fetch after N points: error = clean 200 then, with showerrors, an empty line and
       '# ERROR: ...'; mid_line = clean 200 cut inside the next line (no final newline);
@@ -32,16 +40,11 @@ GET /admin/faults shows them; {} clears them). Fields, all optional:
   fail_next: {\"fetch\": K, ...}   answer 500 to the next K requests of find|fetch|delete|update
   latency_ms: MS                  wait before the response headers
   chunk_latency_ms: MS            wait before each body chunk (64 KiB of fetch, one delete line)
-  trickle_ms: {\"fetch\": MS, ...} send the bodies of find|fetch|delete|update one byte at a time, MS apart
+  trickle_ms: {\"fetch\": MS, ...} send the bodies of find|fetch|delete|update one byte at a
+                                  time, MS apart
   delete_abort_after: K           delete K series, list them, then reset the connection
   delete_disabled: \"config\"|\"manager\"   delete answers 400 / 403
   clock_skew_s: S                 shift the Date header of every response by S seconds
-Admin (no token; keep --listen on loopback): GET /admin/count?selector=S[&start=A&end=B]
-  -> {\"series\": N, \"points\": M}.
-
-Not emulated (400 or ignored): fetch formats other than text/fulltext/json, dedup, step, timestep,
-sample, boundary.*, gskip/gcount; /api/v0/meta and /exec; attribute blocks in /update lines are
-skipped (Warp 10's default); labels always come out sorted.
 
 Examples:
   WARP10_READ_TOKEN=r WARP10_WRITE_TOKEN=w warp-offload fake-warp10 --port-file /tmp/port \\

@@ -8,6 +8,7 @@ pub mod compress;
 pub mod fake_warp10;
 pub mod fetch;
 pub mod gen_docs;
+pub mod help;
 pub mod ls;
 pub mod notify;
 pub mod plan;

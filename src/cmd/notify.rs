@@ -16,7 +16,7 @@ use std::io::BufRead;
   warp-offload plan ... | warp-offload fetch | ... | warp-offload purge \\
       | warp-offload notify --slack-webhook-file /etc/warp-offload/slack.url > run.ndjson
   # see what would be posted, without posting
-  warp-offload notify --dry-run --on always < run.ndjson > /dev/null
+  warp-offload notify --dry-run --notify-on always < run.ndjson > /dev/null
 
 Segments: failed = the record carries an error (mismatch: an integrity mismatch); skipped = no error
 but the record stopped before the furthest stage another successful record reached; ok = the rest.
@@ -32,8 +32,8 @@ pub struct NotifyArgs {
     #[command(flatten)]
     pub webhooks: WebhookOpts,
     /// When to post
-    #[arg(long, value_enum, default_value_t = NotifyOn::Failure)]
-    pub on: NotifyOn,
+    #[arg(long, alias = "on", value_enum, default_value_t = NotifyOn::Failure)]
+    pub notify_on: NotifyOn,
     /// The file this run's records are saved to, as named in the retry commands
     #[arg(long, default_value = "run.ndjson")]
     pub manifest_hint: String,
@@ -41,13 +41,13 @@ pub struct NotifyArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Print the payloads on stderr instead of posting them
-    #[arg(long)]
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
 }
 
 pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
     let delivery = a.webhooks.delivery(
-        a.on == NotifyOn::Always,
+        a.notify_on == NotifyOn::Always,
         a.dry_run,
         std::time::Duration::from_secs(a.timeout),
     )?;

@@ -25,14 +25,14 @@ index, only the blocks holding a matching series (ranged reads). Points come out
 as /api/v0/fetch prints them.
 
 Examples:
-  warp-offload query --from s3://metrics-archive/warp10 --selector 'os.cpu{host=web01}' \\
+  warp-offload query --dest s3://metrics-archive/warp10 --selector 'os.cpu{host=web01}' \\
       --start 2026-10-03T00:00:00Z --end 2026-10-04T00:00:00Z
-  warp-offload query --from /srv/warp-archive --selector '~os\\..*{dc~par.*}' --start now-400d --end now-365d --format json"
+  warp-offload query --dest /srv/warp-archive --selector '~os\\..*{dc~par.*}' --start now-400d --end now-365d --format json"
 )]
 pub struct QueryArgs {
     /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
-    #[arg(long, value_name = "DEST")]
-    pub from: String,
+    #[arg(long, alias = "from")]
+    pub dest: String,
     /// Warp 10 selector: class{labels}, =exact or ~regex (full match); .app/.owner/.producer
     /// constraints are ignored, as fetch does
     #[arg(long)]
@@ -66,7 +66,7 @@ pub fn run(a: QueryArgs) -> Result<()> {
         return Err(Usage(format!("--end {end} is not after --start {start}")).into());
     }
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
-    let store = store::open(&store::Destination::parse(&a.from)?, &a.s3.config())?;
+    let store = store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?;
     let segments = read::in_window(Catalog::default().segments(store.as_ref())?, start, end);
     let stats = Stats::default();
     let found = match read::common_unit(&segments)? {

@@ -22,19 +22,19 @@ Restoring into a Warp 10 that still holds the data is safe: equal timestamps ove
 
 Examples:
   export WARP10_WRITE_TOKEN=... WARP10_READ_TOKEN=...   # or --write-token-file / --read-token-file
-  warp-offload restore --from s3://metrics-archive/warp10 --segment 20261001T000000Z-1d-0123456789ab
+  warp-offload restore --dest s3://metrics-archive/warp10 --segment 20261001T000000Z-1d-0123456789ab
   # the cpu series of two days, out of every archived segment overlapping them, into another Warp 10
-  warp-offload restore --from /srv/warp-archive --selector 'os.cpu{host=web01}' \\
-      --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --to-warp10 http://127.0.0.1:8081
-  warp-offload restore --dry-run --from s3://metrics-archive/warp10 --segment ID
+  warp-offload restore --dest /srv/warp-archive --selector 'os.cpu{host=web01}' \\
+      --start 2026-10-03T00:00:00Z --end 2026-10-05T00:00:00Z --warp10-url http://127.0.0.1:8081
+  warp-offload restore --dry-run --dest s3://metrics-archive/warp10 --segment ID
   # the ids from ls (or from records) on stdin
   warp-offload ls --dest /srv/warp-archive | jq -c 'select(.start >= \"2026-10\")' |
-      warp-offload restore --from /srv/warp-archive --segment -"
+      warp-offload restore --dest /srv/warp-archive --segment -"
 )]
 pub struct RestoreArgs {
     /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
-    #[arg(long, value_name = "DEST")]
-    pub from: String,
+    #[arg(long, alias = "from")]
+    pub dest: String,
     /// Segment to restore, whole (repeatable); - reads ids from stdin, one a line: bare, or the
     /// JSON lines of `ls` or of records
     #[arg(
@@ -54,8 +54,8 @@ pub struct RestoreArgs {
     #[arg(long, requires = "selector")]
     pub end: Option<String>,
     /// Warp 10 to write to (never taken from the archive's records)
-    #[arg(long, value_name = "URL", env = "WARP10_URL")]
-    pub to_warp10: String,
+    #[arg(long, alias = "to-warp10", value_name = "URL", env = "WARP10_URL")]
+    pub warp10_url: String,
     /// File holding the Warp 10 write token; or set WARP10_WRITE_TOKEN
     #[arg(long)]
     pub write_token_file: Option<PathBuf>,
@@ -72,7 +72,7 @@ pub struct RestoreArgs {
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
     /// Decode and count, print what would be sent; send nothing
-    #[arg(long)]
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
     #[command(flatten)]
     pub http: HttpOpts,
@@ -81,15 +81,15 @@ pub struct RestoreArgs {
 }
 
 pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
-    if std::fs::metadata(&a.from).is_ok_and(|m| m.is_file()) {
+    if std::fs::metadata(&a.dest).is_ok_and(|m| m.is_file()) {
         bail!(
-            "--from {} is a file: restore reads a destination (a directory or s3://bucket/prefix as given to \
+            "--dest {} is a file: restore reads a destination (a directory or s3://bucket/prefix as given to \
              upload); to replay one archive file by hand use `warp-offload cat FILE | curl --data-binary @- \
              .../api/v0/update`",
-            a.from
+            a.dest
         );
     }
-    let client = Client::new(&a.to_warp10, &a.http.config()).context("--to-warp10")?;
+    let client = Client::new(&a.warp10_url, &a.http.config()).context("--warp10-url")?;
     let window = a
         .selector
         .as_ref()
@@ -104,7 +104,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         })
     };
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
-    let store = store::open(&store::Destination::parse(&a.from)?, &a.s3.config())?;
+    let store = store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?;
     let (segments, unreadable) = match &window {
         Some(w) => segments_in_window(store.as_ref(), w)?,
         None if a.segments.iter().any(|s| s == "-") => {

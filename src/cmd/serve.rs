@@ -26,13 +26,13 @@ TLS-terminating reverse proxy (nginx, HAProxy, Caddy) in front, listening on the
 --behind-tls-proxy with the address the proxy forwards to.
 
 Examples:
-  warp-offload serve --from s3://metrics-archive/warp10 --read-token-file /etc/warp-offload/read.token
+  warp-offload serve --dest s3://metrics-archive/warp10 --read-token-file /etc/warp-offload/read.token
   curl -H \"X-Warp10-Token: $(cat read.token)\" 'http://127.0.0.1:8090/api/v0/fetch?selector=os.cpu%7Bhost%3Dweb01%7D&start=2026-10-03T00:00:00Z&end=2026-10-04T00:00:00Z'"
 )]
 pub struct ServeArgs {
     /// Where the archives are: s3://bucket/prefix, file:///dir or a directory path (as given to upload)
-    #[arg(long, value_name = "DEST")]
-    pub from: String,
+    #[arg(long, alias = "from")]
+    pub dest: String,
     /// Address to listen on (loopback unless --behind-tls-proxy)
     #[arg(long, default_value = "127.0.0.1:8090")]
     pub listen: String,
@@ -69,7 +69,7 @@ pub fn run(a: ServeArgs) -> Result<()> {
     }
     let token = crate::secret::read_token(a.read_token_file.as_deref())?;
     let key = a.key_file.as_deref().map(MasterKey::load).transpose()?;
-    let store = store::open(&store::Destination::parse(&a.from)?, &a.s3.config())?;
+    let store = store::open(&store::Destination::parse(&a.dest)?, &a.s3.config())?;
     let listener = TcpListener::bind(&addrs[..]).with_context(|| format!("listening on {}", a.listen))?;
     let addr = listener.local_addr().context("reading the listening address")?;
     let mut stdout = std::io::stdout();

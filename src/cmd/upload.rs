@@ -28,7 +28,7 @@ pub struct UploadArgs {
     #[arg(long)]
     pub force: bool,
     /// Print what would be uploaded; write nothing
-    #[arg(long)]
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
     #[command(flatten)]
     pub s3: S3Opts,

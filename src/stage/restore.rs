@@ -18,7 +18,7 @@ use crate::gts::SeriesKey;
 use crate::gts::line::{render_cont_line, render_full_line};
 use crate::gts::selector::Selector;
 use crate::id::SegmentId;
-use crate::layout::{manifest_key, read_manifest};
+use crate::layout::{committed, read_manifest};
 use crate::manifest::{RestoreInfo, Segment, StageName, UploadInfo};
 use crate::retry::with_retries;
 use crate::secret::Secret;
@@ -53,7 +53,7 @@ pub struct Restore<'a> {
     /// `None` on a dry run: nothing is sent, nothing is checked.
     pub tokens: Option<Tokens>,
     pub key: Option<MasterKey>,
-    /// This run's Warp 10 (`--to-warp10` or `WARP10_URL`), never the one a record names.
+    /// This run's Warp 10 (`--warp10-url` or `WARP10_URL`), never the one a record names.
     pub client: Client,
     pub max_body: usize,
     pub work: WorkDir,
@@ -105,17 +105,7 @@ pub fn named_segments(store: &dyn Store, ids: &[String]) -> Result<Found> {
     let ids: BTreeSet<SegmentId> = ids.iter().map(|id| SegmentId::new(id)).collect::<Result<_>>()?;
     let mut found = (Vec::with_capacity(ids.len()), Vec::new());
     for id in &ids {
-        let read = read_manifest(store, id).and_then(|seg| {
-            seg.with_context(|| {
-                format!(
-                    "segment {id} is not archived in {}: no manifest object {} (warp-offload ls --dest ... lists \
-                     what is there)",
-                    store.url(""),
-                    store.url(&manifest_key(id))
-                )
-            })
-        });
-        sort(&mut found, read);
+        sort(&mut found, committed(store, id));
     }
     Ok(found)
 }

@@ -92,7 +92,7 @@ pub fn init_tls(s3: &S3Config) -> Result<()> {
     Ok(())
 }
 
-/// A destination, parsed once from `--dest`/`--from` or from a record's `upload.dest`: a bucket and
+/// A destination, parsed once from `--dest` or from a record's `upload.dest`: a bucket and
 /// prefix, or a directory (absolute, normalised). Two spellings of one place compare equal
 /// (`d`, `./d/`, `file:///abs/d`), so a record is matched with a destination by value, not text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -215,7 +215,7 @@ fn cat_needs_a_segment_id_it_can_trust() {
     std::fs::write(t.path("data.bin"), b"W10A").unwrap();
     let o = cat(&t, "data.bin", &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--segment-id"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("give --segment"), "{}", stderr(&o));
     let o = cat(&t, "data.bin", &["--segment-id", "x"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(

@@ -181,3 +181,237 @@ fn docs_citations_resolve() {
     assert!(broken.is_empty(), "broken citations:\n{}", broken.join("\n"));
     assert!(checked >= 20, "only {checked} citations of docs/ found");
 }
+
+/// The text of a roff line as printed: `\-` is `-`, `\\` is `\`, `\*(Aq` is `'`, `\&` is nothing.
+fn unescape(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('&') => {}
+            Some('*') => {
+                let name: String = chars.by_ref().take(3).collect();
+                assert_eq!(name, "(Aq", "unexpected string in {line:?}");
+                out.push('\'');
+            }
+            Some(c) => out.push(c),
+            None => panic!("roff line ends with a backslash: {line:?}"),
+        }
+    }
+    out
+}
+
+/// A man page's sections, each with the lines of its no-fill blocks (`.nf` … `.fi`), unescaped.
+fn unfilled_blocks(page: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut in_block = false;
+    for line in page.lines() {
+        if let Some(name) = line.strip_prefix(".SH ") {
+            out.push((name.trim_matches('"').to_string(), Vec::new()));
+        } else if line == ".nf" {
+            in_block = true;
+        } else if line == ".fi" {
+            in_block = false;
+        } else if in_block && let Some((_, lines)) = out.last_mut() {
+            lines.push(unescape(line));
+        }
+    }
+    out
+}
+
+/// Checked-in man pages (current: see above), by subcommand; the top page as "".
+fn man_pages() -> Vec<(String, String)> {
+    files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("man"))
+        .into_iter()
+        .map(|(name, text)| {
+            let sub = name
+                .trim_end_matches(".1")
+                .trim_start_matches("warp-offload")
+                .trim_start_matches('-');
+            (sub.to_string(), String::from_utf8(text).unwrap())
+        })
+        .collect()
+}
+
+/// The lines of the EXAMPLES and FAULTS sections of `sub`'s man page.
+fn verbatim_lines(page: &str) -> Vec<String> {
+    unfilled_blocks(page)
+        .into_iter()
+        .filter(|(section, _)| section == "EXAMPLES" || section == "FAULTS")
+        .flat_map(|(_, lines)| lines)
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
+/// Issue 11: examples are their own EXAMPLES section, never filled nor hyphenated; the fault
+/// list its own FAULTS section; nothing is left under clap_mangen's "EXTRA".
+#[test]
+fn man_pages_have_unfilled_examples_sections() {
+    let pages = man_pages();
+    assert!(pages.len() >= 10, "{} pages", pages.len());
+    for (sub, page) in &pages {
+        assert!(!page.contains(".SH EXTRA"), "{sub}: EXTRA section");
+        if sub.is_empty() {
+            continue;
+        }
+        let at = page
+            .find(".SH EXAMPLES\n")
+            .unwrap_or_else(|| panic!("{sub}: no EXAMPLES section"));
+        assert!(
+            page[at..].starts_with(".SH EXAMPLES\n.nh\n.nf\n"),
+            "{sub}: examples not in no-fill, no-hyphenation mode"
+        );
+        let blocks = unfilled_blocks(page);
+        let examples = blocks.iter().find(|(s, _)| s == "EXAMPLES").unwrap();
+        assert!(
+            examples.1.iter().any(|l| l.contains(&format!("warp-offload {sub}"))),
+            "{sub}: {examples:?}"
+        );
+    }
+    let fake = &pages.iter().find(|(s, _)| s == "fake-warp10").unwrap().1;
+    let faults = unfilled_blocks(fake).into_iter().find(|(s, _)| s == "FAULTS");
+    let faults = faults.expect("fake-warp10: no FAULTS section").1;
+    assert!(faults.iter().any(|l| l.starts_with("fetch_cut: ")), "{faults:?}");
+    assert!(faults.iter().any(|l| l.starts_with("clock_skew_s: ")), "{faults:?}");
+}
+
+/// Issue 11: `--help` wraps its prose at the terminal's width (COLUMNS when there is no terminal)
+/// but prints every example and fault line whole, as in the man page, at any width.
+#[test]
+fn help_prints_examples_whole_at_any_width() {
+    let t = support::TestDir::new();
+    let help = |args: &[&str], columns: &str| {
+        let o = support::cmd(t.dir.path())
+            .args(args)
+            .arg("--help")
+            .env("COLUMNS", columns)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", support::stderr(&o));
+        support::stdout(&o)
+    };
+    let mut checked = 0;
+    for (sub, page) in man_pages() {
+        let want = verbatim_lines(&page);
+        for columns in ["60", "200"] {
+            let args: Vec<&str> = [sub.as_str()].into_iter().filter(|s| !s.is_empty()).collect();
+            let text = help(&args, columns);
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            for line in &want {
+                assert!(
+                    lines.contains(&line.trim()),
+                    "`{sub} --help` at {columns} columns breaks {line:?}:\n{text}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} lines checked");
+    let purge = help(&["purge"], "60");
+    assert!(
+        purge
+            .lines()
+            .any(|l| l.contains("--write-token-file /etc/warp-offload/write.token \\")),
+        "{purge}"
+    );
+    // The rest follows the width.
+    let narrow = help(&[], "60");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 60), "{narrow}");
+    let wide = help(&[], "200");
+    assert!(wide.lines().any(|l| l.chars().count() > 100), "{wide}");
+}
+
+/// Issue 11: `man` (or groff) at 80 columns prints every example line unbroken. Skipped where
+/// neither is installed; the roff structure is checked above in any case.
+#[test]
+fn man_renders_examples_unbroken_at_80_columns() {
+    let have = |tool: &str| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let render = |path: &Path| -> String {
+        let o = if have("man") {
+            std::process::Command::new("man")
+                .arg("-l")
+                .arg(path)
+                .env("MANWIDTH", "80")
+                .env("LANG", "C.UTF-8")
+                .env_remove("MAN_KEEP_FORMATTING")
+                .output()
+        } else {
+            std::process::Command::new("groff")
+                .args(["-man", "-Tutf8", "-rLL=80n", "-P-cbou"])
+                .arg(path)
+                .output()
+        }
+        .unwrap();
+        assert!(o.status.success(), "{}", support::stderr(&o));
+        support::stdout(&o)
+    };
+    if !have("man") && !have("groff") {
+        eprintln!("neither man nor groff is installed: rendering not checked");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut checked = 0;
+    for (sub, page) in man_pages() {
+        let name = if sub.is_empty() {
+            "warp-offload.1".to_string()
+        } else {
+            format!("warp-offload-{sub}.1")
+        };
+        let text = render(&dir.join(name));
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for line in verbatim_lines(&page) {
+            assert!(lines.contains(&line.trim()), "man {sub}: {line:?} broken:\n{text}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 40, "only {checked} lines checked");
+}
+
+/// Issue 11: one spelling per concept across subcommands (the destination is `--dest`, a segment
+/// id `--segment`, a length `--segment-length`, the Warp 10 `--warp10-url`); the old spellings
+/// are still accepted for one release, but no help or man page shows them.
+#[test]
+fn old_flag_spellings_are_hidden_aliases() {
+    let t = support::TestDir::new();
+    let flags = |sub: &str| -> Vec<String> {
+        let o = support::cmd(t.dir.path()).args([sub, "--help"]).output().unwrap();
+        support::stdout(&o)
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--"))
+            .map(str::to_string)
+            .collect()
+    };
+    let renamed = [
+        ("restore", "--from", "--dest", "d"),
+        ("restore", "--to-warp10", "--warp10-url", "http://127.0.0.1:1"),
+        ("query", "--from", "--dest", "d"),
+        ("serve", "--from", "--dest", "d"),
+        ("cat", "--segment-id", "--segment", "x"),
+        ("notify", "--on", "--notify-on", "always"),
+        ("plan", "--segment", "--segment-length", "6h"),
+    ];
+    for (sub, old, new, value) in renamed {
+        let shown = flags(sub);
+        assert!(shown.iter().any(|f| f == new), "`{sub} --help` lacks {new}");
+        assert!(!shown.iter().any(|f| f == old), "`{sub} --help` shows {old}");
+        support::assert_accepted(&[sub.to_string(), old.to_string(), value.to_string()]);
+    }
+    for (sub, page) in man_pages() {
+        for old in ["--from", "--to-warp10", "--segment-id", "--on"] {
+            let escaped = old.replace('-', "\\-");
+            assert!(
+                !page.contains(&format!("\\fB{escaped}\\fR")),
+                "man page of {sub:?} shows {old}"
+            );
+        }
+    }
+}

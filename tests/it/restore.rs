@@ -60,7 +60,7 @@ fn archive(t: &TestDir, url: &str, selector: &str, range: Range, codec: &str, en
     archive_to(t, &Dest::dir(t), url, selector, range, codec, encrypt)
 }
 
-/// `restore --from t/dest` with the test tokens (and the archive key, harmless when unused).
+/// `restore --dest t/dest` with the test tokens (and the archive key, harmless when unused).
 fn restore(t: &TestDir, args: &[&str]) -> Output {
     restore_from(t, &Dest::dir(t), args)
 }
@@ -70,7 +70,7 @@ fn restore_from(t: &TestDir, dest: &Dest, args: &[&str]) -> Output {
     let read = t.secret_file("read.token", READ_TOKEN);
     let key = t.secret_file("archive.key", KEY_HEX);
     let mut c = dest.cmd_no_dest(t.dir.path(), "restore");
-    c.args(["--from", dest.url()])
+    c.args(["--dest", dest.url()])
         .arg("--write-token-file")
         .arg(write)
         .arg("--read-token-file")
@@ -256,6 +256,68 @@ fn cat_and_zstd_output_posted_to_update_keep_every_bit() {
             assert_eq!(fetched(&fresh.url, DOUBLES_SELECTOR, DOUBLES_RANGE), before, "{codec}");
         }
     }
+}
+
+/// `cat --dest D --segment ID` and `cat --dest D KEY` print what `cat FILE` prints of the local
+/// archive; an object that is not the one its manifest object describes exits 4.
+fn cat_from(dest: fn(&TestDir) -> Dest) {
+    let t = TestDir::new();
+    let dest = dest(&t);
+    let original = FakeWarp10::start(&["--load", EDGE]);
+    let uploaded = archive_to(&t, &dest, &original.url, EDGE_SELECTOR, EDGE_RANGE, "columnar", true);
+    let key = t.secret_file("archive.key", KEY_HEX);
+    let rec = uploaded.iter().max_by_key(|r| r["fetch"]["points"].as_u64()).unwrap();
+    let (id, object) = (rec["id"].as_str().unwrap(), rec["upload"]["key"].as_str().unwrap());
+    let cat = |args: &[&str]| {
+        let mut c = dest.cmd_no_dest(t.dir.path(), "cat");
+        c.arg("--key-file").arg(&key).args(args);
+        run(&mut c, "")
+    };
+    let file = t.dir.path().join(rec["archive"]["path"].as_str().unwrap());
+    let local = cat(&[file.to_str().unwrap()]);
+    assert!(local.status.success(), "{}", stderr(&local));
+    assert!(!local.stdout.is_empty());
+    for args in [
+        &["--dest", dest.url(), "--segment", id][..],
+        &["--dest", dest.url(), object],
+    ] {
+        let o = cat(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout == local.stdout, "{args:?} prints another text");
+    }
+
+    let o = cat(&["--dest", dest.url(), "--segment", "20240101T000000Z-1d-000000000000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not archived"), "{}", stderr(&o));
+    let o = cat(&["--dest", dest.url()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--segment ID"), "{}", stderr(&o));
+
+    // Another archive of the same segment under its key: it decodes, but is not the one committed.
+    let other = other_archive(&original.url, id);
+    dest.overwrite(object, &other);
+    let o = cat(&["--dest", dest.url(), "--segment", id]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("BLAKE3"), "{}", stderr(&o));
+}
+
+/// The bytes of a gts.zst archive of segment `id` of the edge cases, encrypted with the same key.
+fn other_archive(url: &str, id: &str) -> Vec<u8> {
+    let t = TestDir::new();
+    let recs = archive_to(&t, &Dest::dir(&t), url, EDGE_SELECTOR, EDGE_RANGE, "gts.zst", true);
+    let rec = recs.iter().find(|r| r["id"] == id).unwrap();
+    std::fs::read(t.dir.path().join(rec["archive"]["path"].as_str().unwrap())).unwrap()
+}
+
+#[test]
+fn cat_reads_archives_from_a_directory_destination() {
+    cat_from(Dest::dir);
+}
+
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn cat_reads_archives_from_s3() {
+    cat_from(|t| Dest::s3(t, "cat"));
 }
 
 #[test]
@@ -522,7 +584,7 @@ fn secrets_and_arguments_are_checked_up_front() {
         .args(["--segment", "x"]);
     let o = run(&mut c, "");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--to-warp10"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--warp10-url"), "{}", stderr(&o));
 
     let mut c = cmd(t.dir.path());
     c.args(["restore", "--to-warp10", "http://127.0.0.1:1", "--from"])
