@@ -18,6 +18,7 @@ mod net;
 mod notify;
 mod plan;
 mod read;
+mod rerun;
 mod retry;
 mod secret;
 mod stage;
@@ -26,7 +27,7 @@ mod time;
 mod warp10;
 mod workdir;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -34,10 +35,12 @@ fn main() -> ExitCode {
         eprintln!("warp-offload: {msg}");
         return ExitCode::from(exit::USAGE);
     }
-    let cli = match cmd::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
+    let mut command = cmd::Cli::command();
+    let matches = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .unwrap_or_else(|e| e.exit());
+    let cli = cmd::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.format(&mut command).exit());
+    rerun::init(&command, &matches);
     let g = &cli.global;
     let verbosity = if g.quiet { -1 } else { g.verbose as i8 };
     log::init(verbosity, g.log_format, g.progress);
