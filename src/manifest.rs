@@ -2,7 +2,7 @@
 //!
 //! Schema v1 is strict on read: unknown fields, an unknown `v`, an invalid or duplicate id are
 //! errors naming the line. Each stage adds its own section; a failed segment carries `error`
-//! and passes through later stages untouched.
+//! and passes through later stages, which only add their command line to `error.rerun`.
 
 use crate::digest::Digest;
 use crate::id::{SegmentId, Source, TimeUnit};

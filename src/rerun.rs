@@ -8,7 +8,8 @@
 //!
 //! A stage that fails a segment records its command line in the segment's error
 //! (`error.rerun`), under its position in the pipeline; each later stage that passes the failed
-//! record on adds its own, so the record knows the rest of its pipeline with every flag. `all` and
+//! record on adds its own (the only change a stage makes to a failed record), so the record knows
+//! the rest of its pipeline with every flag. `all` and
 //! `restore`, which plan their own segments, record theirs alone: the retry is the same command
 //! for that one segment. Records are untrusted input: what they carry here is only ever printed,
 //! each word shell-quoted, never run by us.
@@ -194,8 +195,10 @@ fn failed_in(seg: &mut Segment, stage: StageName, inv: &Invocation) {
     }
 }
 
-/// A stage after the one that failed takes its position in the pipeline (replacing the entry
-/// of an earlier run the record went through); one before it is not part of the retry.
+/// A stage after the one that failed takes its position in the pipeline unless the record
+/// already has one there: the run that failed the segment defines its retry, a later run the
+/// record goes through (fed again from a saved file) only adds the stages it did not have. A
+/// stage before the one that failed is not part of the retry.
 fn passed_through(seg: &mut Segment, stage: StageName, inv: &Invocation) {
     let uploaded = seg.upload.is_some();
     let Some(Rerun::Pipeline(stages)) = seg.error.as_mut().and_then(|e| e.rerun.as_mut()) else {
@@ -205,8 +208,8 @@ fn passed_through(seg: &mut Segment, stage: StageName, inv: &Invocation) {
     let (Some(at), Some(first)) = (Step::of(stage, after_upload), stages.keys().next()) else {
         return;
     };
-    if at >= *first {
-        stages.insert(at, inv.clone());
+    if at > *first {
+        stages.entry(at).or_insert_with(|| inv.clone());
     }
 }
 
@@ -439,17 +442,21 @@ mod tests {
                 (Step::Purge, "purge a 5".into()),
             ]
         );
-        // Fed again to a whole pipeline: the stages before the failed one are not part of its
-        // retry, the others replace the earlier run's.
-        let seg = pipeline(planned(), &FULL, "a", Some(StageName::Upload));
-        assert_eq!(positions(&seg)[0], (Step::Upload, "upload a 3".to_string()));
-        let again = pipeline(seg, &FULL, "b", None);
+        // Fed again to another pipeline: the failed run's stages stay, the new one only adds
+        // what they lacked.
+        let seg = pipeline(
+            planned(),
+            &[StageName::Upload, StageName::Verify],
+            "a",
+            Some(StageName::Upload),
+        );
+        let later = [StageName::Fetch, StageName::Upload, StageName::Verify, StageName::Purge];
         assert_eq!(
-            positions(&again),
+            positions(&pipeline(seg, &later, "b", None)),
             [
-                (Step::Upload, "upload b 3".to_string()),
-                (Step::VerifyRemote, "verify b 4".into()),
-                (Step::Purge, "purge b 5".into()),
+                (Step::Upload, "upload a 0".to_string()),
+                (Step::VerifyRemote, "verify a 1".into()),
+                (Step::Purge, "purge b 3".into()),
             ]
         );
         // all records its own command line, whatever stage failed inside it.

@@ -125,8 +125,9 @@ where
     })
 }
 
-/// Records a stage's failure in the segment (retryable when the cause is transient) and logs it:
-/// the segment then passes through later stages untouched.
+/// Records a stage's failure in the segment (retryable when the cause is transient), with the
+/// command line that runs it again, and logs it: the segment then passes through later stages,
+/// which only add theirs (`rerun`).
 pub fn record_failure(seg: &mut Segment, stage: StageName, e: &anyhow::Error) {
     crate::log::event(
         crate::log::Level::Warn,
