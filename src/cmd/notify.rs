@@ -28,9 +28,10 @@ same directory, the stages from the failed one to the last with their flags, rea
 from the file the records were saved to (--manifest-hint, else the file notify's stdout is
 redirected to, else $RECORDS); for `all`, the same `all` for that segment alone. Secrets taken
 from the environment (WARP10_READ_TOKEN, AWS_ACCESS_KEY_ID, ...) are never in it: set them as for
-the failed run. Use `set -o pipefail` in scripts: notify's exit
-code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
-failure, which is only a warning.")]
+the failed run.
+
+Use `set -o pipefail` in scripts: notify's exit code reflects the records it read (0, 3 or 4; 1 if
+they could not all be read), never a webhook failure, which is only a warning.")]
 pub struct NotifyArgs {
     #[command(flatten)]
     pub webhooks: WebhookOpts,
