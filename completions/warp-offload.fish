@@ -166,7 +166,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l sla
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l webhook-file -d 'File holding a JSON webhook URL; or set WARP_OFFLOAD_WEBHOOK_URL' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l notify-on -d 'When to post' -r -f -a "failure\t'Only when a segment failed or the records could not all be read'
 always\t'After every run'"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l manifest-hint -d 'The file this run\'s records are saved to, as named in the retry commands' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l manifest-hint -d 'The file this run\'s records are saved to, read by the retry commands [default: the file stdout is redirected to]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l timeout -d 'Seconds allowed per webhook request (a failed request is retried once)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"

@@ -63,6 +63,12 @@ fn config() -> &'static Config {
     })
 }
 
+/// Whether log lines are JSON: a value meant to be pasted goes in a field there, in the
+/// message of a text line (a field is printed JSON-quoted).
+pub fn is_json() -> bool {
+    config().format == LogFormat::Json
+}
+
 /// One log line. `fields` are extra key/values (bytes, points, duration_ms, ...).
 pub fn event(level: Level, stage: &str, segment: Option<&str>, msg: &str, fields: &[(&str, serde_json::Value)]) {
     let cfg = config();

@@ -18,6 +18,7 @@ mod net;
 mod notify;
 mod plan;
 mod read;
+mod rerun;
 mod retry;
 mod secret;
 mod stage;

@@ -2,7 +2,7 @@
 //!
 //! Schema v1 is strict on read: unknown fields, an unknown `v`, an invalid or duplicate id are
 //! errors naming the line. Each stage adds its own section; a failed segment carries `error`
-//! and passes through later stages untouched.
+//! and passes through later stages, which only add their command line to `error.rerun`.
 
 use crate::digest::Digest;
 use crate::id::{SegmentId, Source, TimeUnit};
@@ -232,6 +232,9 @@ pub struct SegmentError {
     /// True when the failure is an integrity mismatch (exit code 4).
     #[serde(default)]
     pub mismatch: bool,
+    /// The command lines that run the segment again (see `rerun`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun: Option<crate::rerun::Rerun>,
 }
 
 impl Segment {
@@ -315,6 +318,7 @@ impl Segment {
             message: format!("{err:#}"),
             retryable,
             mismatch: err.downcast_ref::<crate::error::Mismatch>().is_some(),
+            rerun: None,
         });
     }
 

@@ -217,7 +217,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
             &[],
         );
     }
-    let mut report = summary.report("run.ndjson", None);
+    let mut report = summary.report(crate::notify::records_file(None).as_deref(), None);
     // The records' times span every run that worked on them; the wall time is this run's.
     report.wall_ms = Some(started.elapsed().as_millis() as u64);
     match delivery {

@@ -142,11 +142,14 @@ pub fn command() -> Command {
     lay_out(Cli::command())
 }
 
-/// Parses the process's arguments (like `Cli::try_parse`, with `command()`).
+/// Parses the process's arguments (like `Cli::try_parse`, with `command()`), and keeps the
+/// command line for the retry commands (`rerun`).
 pub fn parse() -> Result<Cli, clap::Error> {
     let mut cmd = command();
-    let mut matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
-    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut cmd))
+    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))?;
+    crate::rerun::init(&cmd, &matches);
+    Ok(cli)
 }
 
 #[cfg(test)]

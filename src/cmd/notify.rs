@@ -23,20 +23,25 @@ but the record stopped before the furthest stage another successful record reach
 Bytes in are the Warp 10 text fetched, bytes out the archive sizes. The wall time runs from the
 earliest to the latest time recorded in the records.
 
-Each failed segment comes with a command that runs it again, from the failed stage to the run's
-last, on the records saved in --manifest-hint; add the options the stages need (token files,
---s3-endpoint) or set their environment variables. Use `set -o pipefail` in scripts: notify's exit
-code reflects the records it read (0, 3 or 4; 1 if they could not all be read), never a webhook
-failure, which is only a warning.")]
+Each failed segment comes with a shell command that runs it again as the failed run did: in the
+same directory, the stages from the failed one to the last with their flags, reading the record
+from the file the records were saved to (--manifest-hint, else the file notify's stdout is
+redirected to, else $RECORDS); for `all`, the same `all` for that segment alone. Secrets taken
+from the environment (WARP10_READ_TOKEN, AWS_ACCESS_KEY_ID, ...) are never in it: set them as for
+the failed run.
+
+Use `set -o pipefail` in scripts: notify's exit code reflects the records it read (0, 3 or 4; 1 if
+they could not all be read), never a webhook failure, which is only a warning.")]
 pub struct NotifyArgs {
     #[command(flatten)]
     pub webhooks: WebhookOpts,
     /// When to post
     #[arg(long, alias = "on", value_enum, default_value_t = NotifyOn::Failure)]
     pub notify_on: NotifyOn,
-    /// The file this run's records are saved to, as named in the retry commands
-    #[arg(long, default_value = "run.ndjson")]
-    pub manifest_hint: String,
+    /// The file this run's records are saved to, read by the retry commands [default: the file
+    /// stdout is redirected to]
+    #[arg(long, value_name = "FILE")]
+    pub manifest_hint: Option<String>,
     /// Seconds allowed per webhook request (a failed request is retried once)
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
@@ -52,9 +57,24 @@ pub fn run(_g: &GlobalOpts, a: NotifyArgs) -> Result<Tally> {
         std::time::Duration::from_secs(a.timeout),
     )?;
     let run = pass_through(crate::stage::stdin());
+    if run.input_error.is_none() && run.summary.tally().total() == 0 {
+        crate::stage::warn_no_records("notify");
+    }
+    let records = crate::notify::records_file(a.manifest_hint.as_deref());
     let report = run
         .summary
-        .report(&a.manifest_hint, run.input_error.as_ref().map(|e| format!("{e:#}")));
+        .report(records.as_deref(), run.input_error.as_ref().map(|e| format!("{e:#}")));
+    if records.is_none()
+        && report
+            .failures
+            .iter()
+            .any(|f| f.retry.contains(crate::notify::RECORDS_VARIABLE))
+    {
+        crate::log::warn(
+            "stdout is not a file and --manifest-hint is not given: the retry commands read the records \
+             from the file named by $RECORDS",
+        );
+    }
     delivery.deliver(&report);
     if let Some(e) = run.input_error.or(run.write_error) {
         return Err(e);

@@ -225,12 +225,14 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
 fn log_report(r: &Report) {
     info("notify", None, &r.line(), &[]);
     for f in &r.failures {
-        info(
-            "notify",
-            Some(&f.id),
-            &format!("failed at {}: {}", f.stage, f.message),
-            &[("retry", f.retry.clone().into())],
-        );
+        let failed = format!("failed at {}: {}", f.stage, f.message);
+        // The command must paste as is: raw on its own text line, a JSON string in a JSON line.
+        if crate::log::is_json() {
+            info("notify", Some(&f.id), &failed, &[("retry", f.retry.clone().into())]);
+        } else {
+            info("notify", Some(&f.id), &failed, &[]);
+            info("notify", Some(&f.id), &format!("retry: {}", f.retry), &[]);
+        }
     }
     if r.failures_omitted > 0 {
         info(

@@ -28,96 +28,14 @@ const MAX_FAILURES_LISTED: usize = 100;
 const SLACK_MAX_FAILURES: usize = 10;
 
 use crate::exit::Tally;
-use crate::manifest::{Segment, StageName};
+use crate::manifest::Segment;
+use crate::rerun::{Rerun, STEPS, Step, Target, shell_quote};
 use indicatif::{HumanBytes, HumanDuration};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// Positions in the pipeline, in order. `verify` runs twice: on the local archive before
-/// upload, on the object read back after it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Step {
-    Plan,
-    Fetch,
-    Compress,
-    VerifyLocal,
-    Upload,
-    VerifyRemote,
-    Purge,
-}
-
-const STEPS: [Step; 7] = [
-    Step::Plan,
-    Step::Fetch,
-    Step::Compress,
-    Step::VerifyLocal,
-    Step::Upload,
-    Step::VerifyRemote,
-    Step::Purge,
-];
-
-impl Step {
-    /// The furthest step whose section the record carries (stages add a section on success only).
-    fn reached(seg: &Segment) -> Step {
-        if seg.purge.is_some() {
-            Step::Purge
-        } else if seg
-            .verify
-            .as_ref()
-            .is_some_and(|v| v.scope == crate::manifest::VerifyScope::Remote)
-        {
-            Step::VerifyRemote
-        } else if seg.upload.is_some() {
-            Step::Upload
-        } else if seg.verify.is_some() {
-            Step::VerifyLocal
-        } else if seg.archive.is_some() {
-            Step::Compress
-        } else if seg.fetch.is_some() {
-            Step::Fetch
-        } else {
-            Step::Plan
-        }
-    }
-
-    /// Where a failed segment starts again: the stage its error names, else the one after the
-    /// last it reached.
-    fn retry_from(seg: &Segment) -> Step {
-        let named = seg.error.as_ref().and_then(|e| match e.stage {
-            StageName::Fetch => Some(Step::Fetch),
-            StageName::Compress => Some(Step::Compress),
-            StageName::Verify if seg.upload.is_some() => Some(Step::VerifyRemote),
-            StageName::Verify => Some(Step::VerifyLocal),
-            StageName::Upload => Some(Step::Upload),
-            StageName::Purge => Some(Step::Purge),
-            StageName::Restore | StageName::Lock | StageName::Resume => None,
-        });
-        named.unwrap_or_else(|| STEPS[(Step::reached(seg) as usize + 1).min(STEPS.len() - 1)])
-    }
-
-    /// The subcommand that runs this step.
-    fn command(self) -> &'static str {
-        match self {
-            Step::Plan => "plan",
-            Step::Fetch => "fetch",
-            Step::Compress => "compress",
-            Step::VerifyLocal | Step::VerifyRemote => "verify",
-            Step::Upload => "upload",
-            Step::Purge => "purge",
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Step::VerifyLocal => "verify-local",
-            Step::VerifyRemote => "verify-remote",
-            other => other.command(),
-        }
-    }
-}
 
 /// Accumulates what the records say; [`Summary::report`] turns it into the run summary.
 #[derive(Default)]
@@ -145,10 +63,14 @@ pub struct Summary {
 
 struct Failure {
     id: String,
+    start: Timestamp,
+    end: Timestamp,
     stage: String,
     message: String,
     retryable: bool,
     mismatch: bool,
+    /// What the failed run recorded to run the segment again.
+    rerun: Option<Rerun>,
     from: Step,
     dest: Option<String>,
 }
@@ -164,10 +86,13 @@ impl Summary {
                 if self.failures.len() < MAX_FAILURES_LISTED {
                     self.failures.push(Failure {
                         id: seg.id.to_string(),
+                        start: seg.start,
+                        end: seg.end,
                         stage: e.stage.name().to_string(),
                         message: truncate(&e.message, MAX_MESSAGE_CHARS),
                         retryable: e.retryable,
                         mismatch: e.mismatch,
+                        rerun: e.rerun.clone(),
                         from,
                         dest: seg.upload.as_ref().map(|u| u.dest.clone()),
                     });
@@ -238,9 +163,10 @@ impl Summary {
         self.tally
     }
 
-    /// The run summary. `manifest_hint` is the file the user keeps this run's records in, named
-    /// in the retry commands; `input_error` reports records that could not be read.
-    pub fn report(&self, manifest_hint: &str, input_error: Option<String>) -> Report {
+    /// The run summary. `records` is the file this run's records are saved to, read by the
+    /// retry commands; `input_error` reports records that could not be read.
+    pub fn report(&self, records: Option<&str>, input_error: Option<String>) -> Report {
+        let word = records_word(records);
         let last_ok = STEPS.iter().rev().find(|s| self.ok_by_step[**s as usize] > 0).copied();
         let skipped: usize = match last_ok {
             Some(last) => STEPS
@@ -261,13 +187,23 @@ impl Summary {
                 message: f.message.clone(),
                 retryable: f.retryable,
                 mismatch: f.mismatch,
-                retry: retry_command(
-                    &f.id,
-                    f.from,
-                    run_end,
-                    f.dest.as_deref().or(self.dest.as_deref()),
-                    manifest_hint,
-                ),
+                retry: match &f.rerun {
+                    Some(rerun) => rerun.shell(
+                        &Target {
+                            id: &f.id,
+                            start: f.start,
+                            end: f.end,
+                        },
+                        &word,
+                    ),
+                    None => bare_retry_command(
+                        &f.id,
+                        f.from,
+                        run_end,
+                        f.dest.as_deref().or(self.dest.as_deref()),
+                        &word,
+                    ),
+                },
             })
             .collect();
         let (status, exit_code) = match &input_error {
@@ -302,7 +238,7 @@ impl Summary {
             }),
             failures_omitted: failed - self.failures.len(),
             failures,
-            manifest_hint: manifest_hint.to_string(),
+            manifest_hint: records.map(str::to_string),
             input_error: input_error.map(|e| truncate(&e, MAX_MESSAGE_CHARS)),
         }
     }
@@ -330,7 +266,9 @@ pub struct Report {
     pub failures: Vec<FailureReport>,
     /// Failed segments beyond the listed ones.
     pub failures_omitted: usize,
-    pub manifest_hint: String,
+    /// The file the records were saved to (`--manifest-hint`, else where stdout went), null
+    /// when unknown.
+    pub manifest_hint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_error: Option<String>,
 }
@@ -358,7 +296,8 @@ pub struct FailureReport {
     pub message: String,
     pub retryable: bool,
     pub mismatch: bool,
-    /// A shell command that runs this segment again from the failed stage to the run's last.
+    /// A shell command that runs this segment again: from the failed stage to the run's last,
+    /// or the same `all` for this segment.
     pub retry: String,
 }
 
@@ -444,19 +383,42 @@ fn truncate(s: &str, max_chars: usize) -> String {
     cut
 }
 
-/// Quotes `s` for a POSIX shell (shlex); a string holding a NUL byte, which no shell word can
-/// hold, is named instead.
-pub fn shell_quote(s: &str) -> String {
-    shlex::try_quote(s).map_or_else(|_| "'<argument with a NUL byte>'".to_string(), |q| q.into_owned())
+/// The file this run's records are saved to: `hint` (made absolute) when given, else the file
+/// stdout is redirected to, else unknown.
+pub fn records_file(hint: Option<&str>) -> Option<String> {
+    let path = match hint {
+        Some(h) => std::path::absolute(h).ok(),
+        None => stdout_file(),
+    };
+    path?.into_os_string().into_string().ok()
 }
 
-/// `jq` picks the segment out of the saved records and drops its error, then the stages from
-/// `from` to `to` run on it. Upload gets `--dest` when the records name it; otherwise upload
-/// stops on the missing flag rather than guessing.
-fn retry_command(id: &str, from: Step, to: Step, dest: Option<&str>, manifest: &str) -> String {
-    let id_literal = serde_json::to_string(id).expect("a string serialises");
-    let filter = format!("select(.id == {id_literal}) | del(.error)");
-    let mut cmd = format!("jq -c {} {}", shell_quote(&filter), shell_quote(manifest));
+/// How the retry commands name the records file when it is unknown: `$RECORDS`, which fails
+/// saying what to set while unset.
+pub const RECORDS_VARIABLE: &str =
+    "\"${RECORDS:?set RECORDS to the file the records of the failed run were saved to}\"";
+
+/// The records file as a shell word.
+fn records_word(file: Option<&str>) -> String {
+    file.map_or_else(|| RECORDS_VARIABLE.to_string(), shell_quote)
+}
+
+/// The regular file stdout writes to (`> run.ndjson`), by its path in /proc (Linux): the path
+/// must still name that same file.
+fn stdout_file() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let fd = std::path::Path::new("/proc/self/fd/1");
+    let open = std::fs::metadata(fd).ok()?;
+    let path = std::fs::read_link(fd).ok()?;
+    let named = std::fs::metadata(&path).ok()?;
+    (open.is_file() && (open.dev(), open.ino()) == (named.dev(), named.ino())).then_some(path)
+}
+
+/// For records that carry no command line (written by an older version): `jq` picks the
+/// segment out of the saved records and drops its error, then the stages from `from` to `to`
+/// run on it, without their flags. Upload gets `--dest` when the records name it.
+fn bare_retry_command(id: &str, from: Step, to: Step, dest: Option<&str>, records: &str) -> String {
+    let mut cmd = crate::rerun::select_record(id, records);
     for step in STEPS.iter().filter(|s| (from..=to).contains(*s)) {
         cmd.push_str(" | warp-offload ");
         cmd.push_str(step.command());
@@ -473,7 +435,7 @@ mod tests {
     use super::*;
     use crate::digest::Digest;
     use crate::id::TimeUnit;
-    use crate::manifest::{ArchiveInfo, FetchInfo, PurgeInfo, UploadInfo, VerifyInfo, VerifyScope};
+    use crate::manifest::{ArchiveInfo, FetchInfo, PurgeInfo, StageName, UploadInfo, VerifyInfo, VerifyScope};
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -563,7 +525,7 @@ mod tests {
         for s in segs {
             sum.add(s);
         }
-        sum.report("run.ndjson", None)
+        sum.report(Some("run.ndjson"), None)
     }
 
     fn full(day: u32) -> Segment {
@@ -653,7 +615,7 @@ mod tests {
     fn input_error_is_reported() {
         let mut sum = Summary::default();
         sum.add(&full(1));
-        let r = sum.report("run.ndjson", Some("manifest line 2: not valid JSON".into()));
+        let r = sum.report(Some("run.ndjson"), Some("manifest line 2: not valid JSON".into()));
         assert_eq!((r.status, r.exit_code), ("error", crate::exit::ERROR));
         assert!(r.wanted(false));
         let slack = r.slack_payload().to_string();
@@ -734,17 +696,39 @@ mod tests {
     }
 
     #[test]
-    fn shell_quoting() {
-        assert_eq!(shell_quote("run.ndjson"), "run.ndjson");
-        for s in [
-            "/var/lib/warp offload/run.ndjson",
-            "it's",
-            "",
-            "$(rm -rf ~)",
-            "a\"b`c\\d",
-        ] {
-            assert_eq!(shlex::split(&shell_quote(s)), Some(vec![s.to_string()]), "{s:?}");
-        }
+    fn recorded_command_lines_make_the_retry() {
+        let inv = |command: &str, args: &[&str]| crate::rerun::Invocation {
+            command: command.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            cwd: "/w".into(),
+        };
+        let mut at_upload = failed(full_until_upload(3), "upload", "SlowDown");
+        at_upload.error.as_mut().unwrap().rerun = Some(Rerun::Pipeline(BTreeMap::from([
+            (Step::Upload, inv("upload", &["upload", "--dest", "/srv/a b"])),
+            (Step::VerifyRemote, inv("verify", &["verify"])),
+        ])));
+        let mut in_all = failed(planned(4), "lock", "held");
+        in_all.error.as_mut().unwrap().rerun = Some(Rerun::Segment(inv("all", &["all", "--dest", "d"])));
+        let mut sum = Summary::default();
+        sum.add(&at_upload);
+        sum.add(&in_all);
+        let r = sum.report(None, None);
+        assert_eq!(
+            r.failures[0].retry,
+            format!(
+                "cd /w && jq -c 'select(.id == \"{}\") | del(.error)' \"${{RECORDS:?set RECORDS to the file the records \
+                 of the failed run were saved to}}\" | warp-offload upload --dest '/srv/a b' | warp-offload verify",
+                at_upload.id
+            )
+        );
+        assert_eq!(
+            r.failures[1].retry,
+            format!(
+                "cd /w && warp-offload all --dest d --start 2026-10-04T00:00:00Z --end 2026-10-05T00:00:00Z --segment {}",
+                in_all.id
+            )
+        );
+        assert_eq!(r.manifest_hint, None);
     }
 
     #[test]

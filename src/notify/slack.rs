@@ -1,7 +1,7 @@
 //! The Slack rendering of a run report: `text` for notifications, `blocks` for the display,
 //! failures listed up to a limit, everything escaped for mrkdwn.
 
-use super::{Report, SLACK_MAX_FAILURES, shell_quote, truncate};
+use super::{Report, SLACK_MAX_FAILURES, records_word, truncate};
 use serde_json::{Value, json};
 
 impl Report {
@@ -49,7 +49,7 @@ impl Report {
         }
         let more = c.failed.saturating_sub(SLACK_MAX_FAILURES);
         if more > 0 {
-            let list = format!("jq -c 'select(.error)' {}", shell_quote(&self.manifest_hint));
+            let list = format!("jq -c 'select(.error)' {}", records_word(self.manifest_hint.as_deref()));
             blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn",
                 "text": esc(&format!("and {more} more failed segments: {list}"))}]}));
         }

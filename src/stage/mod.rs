@@ -37,27 +37,11 @@ pub enum Order {
     Input,
 }
 
-/// Runs a stage over the records of `input`. `decide` picks what happens to each segment,
-/// `work` does the stage on one segment (recording failures in `Segment::error`, never
-/// returning them). Records are written as segments finish. A malformed input line stops the
-/// reading; segments already read still finish, then the error is returned.
-pub fn run_stage<D, W>(input: impl BufRead + Send, jobs: usize, decide: D, work: W) -> Result<Tally>
-where
-    D: Fn(&Segment) -> Action + Sync,
-    W: Fn(Segment) -> Segment + Sync,
-{
-    run_segments(
-        manifest::Reader::new(input),
-        jobs,
-        Order::Completion,
-        decide,
-        work,
-        |_| {},
-    )
-}
-
-/// The driver behind [`run_stage`], for any source of segments; `observe` sees each finished
-/// segment before it is written (`all` keeps its summary and progress bar with it).
+/// Runs a stage over `segments`: `decide` picks what happens to each, `work` does the stage on
+/// one (recording failures in `Segment::error`, never returning them), `observe` sees each
+/// finished segment before it is written (`all` keeps its summary and progress bar with it). A
+/// segment that cannot be read stops the reading; segments already read still finish, then the
+/// error is returned.
 pub fn run_segments<I, D, W>(
     segments: I,
     jobs: usize,
@@ -141,8 +125,9 @@ where
     })
 }
 
-/// Records a stage's failure in the segment (retryable when the cause is transient) and logs it:
-/// the segment then passes through later stages untouched.
+/// Records a stage's failure in the segment (retryable when the cause is transient), with the
+/// command line that runs it again, and logs it: the segment then passes through later stages,
+/// which only add theirs (`rerun`).
 pub fn record_failure(seg: &mut Segment, stage: StageName, e: &anyhow::Error) {
     crate::log::event(
         crate::log::Level::Warn,
@@ -152,6 +137,7 @@ pub fn record_failure(seg: &mut Segment, stage: StageName, e: &anyhow::Error) {
         &[],
     );
     seg.fail(stage, e, crate::error::is_transient(e));
+    crate::rerun::on_failure(seg, stage);
 }
 
 /// Standard input as the records source of a stage.
@@ -177,9 +163,18 @@ pub trait Stage: Sync {
 /// that reached it already pass through unless `force`; failed ones always do.
 pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally> {
     let bar = crate::log::bar(None, stage.name().name());
-    let tally = run_stage(
-        stdin(),
+    let records = manifest::Reader::new(stdin()).map(|seg| {
+        seg.map(|mut seg| {
+            if seg.error.is_some() {
+                crate::rerun::on_pass(&mut seg, stage.name());
+            }
+            seg
+        })
+    });
+    let tally = run_segments(
+        records,
         jobs,
+        Order::Completion,
         |seg| {
             if seg.error.is_none() && (force || stage.needed(seg)) {
                 Action::Work
@@ -192,16 +187,20 @@ pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally>
             bar.inc(1);
             seg
         },
+        |_| {},
     );
     bar.finish_and_clear();
     let tally = tally?;
     if tally.total() == 0 {
-        crate::log::warn(&format!(
-            "no records on stdin: {} reads the records of plan or of an earlier stage, \
-             e.g. warp-offload plan ... | warp-offload {}",
-            stage.name(),
-            stage.name()
-        ));
+        warn_no_records(stage.name().name());
     }
     Ok(tally)
+}
+
+/// The warning of a command that reads records and got none.
+pub fn warn_no_records(command: &str) {
+    crate::log::warn(&format!(
+        "no records on stdin: {command} reads the records of plan or of an earlier stage, \
+         e.g. warp-offload plan ... | warp-offload {command}"
+    ));
 }

@@ -501,9 +501,10 @@ fn unreadable_input_is_notified_and_exits_1() {
     );
 }
 
-/// The retry command is valid shell: `jq` selects exactly the failed record, without its error,
-/// and feeds the stages in order. The stages are a stub that logs its arguments and passes the
-/// records on (most stages are not in this build yet); then the real `fetch` takes the record.
+/// Records that carry no command line (an older version wrote them) get the bare stages: valid
+/// shell, `jq` selects exactly the failed record, without its error, and feeds the stages in
+/// order. The stages are a stub that logs its arguments and passes the records on; then the real
+/// `fetch` takes the record.
 #[test]
 fn retry_command_selects_exactly_the_failed_record() {
     let jq = Command::new("jq").arg("--version").output();
@@ -527,8 +528,11 @@ fn retry_command_selects_exactly_the_failed_record() {
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("run 1.ndjson"), ndjson(&recs)).unwrap();
 
+    // A relative --manifest-hint names a file of notify's working directory.
     let o = run(
-        notify(&t).args(["notify", "--dry-run", "--manifest-hint", "run 1.ndjson"]),
+        notify(&t)
+            .current_dir(&dir)
+            .args(["notify", "--dry-run", "--manifest-hint", "run 1.ndjson"]),
         &recs,
     );
     let payload = dry_run_payload(&support::stderr(&o), "JSON");
@@ -575,18 +579,12 @@ fn retry_command_selects_exactly_the_failed_record() {
 
     // With the real binary: fetch accepts the selected record and works on it (and fails to
     // reach the dead Warp 10, which records a fresh error).
-    let bin_dir = t.path("bin");
-    std::fs::create_dir(&bin_dir).unwrap();
-    std::os::unix::fs::symlink(support::bin(), bin_dir.join("warp-offload")).unwrap();
     let fetch_only = retry(0).split(" | warp-offload compress").next().unwrap().to_string();
     let o = Command::new("sh")
         .arg("-c")
         .arg(&fetch_only)
         .current_dir(&dir)
-        .env(
-            "PATH",
-            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
-        )
+        .env("PATH", support::path_with_bin(&t))
         .env("WARP10_READ_TOKEN", "t")
         .env("WARP10_URL", format!("http://127.0.0.1:{dead}"))
         .env("WARP_OFFLOAD_WORK_DIR", t.path("work"))
@@ -612,4 +610,194 @@ fn dry_run_payload(stderr: &str, kind: &str) -> Value {
 fn make_executable(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A failing run as a user's shell runs it: from a directory whose name has a space, with token
+/// and key files relative to it, Warp 10's URL and the work directory from the environment.
+struct Scene {
+    t: TestDir,
+    fake: support::FakeWarp10,
+    dir: PathBuf,
+    dest: PathBuf,
+}
+
+/// The file the failing runs write their records to.
+const RECORDS: &str = "records 'x' 2024.ndjson";
+
+impl Scene {
+    fn new() -> Scene {
+        let t = TestDir::new();
+        let dir = t.path("run dir");
+        std::fs::create_dir(&dir).unwrap();
+        for (name, value) in [
+            ("read.token", support::READ_TOKEN),
+            ("write.token", support::WRITE_TOKEN),
+            ("archive.key", support::KEY_HEX),
+        ] {
+            let file = t.secret_file(name, value);
+            std::fs::rename(file, dir.join(name)).unwrap();
+        }
+        let fake = support::small_fake(2);
+        // The first fetch request fails: with one attempt per request and one segment at a
+        // time, the first of the two segments fails at fetch.
+        fake.set_faults(r#"{"fail_next":{"fetch":1}}"#);
+        let dest = t.path("dest");
+        Scene { t, fake, dir, dest }
+    }
+
+    /// Runs `script` with `sh -c` in the run directory, with only PATH (the binary first) and
+    /// `env` in its environment.
+    fn sh(&self, script: &str, env: &[(&str, &str)]) -> Output {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", support::path_with_bin(&self.t))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    }
+
+    /// The environment of the failing run.
+    fn env(&self) -> Vec<(&str, String)> {
+        vec![
+            ("WARP10_URL", self.fake.url.clone()),
+            ("WARP_OFFLOAD_WORK_DIR", self.t.path("work dir").display().to_string()),
+        ]
+    }
+
+    /// The records the failing run saved: two, the first failed at fetch.
+    fn saved(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.dir.join(RECORDS)).unwrap();
+        let recs: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(recs.len(), 2, "{text}");
+        assert_eq!(recs[0]["error"]["stage"], "fetch", "{text}");
+        assert!(recs[1].get("error").is_none(), "{text}");
+        recs
+    }
+
+    /// Runs `retry` as printed from the test's directory (not the run's), in an environment
+    /// without WARP10_URL or the work directory, the fault removed; the segment must complete.
+    fn run_retry(&self, retry: &str, id: &Value) {
+        self.fake.set_faults("{}");
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(retry)
+            .current_dir(self.t.dir.path())
+            .env_clear()
+            .env("PATH", support::path_with_bin(&self.t))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{retry}\n{}", support::stderr(&o));
+        let out = support::records(&o);
+        assert_eq!(out.len(), 1, "{retry}\n{}", support::stderr(&o));
+        assert_eq!(&out[0]["id"], id);
+        assert!(out[0].get("error").is_none(), "{}", out[0]);
+        assert_eq!(out[0]["purge"]["state"], "purged", "{}", out[0]);
+        let archive = &out[0]["upload"]["key"];
+        assert!(self.dest.join(archive.as_str().unwrap()).is_file(), "{archive}");
+    }
+}
+
+fn quote(s: &str) -> String {
+    shlex::try_quote(s).unwrap().into_owned()
+}
+
+/// The retry command of a pipeline repeats every stage's flags, in its directory, with the
+/// options it took from the environment written out, reading the record from the file notify's
+/// stdout went to; taken from notify's stderr and run by `sh -c`, it completes the segment.
+#[test]
+fn the_retry_of_a_failed_pipeline_runs_as_printed() {
+    let s = Scene::new();
+    let dest = quote(s.dest.to_str().unwrap());
+    let key = "--key-file archive.key";
+    let script = format!(
+        "warp-offload plan --selector '~.*{{}}' --start 2024-01-15T00:00:00Z --end 2024-01-15T12:00:00Z \
+           --segment 6h --min-age 1h \
+         | warp-offload fetch --read-token-file read.token --jobs 1 --retries 1 \
+         | warp-offload compress {key} | warp-offload verify {key} | warp-offload upload --dest {dest} \
+         | warp-offload verify {key} \
+         | warp-offload purge --dest {dest} {key} --read-token-file read.token --write-token-file write.token \
+           --settle-timeout 5 --lock-settle-ms 50 \
+         | warp-offload notify > {}",
+        quote(RECORDS)
+    );
+    let env = s.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let o = s.sh(&script, &env);
+    let err = support::stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let recs = s.saved();
+    let id = recs[0]["id"].as_str().unwrap();
+    let prefix = format!("warp-offload notify {id}: retry: ");
+    let retry = err
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no retry line in:\n{err}"));
+    assert!(
+        retry.starts_with(&format!("cd '{}' && jq -c ", s.dir.display())),
+        "{retry}"
+    );
+    let file_word = quote(s.dir.join(RECORDS).to_str().unwrap());
+    assert!(retry.contains(&file_word), "{retry}");
+
+    // Records that do not come through a file: the command reads $RECORDS, says so when unset.
+    let text = std::fs::read_to_string(s.dir.join(RECORDS)).unwrap();
+    let o = support::run(notify(&s.t).arg("notify"), &text);
+    let piped = support::stderr(&o);
+    assert!(
+        piped.contains("stdout is not a file and --manifest-hint is not given"),
+        "{piped}"
+    );
+    let records_word = "\"${RECORDS:?set RECORDS to the file the records of the failed run were saved to}\"";
+    assert!(
+        piped.contains(&format!("{prefix}{}", retry.replace(&file_word, records_word))),
+        "{piped}"
+    );
+    let o = s.sh(&retry.replace(&file_word, records_word), &[]);
+    assert!(
+        support::stderr(&o).contains("RECORDS: set RECORDS to the file"),
+        "{}",
+        support::stderr(&o)
+    );
+
+    s.run_retry(retry, &recs[0]["id"]);
+}
+
+/// `all`'s retry is the same `all` for the failed segment alone (its own range replacing the
+/// run's, which may be relative), its flags and environment options kept; taken from the JSON
+/// log and run.
+#[test]
+fn the_retry_of_a_failed_all_runs_as_printed() {
+    let s = Scene::new();
+    let script = format!(
+        "warp-offload --log-format json all --selector '~.*{{}}' --start 2024-01-15T00:00:00Z --end 2024-01-15T12:00:00Z \
+           --segment-length 6h --dest {} --read-token-file read.token --write-token-file write.token \
+           --key-file archive.key --purge --settle-timeout 5 --lock-settle-ms 50 --jobs 1 --retries 1 \
+           --work-dir 'all work' --notify > {}",
+        quote(s.dest.to_str().unwrap()),
+        quote(RECORDS)
+    );
+    let o = s.sh(&script, &[("WARP10_URL", &s.fake.url)]);
+    let err = support::stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let recs = s.saved();
+    let failed = &recs[0];
+    let logged: Vec<Value> = err.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let retry = logged
+        .iter()
+        .find(|l| l["segment"] == failed["id"] && l.get("retry").is_some())
+        .and_then(|l| l["retry"].as_str())
+        .unwrap_or_else(|| panic!("no retry field in:\n{err}"));
+    assert!(
+        retry.contains(&format!(
+            "--start {} --end {} --segment {}",
+            failed["start"].as_str().unwrap(),
+            failed["end"].as_str().unwrap(),
+            failed["id"].as_str().unwrap()
+        )) && !retry.contains("--end 2024-01-15T12:00:00Z"),
+        "{retry}"
+    );
+    s.run_retry(retry, &failed["id"]);
 }

@@ -45,6 +45,21 @@ fn a_stage_given_no_records_says_so() {
         "{}",
         stderr(&o)
     );
+    // notify too, and it still gives its summary.
+    let o = run(
+        cmd(t.dir.path())
+            .args(["notify"])
+            .env_remove("SLACK_WEBHOOK_URL")
+            .env_remove("WARP_OFFLOAD_WEBHOOK_URL"),
+        "",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no records on stdin: notify reads the records of plan or of an earlier stage"),
+        "{err}"
+    );
+    assert!(err.contains("0 segments: 0 ok, 0 failed, 0 skipped"), "{err}");
 }
 
 #[test]

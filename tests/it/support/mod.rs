@@ -53,6 +53,17 @@ pub fn cmd(work: &Path) -> Command {
     c
 }
 
+/// A PATH whose first directory (`t/bin`) holds `warp-offload`, the binary under test, for
+/// commands run by a shell as a user would type them.
+pub fn path_with_bin(t: &TestDir) -> String {
+    let dir = t.path("bin");
+    if !dir.exists() {
+        std::fs::create_dir(&dir).unwrap();
+        std::os::unix::fs::symlink(bin(), dir.join("warp-offload")).unwrap();
+    }
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap())
+}
+
 /// Runs `c` with `stdin` as standard input and returns its output.
 pub fn run(c: &mut Command, stdin: &str) -> Output {
     // Stages that talk to Warp 10 take its URL from the run (flag or WARP10_URL), never from the
