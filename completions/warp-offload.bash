@@ -125,7 +125,7 @@ _warp__offload() {
 
     case "${cmd}" in
         warp__offload)
-            opts="-q -v -h -V --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help"
+            opts="-q -v -h -V --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version plan fetch compress verify cat notify upload purge all ls query serve restore fake-warp10 gen-docs bench-codec help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,6 +137,10 @@ _warp__offload() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --work-dir)
@@ -151,7 +155,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__all)
-            opts="-n -q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --read-token-file --write-token-file --slack-webhook-file --webhook-file --segment-length --force --segment --dest --codec --level --key-file --jobs --purge --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --notify --notify-on --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +305,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -313,7 +321,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__bench__subcmd__codec)
-            opts="-q -v -h -V --codec --level --repeat --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --repeat --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,6 +347,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -351,7 +363,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__cat)
-            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --format --key-file --segment-id --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,6 +389,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -389,7 +405,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__compress)
-            opts="-q -v -h -V --codec --level --jobs --key-file --force --remove-spool --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --jobs --key-file --force --remove-spool --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +435,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -431,7 +451,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fake__subcmd__warp10)
-            opts="-q -v -h -V --listen --port-file --read-token-file --write-token-file --app --time-unit --load --generate --seed --hosts --series-per-host --days --interval --start --faults --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --listen --port-file --read-token-file --write-token-file --app --time-unit --load --generate --seed --hosts --series-per-host --days --interval --start --faults --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,6 +525,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -517,7 +541,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__fetch)
-            opts="-q -v -h -V --warp10-url --read-token-file --jobs --force --retries --timeout --min-rate --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --read-token-file --jobs --force --retries --timeout --min-rate --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -555,6 +579,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -567,7 +595,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__gen__subcmd__docs)
-            opts="-q -v -h -V --man-dir --completions-dir --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --man-dir --completions-dir --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +615,10 @@ _warp__offload() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --work-dir)
@@ -853,7 +885,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__ls)
-            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --all --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -895,6 +927,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -907,7 +943,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__notify)
-            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --slack-webhook-file --webhook-file --on --manifest-hint --timeout --dry-run --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -941,6 +977,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -953,7 +993,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__plan)
-            opts="-q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --segment-length --read-token-file --retries --timeout --min-rate --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --warp10-url --selector --start --end --split-by --min-age --time-unit --max-clock-skew --segment-length --read-token-file --retries --timeout --min-rate --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1019,6 +1059,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1031,7 +1075,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__purge)
-            opts="-n -q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-n -q -v -h -V --warp10-url --dest --read-token-file --write-token-file --key-file --max-delete-points --max-delete-series --settle-timeout --dry-run --lock-ttl --lock-settle-ms --jobs --max-clock-skew --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1129,6 +1173,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1141,7 +1189,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__query)
-            opts="-q -v -h -V --from --selector --start --end --format --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --selector --start --end --format --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1207,6 +1255,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1219,7 +1271,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__restore)
-            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --segment --selector --start --end --to-warp10 --write-token-file --read-token-file --key-file --max-body --jobs --dry-run --retries --timeout --min-rate --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1313,6 +1365,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1325,7 +1381,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__serve)
-            opts="-q -v -h -V --from --listen --behind-tls-proxy --read-token-file --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --from --listen --behind-tls-proxy --read-token-file --key-file --max-points --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1383,6 +1439,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1395,7 +1455,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__upload)
-            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --dest --jobs --force --dry-run --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1441,6 +1501,10 @@ _warp__offload() {
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
                     return 0
                     ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --work-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1453,7 +1517,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__verify)
-            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --key-file --jobs --s3-endpoint --s3-addressing --part-size --s3-retries --s3-timeout --ca-cert --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1497,6 +1561,10 @@ _warp__offload() {
                     ;;
                 --progress)
                     COMPREPLY=($(compgen -W "never auto always" -- "${cur}"))
+                    return 0
+                    ;;
+                --stats-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --work-dir)

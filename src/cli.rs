@@ -18,7 +18,8 @@ progress go to stderr. Secrets come from files or environment variables, never f
 Exit codes: 0 ok; 1 the run stopped (its records are incomplete); 2 usage: the command line cannot
 run as written (unknown flag, a value that does not parse, start after end), nothing was done; 3 the
 run went through but some segments failed, whatever the cause (their records carry `error`; a re-run
-retries them); 4 integrity mismatch.";
+retries them); 4 integrity mismatch; 130 interrupted (Ctrl-C, SIGTERM): the records of the finished
+segments were written and our locks released, run the same command again to resume.";
 
 /// Flags people try for secrets, and where the secret goes instead. Refused before parsing so
 /// that the value is never echoed back in a clap error.

@@ -71,7 +71,7 @@ pub struct Run {
 
 /// What a worker did with a segment.
 enum Outcome {
-    Done(Segment),
+    Done(Box<Segment>),
     /// Stopped between two stages on an interruption: nothing to write.
     Stopped,
     /// Taken from the queue after an interruption, not started.
@@ -126,7 +126,7 @@ where
                         let id = seg.id.to_string();
                         let done = crate::log::in_segment(&id, || work(seg));
                         progress.finished(done.as_ref());
-                        done.map_or(Outcome::Stopped, Outcome::Done)
+                        done.map_or(Outcome::Stopped, |s| Outcome::Done(Box::new(s)))
                     };
                     if tx.send((i, outcome)).is_err() {
                         break;
@@ -148,7 +148,7 @@ where
                         Action::Pass => {
                             progress.passed(&seg);
                             done_tx
-                                .send((i, Outcome::Done(seg)))
+                                .send((i, Outcome::Done(Box::new(seg))))
                                 .expect("writer outlives the reader")
                         }
                     }
@@ -176,7 +176,7 @@ where
                 Outcome::Done(seg) => {
                     tally.record(&seg);
                     observe(&seg);
-                    Some(seg)
+                    Some(*seg)
                 }
                 Outcome::Stopped => {
                     stopped += 1;

@@ -132,8 +132,7 @@ fn json_logs_carry_every_number_as_a_field() {
 
     let last_status = lines
         .iter()
-        .filter(|l| l["msg"].as_str().is_some_and(|m| m.starts_with("status: ")))
-        .last()
+        .rfind(|l| l["msg"].as_str().is_some_and(|m| m.starts_with("status: ")))
         .expect("status lines");
     assert_eq!(last_status["segments_done"], 4);
     assert_eq!(last_status["segments_total"], 4);
