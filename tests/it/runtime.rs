@@ -328,3 +328,47 @@ fn ctrl_c_outside_a_run_over_segments_ends_the_process_with_130() {
     assert_eq!(child.wait().unwrap().code(), Some(130), "{err}");
     assert!(err.ends_with("warp-offload: error: interrupted\n"), "{err}");
 }
+
+#[test]
+fn ctrl_c_in_a_stage_lets_the_segment_in_flight_finish_and_writes_its_record() {
+    let fake = small_fake(2);
+    let t = TestDir::new();
+    let plan = support::plan(
+        &t,
+        &fake.url,
+        "~.*{}",
+        ("2024-01-15T00:00:00Z", "2024-01-16T00:00:00Z", "6h"),
+    );
+    fake.set_faults(r#"{"latency_ms": 700}"#);
+    let mut c = cmd(&t.path("work"));
+    c.args(["fetch", "--jobs", "1", "--read-token-file"])
+        .arg(t.secret_file("read.token", READ_TOKEN))
+        .env("WARP10_URL", &fake.url);
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), plan.as_bytes()).unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    // The second segment is in its fetch: it finishes it, and its record is written.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    signal(&child, "-INT");
+    let (code, lines, err) = finish(child, vec![first], out);
+    assert_eq!(code, 130, "{err}");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for l in &lines {
+        let r: Value = serde_json::from_str(l).unwrap();
+        assert!(
+            r["fetch"]["points"].as_u64().unwrap() > 0 && r["error"].is_null(),
+            "{r}"
+        );
+    }
+    assert!(
+        err.contains("warp-offload: error: interrupted: fetch stopped with 2 segment(s) done (their records are on stdout), the rest not started; no lock of ours is left. To resume, run the same command again on the same input"),
+        "{err}"
+    );
+}
