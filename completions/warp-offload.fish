@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_warp_offload_global_optspecs
-    string join \n q/quiet v/verbose log-format= progress= allow-insecure-http work-dir= h/help V/version
+    string join \n q/quiet v/verbose log-format= progress= stats-interval= allow-insecure-http work-dir= h/help V/version
 end
 
 function __fish_warp_offload_needs_command
@@ -26,12 +26,13 @@ end
 
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_needs_command" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_needs_command" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_needs_command" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_needs_command" -s V -l version -d 'Print version'
@@ -71,12 +72,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l timeo
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand plan" -s V -l version -d 'Print version'
@@ -88,13 +90,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l time
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l min-rate -d 'Slowest acceptable answer, in bytes per second (e.g. 1KiB), averaged over every --timeout seconds of waiting: a body arriving slower is abandoned (and retried), so a stalled or trickling server fails in bounded time. An update may take --timeout plus its size at this rate. 0 turns the check off' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l force -d 'Fetch again segments that were already fetched'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fetch" -s V -l version -d 'Print version'
@@ -105,14 +108,15 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l j
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l key-file -d 'Encrypt archives with the master key in this file (32 bytes, raw or hex)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l force -d 'Compress again segments that already have an archive'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l remove-spool -d 'Delete the spooled fetch once its archive is written and checked'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand compress" -s V -l version -d 'Print version'
@@ -129,12 +133,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l s3-
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand verify" -s V -l version -d 'Print version'
@@ -143,7 +148,8 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l segmen
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l format -r -f -a "text\t'Class and labels on the first line of a series, `=` lines after (Warp 10 `text`)'
 fulltext\t'Class and labels on every line (Warp 10 `fulltext`)'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l key-file -d 'Master key file for encrypted archives' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-endpoint -d 'S3 endpoint URL [default: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, then the profile\'s endpoint_url in ~/.aws/config, then AWS]' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-profile -d 'Profile of ~/.aws/credentials and ~/.aws/config for S3 keys, region and endpoint; its keys win over AWS_ACCESS_KEY_ID [default: AWS_PROFILE, then default]' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-addressing -d 'Bucket addressing: auto is virtual-host for *.amazonaws.com and path-style elsewhere' -r -f -a "auto\t''
 path\t''
 virtual\t''"
@@ -153,12 +159,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l s3-tim
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand cat" -s V -l version -d 'Print version'
@@ -170,13 +177,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l man
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l timeout -d 'Seconds allowed per webhook request (a failed request is retried once)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s n -l dry-run -d 'Print the payloads on stderr instead of posting them'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand notify" -s V -l version -d 'Print version'
@@ -193,14 +201,15 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l s3-
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l force -d 'Upload again, and replace an object whose content differs from the archive'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s n -l dry-run -d 'Print what would be uploaded; write nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand upload" -s V -l version -d 'Print version'
@@ -230,13 +239,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l s3-t
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s n -l dry-run -d 'Write nothing anywhere, delete nothing: say what would be done (each purge gate is checked and what would be deleted is listed)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand purge" -s V -l version -d 'Print version'
@@ -285,16 +295,17 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l s3-tim
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l force -d 'Start every segment over from the fetch, ignoring the work directory\'s state and the destination\'s manifest objects (an archive whose segment was purged is never replaced)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l purge -d 'Purge each segment from Warp 10 once its archive is verified in the destination'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s n -l dry-run -d 'Write nothing anywhere, delete nothing: say what would be done (each purge gate is checked and what would be deleted is listed)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l notify -d 'Post the run summary (see `notify`) when the run ends'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -s V -l version -d 'Print version'
@@ -310,13 +321,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l s3-time
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l all -d 'Also list incomplete uploads (objects without a manifest object)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand ls" -s V -l version -d 'Print version'
@@ -340,12 +352,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l s3-t
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand query" -s V -l version -d 'Print version'
@@ -365,13 +378,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l s3-t
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l behind-tls-proxy -d 'Accept a --listen address other than loopback: only behind a TLS-terminating proxy'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand serve" -s V -l version -d 'Print version'
@@ -400,13 +414,14 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l s3
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l ca-cert -d 'PEM file of CA certificates to trust for the S3 endpoint, besides the public and system ones (sets SSL_CERT_FILE for this process)' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s n -l dry-run -d 'Decode and count, print what would be sent; send nothing'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand restore" -s V -l version -d 'Print version'
@@ -430,12 +445,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l faults -d 'Faults to inject from the start, as JSON (see below)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand fake-warp10" -s V -l version -d 'Print version'
@@ -443,12 +459,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l m
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l completions-dir -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s h -l help -d 'Print help'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand gen-docs" -s V -l version -d 'Print version'
@@ -458,12 +475,13 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l repeat -d 'Runs of each measured step; the median CPU time is reported' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l progress -d 'Progress bars on stderr: auto draws them only on a terminal' -r -f -a "never\t''
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l progress -d 'Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal and prints a one-line status every --stats-interval elsewhere (a file, a pipe)' -r -f -a "never\t''
 auto\t''
 always\t''"
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s q -l quiet -d 'Only print errors on stderr'
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s v -l verbose -d 'More detail on stderr (repeat for debug)'
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s V -l version -d 'Print version'

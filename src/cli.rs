@@ -18,7 +18,8 @@ progress go to stderr. Secrets come from files or environment variables, never f
 Exit codes: 0 ok; 1 the run stopped (its records are incomplete); 2 usage: the command line cannot
 run as written (unknown flag, a value that does not parse, start after end), nothing was done; 3 the
 run went through but some segments failed, whatever the cause (their records carry `error`; a re-run
-retries them); 4 integrity mismatch.";
+retries them); 4 integrity mismatch; 130 interrupted (Ctrl-C, SIGTERM): the records of the finished
+segments were written and our locks released, run the same command again to resume.";
 
 /// Flags people try for secrets, and where the secret goes instead. Refused before parsing so
 /// that the value is never echoed back in a clap error.
@@ -63,15 +64,19 @@ pub struct GlobalOpts {
     /// Only print errors on stderr
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// More detail on stderr (repeat for debug)
+    /// More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Format of log lines on stderr
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// Progress bars on stderr: auto draws them only on a terminal
-    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
+    /// Progress on stderr: auto draws bars on a terminal only; always draws them on a terminal
+    /// and prints a one-line status every --stats-interval elsewhere (a file, a pipe)
+    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto, overrides_with = "progress")]
     pub progress: ProgressMode,
+    /// With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)
+    #[arg(long, global = true, default_value = "10s", value_name = "DURATION", value_parser = parse_interval)]
+    pub stats_interval: std::time::Duration,
     /// Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys
     /// and webhook URLs would travel in clear
     #[arg(long, global = true)]
@@ -221,6 +226,13 @@ impl S3Opts {
             ca_cert: self.ca_cert.clone(),
         }
     }
+}
+
+/// A duration flag (`10s`, `1m`): s, m, h, d or w.
+fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    crate::time::parse_duration_secs(s)
+        .map(|n| std::time::Duration::from_secs(n as u64))
+        .map_err(|e| format!("{e:#}"))
 }
 
 /// A byte size: a number with an optional KiB/MiB/GiB (or K/M/G) suffix.

@@ -48,3 +48,42 @@ impl std::error::Error for Transient {}
 pub fn is_transient(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<Transient>().is_some())
 }
+
+/// A run stopped by Ctrl-C or SIGTERM after its segments in flight finished their stage. Exit
+/// code 130.
+#[derive(Debug)]
+pub struct Interrupted {
+    /// The command (`all`, `fetch`, ...).
+    pub what: &'static str,
+    /// Segments through (their records were written).
+    pub done: usize,
+    /// Segments stopped between two stages (`all`): their state is in the work directory.
+    pub stopped: usize,
+    /// Segments never started, when the total is known.
+    pub not_started: Option<usize>,
+    /// How to pick up where the run stopped.
+    pub resume: &'static str,
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "interrupted: {} stopped with {} segment(s) done",
+            self.what, self.done
+        )?;
+        if self.done > 0 {
+            f.write_str(" (their records are on stdout)")?;
+        }
+        if self.stopped > 0 {
+            write!(f, ", {} stopped between two stages", self.stopped)?;
+        }
+        match self.not_started {
+            Some(n) => write!(f, ", {n} not started")?,
+            None => f.write_str(", the rest not started")?,
+        }
+        write!(f, "; no lock of ours is left. To resume, {}", self.resume)
+    }
+}
+
+impl std::error::Error for Interrupted {}

@@ -9,6 +9,7 @@ mod fake;
 mod gts;
 mod httpd;
 mod id;
+mod interrupt;
 mod journal;
 mod layout;
 mod lock;
@@ -17,6 +18,7 @@ mod manifest;
 mod net;
 mod notify;
 mod plan;
+mod progress;
 mod read;
 mod rerun;
 mod retry;
@@ -40,7 +42,8 @@ fn main() -> ExitCode {
     };
     let g = &cli.global;
     let verbosity = if g.quiet { -1 } else { g.verbose as i8 };
-    log::init(verbosity, g.log_format, g.progress);
+    log::init(verbosity, g.log_format, g.progress, g.stats_interval);
+    interrupt::install();
     net::set_allow_insecure_http(g.allow_insecure_http);
     // ureq brings rustls with ring, rust-s3 (attohttpc) with aws-lc-rs: with both compiled in,
     // rustls cannot pick a provider by itself and would panic on the first https request.
@@ -50,7 +53,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             log::error(&format!("{e:#}"));
-            ExitCode::from(if e.downcast_ref::<error::Mismatch>().is_some() {
+            ExitCode::from(if e.downcast_ref::<error::Interrupted>().is_some() {
+                interrupt::EXIT
+            } else if e.downcast_ref::<error::Mismatch>().is_some() {
                 exit::MISMATCH
             } else if e.downcast_ref::<error::Usage>().is_some() {
                 exit::USAGE

@@ -6,7 +6,9 @@ use anyhow::Result;
 use std::time::Duration;
 
 /// Runs `op` up to `attempts` times, retrying only transient failures, with exponential
-/// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter.
+/// backoff (0.2 s, 0.4 s, ... capped at 10 s) and full jitter. `op`'s errors must name the
+/// request (endpoint or object): the warning of each retry quotes them, and names the segment
+/// of the worker thread it runs on (`log::in_segment`).
 pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result<T>) -> Result<T> {
     let mut attempt = 1;
     loop {
@@ -16,15 +18,19 @@ pub fn with_retries<T>(attempts: u32, what: &str, mut op: impl FnMut() -> Result
                 let cap =
                     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(6))).min(Duration::from_secs(10));
                 let wait = cap.mul_f64(jitter());
-                crate::log::event(
+                // The segment comes from the worker's thread; the request, from the error.
+                crate::log::described(
                     crate::log::Level::Warn,
                     what,
-                    None,
                     &format!(
                         "attempt {attempt}/{attempts} failed, retrying in {} ms: {e:#}",
                         wait.as_millis()
                     ),
-                    &[],
+                    &[
+                        ("attempt", attempt.into()),
+                        ("attempts", attempts.into()),
+                        ("wait_ms", (wait.as_millis() as u64).into()),
+                    ],
                 );
                 std::thread::sleep(wait);
                 attempt += 1;

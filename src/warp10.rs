@@ -17,7 +17,7 @@ use crate::secret::Secret;
 use anyhow::{Context, Result, bail};
 use std::fmt;
 use std::io::{BufRead, BufReader, Read};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const TOKEN_HEADER: &str = "X-Warp10-Token";
 pub const TIMEUNIT_HEADER: &str = "X-Warp10-Timeunit";
@@ -51,6 +51,41 @@ impl fmt::Display for ClockSkew {
 }
 
 impl std::error::Error for ClockSkew {}
+
+/// A response, with what its `-v` line needs.
+struct Exchange {
+    resp: http::Response<ureq::Body>,
+    method: &'static str,
+    /// The request URL: parameters only, the token travels in a header.
+    url: String,
+    started: Instant,
+}
+
+/// A response body that logs its request at `-v` when dropped (read to the end or abandoned):
+/// method, URL, status, body bytes, milliseconds from the request to the end of the body.
+struct Logged<R> {
+    inner: R,
+    method: &'static str,
+    url: String,
+    status: u16,
+    bytes: u64,
+    started: Instant,
+}
+
+impl<R: Read> Read for Logged<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R> Drop for Logged<R> {
+    fn drop(&mut self) {
+        let outcome = self.status.to_string();
+        crate::log::request("warp10", self.method, &self.url, &outcome, self.bytes, self.started);
+    }
+}
 
 /// A fetch response whose status and time unit were checked; the body is still to be read.
 pub struct FetchBody {
@@ -107,12 +142,10 @@ impl Client {
     /// carries a `Date`). A server that sends no `Date` cannot be checked: a warning, not an error.
     pub fn check_clock(&self, max_s: i64) -> Result<()> {
         if self.server_ahead_s.lock().expect("clock lock").is_none() {
-            let resp = self
-                .agent
-                .get(&self.url("find"))
-                .call()
-                .map_err(|e| self.transport_error("find", e))?;
-            self.record_date(&resp);
+            let (url, started) = (self.url("find"), Instant::now());
+            let resp = self.agent.get(&url).call();
+            let resp = self.logged("GET", url, started, resp, "find")?;
+            self.record_date(&resp.resp);
         }
         let Some(ahead) = *self.server_ahead_s.lock().expect("clock lock") else {
             crate::log::warn(&format!(
@@ -151,15 +184,49 @@ impl Client {
         format!("{}/api/v0/{endpoint}", self.base)
     }
 
-    /// The body of a response to `endpoint`, held to `--min-rate`.
-    fn body(&self, endpoint: &str, resp: http::Response<ureq::Body>) -> BufReader<Box<dyn Read + Send>> {
+    /// The body of a response to `endpoint`, held to `--min-rate`, logged at `-v` once done.
+    fn body(&self, endpoint: &str, ex: Exchange) -> BufReader<Box<dyn Read + Send>> {
+        let status = ex.resp.status().as_u16();
         let reader = net::MinRate::new(
-            resp.into_body().into_reader(),
+            ex.resp.into_body().into_reader(),
             format!("/api/v0/{endpoint} on {}", self.base),
             self.min_rate,
             self.timeout,
         );
-        BufReader::with_capacity(256 * 1024, Box::new(reader))
+        let logged = Logged {
+            inner: reader,
+            method: ex.method,
+            url: ex.url,
+            status,
+            bytes: 0,
+            started: ex.started,
+        };
+        BufReader::with_capacity(256 * 1024, Box::new(logged))
+    }
+
+    /// The outcome of sending a request: a response to go on with, or the transport error
+    /// (logged at `-v` here, since there is no body to log it).
+    fn logged(
+        &self,
+        method: &'static str,
+        url: String,
+        started: Instant,
+        sent: Result<http::Response<ureq::Body>, ureq::Error>,
+        endpoint: &str,
+    ) -> Result<Exchange> {
+        match sent {
+            Ok(resp) => Ok(Exchange {
+                resp,
+                method,
+                url,
+                started,
+            }),
+            Err(e) => {
+                let e = self.transport_error(endpoint, e);
+                crate::log::request("warp10", method, &url, &format!("failed: {e}"), 0, started);
+                Err(e)
+            }
+        }
     }
 
     fn transport_error(&self, endpoint: &str, e: ureq::Error) -> anyhow::Error {
@@ -183,13 +250,7 @@ impl Client {
     }
 
     /// GET with query parameters; `flags` are boolean parameters Warp 10 enables by presence.
-    fn get(
-        &self,
-        endpoint: &str,
-        token: &Secret,
-        params: &[(&str, &str)],
-        flags: &[&str],
-    ) -> Result<http::Response<ureq::Body>> {
+    fn get(&self, endpoint: &str, token: &Secret, params: &[(&str, &str)], flags: &[&str]) -> Result<Exchange> {
         let mut url = self.url(endpoint);
         let mut sep = '?';
         for (k, v) in params {
@@ -204,16 +265,17 @@ impl Client {
             url.push_str(f);
             sep = '&';
         }
-        let resp = self
+        let started = Instant::now();
+        let sent = self
             .agent
             .get(&url)
             .header(TOKEN_HEADER, token.expose())
             .header("Accept", "text/plain")
             .header("Accept-Encoding", "identity")
-            .call()
-            .map_err(|e| self.transport_error(endpoint, e))?;
-        self.record_date(&resp);
-        self.check_status(endpoint, resp)
+            .call();
+        let ex = self.logged("GET", url, started, sent, endpoint)?;
+        self.record_date(&ex.resp);
+        self.check_status(endpoint, ex)
     }
 
     /// Streams `/api/v0/fetch` of `selector` over the inclusive platform range `[start, end]`,
@@ -234,6 +296,7 @@ impl Client {
             &["showerrors"],
         )?;
         let unit = resp
+            .resp
             .headers()
             .get(TIMEUNIT_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -339,39 +402,45 @@ impl Client {
     pub fn update(&self, token: &Secret, body: &[u8]) -> Result<()> {
         let deadline = (self.min_rate > 0)
             .then(|| self.timeout + Duration::from_secs_f64(body.len() as f64 / self.min_rate as f64));
-        let resp = self
+        let (url, started) = (self.url("update"), Instant::now());
+        let sent = self
             .agent
-            .post(&self.url("update"))
+            .post(&url)
             .config()
             .timeout_per_call(deadline)
             .build()
             .header(TOKEN_HEADER, token.expose())
             .header("Content-Type", "text/plain; charset=UTF-8")
             .header("Accept", "text/plain")
-            .send(body)
-            .map_err(|e| match (e, deadline) {
-                (ureq::Error::Timeout(ureq::Timeout::PerCall), Some(d)) => Transient(format!(
-                    "/api/v0/update on {}: not done within {:.0} s (--timeout plus {} bytes at --min-rate)",
-                    self.base,
-                    d.as_secs_f64(),
-                    body.len()
-                ))
-                .into(),
-                (e, _) => self.transport_error("update", e),
-            })?;
-        self.record_date(&resp);
-        self.check_status("update", resp).map(drop)
+            .send(body);
+        if let (Err(ureq::Error::Timeout(ureq::Timeout::PerCall)), Some(d)) = (&sent, deadline) {
+            let msg = format!(
+                "/api/v0/update on {}: not done within {:.0} s (--timeout plus {} bytes at --min-rate)",
+                self.base,
+                d.as_secs_f64(),
+                body.len()
+            );
+            crate::log::request("warp10", "POST", &url, &format!("failed: {msg}"), 0, started);
+            return Err(Transient(msg).into());
+        }
+        let ex = self.logged("POST", url, started, sent, "update")?;
+        self.record_date(&ex.resp);
+        let (method, url, status) = (ex.method, ex.url.clone(), ex.resp.status().as_u16());
+        self.check_status("update", ex)?;
+        crate::log::request("warp10", method, &url, &status.to_string(), body.len() as u64, started);
+        Ok(())
     }
 }
 
 impl Client {
-    fn check_status(&self, endpoint: &str, resp: http::Response<ureq::Body>) -> Result<http::Response<ureq::Body>> {
-        let status = resp.status();
+    fn check_status(&self, endpoint: &str, ex: Exchange) -> Result<Exchange> {
+        let status = ex.resp.status();
         if status.is_success() {
-            return Ok(resp);
+            return Ok(ex);
         }
         let base = &self.base;
         if status.is_redirection() {
+            drop(self.body(endpoint, ex));
             bail!(
                 "/api/v0/{endpoint} on {base} answered {status} (redirect); not followed, since the token would travel with it"
             );
@@ -379,7 +448,7 @@ impl Client {
         // Warp 10 says why in the body (Jetty's `MESSAGE:` line, or the text alone). A short
         // excerpt only: its error pages can echo data lines.
         let mut body = String::new();
-        let _ = self.body(endpoint, resp).take(300).read_to_string(&mut body);
+        let _ = self.body(endpoint, ex).take(300).read_to_string(&mut body);
         let why = error_text(&body);
         let mut msg = format!("/api/v0/{endpoint} on {base} answered HTTP {status}");
         if !why.is_empty() {

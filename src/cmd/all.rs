@@ -184,27 +184,27 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
         })
         .transpose()?;
 
-    let bar = crate::log::bar(Some(segments.len() as u64), "all");
     let mut summary = Summary::default();
+    let run = crate::stage::Run {
+        what: "all",
+        total: Some(segments.len()),
+        jobs: a.jobs,
+        order: Order::Input,
+        resume: "run the same command again: each segment resumes from the work directory where it stopped",
+    };
     let tally = run_segments(
         segments.into_iter().map(Ok),
-        a.jobs,
-        Order::Input,
+        run,
         |_| Action::Work,
         |seg| {
             if a.gates.dry_run {
-                preview(&ctx, seg)
+                Some(preview(&ctx, seg))
             } else {
                 process(&ctx, seg)
             }
         },
-        |seg| {
-            summary.add(seg);
-            bar.set_message(summary.progress_line());
-            bar.inc(1);
-        },
+        |seg| summary.add(seg),
     )?;
-    bar.finish_and_clear();
     fetch.warn_empty();
     if a.gates.dry_run {
         crate::log::info(
@@ -222,7 +222,7 @@ pub fn run(g: &GlobalOpts, a: AllArgs) -> Result<Tally> {
     report.wall_ms = Some(started.elapsed().as_millis() as u64);
     match delivery {
         Some(d) => d.deliver(&report),
-        None => crate::log::info("all", None, &report.line(), &[]),
+        None => crate::log::described(crate::log::Level::Info, "all", &report.line(), &report_fields(&report)),
     }
     Ok(tally)
 }
@@ -244,16 +244,38 @@ fn select(planned: Vec<Segment>, only: &[String]) -> Result<Vec<Segment>> {
     Ok(planned.into_iter().filter(|s| ids.contains(&s.id)).collect())
 }
 
-/// Runs one segment through every stage it has not reached yet, saving it after each.
-fn process(ctx: &Ctx, planned: Segment) -> Segment {
+/// The numbers of the run summary as log fields (JSON logs), beside its text.
+fn report_fields(r: &crate::notify::Report) -> Vec<(&'static str, serde_json::Value)> {
+    let c = &r.segments;
+    let mut fields = vec![
+        ("segments_total", c.total.into()),
+        ("segments_ok", c.ok.into()),
+        ("segments_failed", c.failed.into()),
+        ("segments_mismatched", c.mismatched.into()),
+        ("segments_skipped", c.skipped.into()),
+        ("points", r.points.into()),
+        ("bytes_in", r.bytes_in.into()),
+        ("bytes_out", r.bytes_out.into()),
+    ];
+    if let Some(ms) = r.wall_ms {
+        fields.push(("duration_ms", ms.into()));
+    }
+    fields
+}
+
+/// Runs one segment through every stage it has not reached yet, saving it after each. `None`
+/// when an interruption stopped it between two stages (its state is in the journal, its lock is
+/// released on return).
+fn process(ctx: &Ctx, planned: Segment) -> Option<Segment> {
     let id = planned.id.clone();
+    crate::log::debug("all", None, "taking the segment lock");
     let lock = match Lock::acquire(ctx.store, &id, ctx.lock) {
         Ok(lock) => lock,
-        Err(e) => return failed(planned, StageName::Lock, e),
+        Err(e) => return Some(failed(planned, StageName::Lock, e)),
     };
     let mut seg = match resume(ctx, &planned) {
         Ok(seg) => seg,
-        Err(e) => return failed(planned, StageName::Resume, e),
+        Err(e) => return Some(failed(planned, StageName::Resume, e)),
     };
     if let Some(err) = seg.error.take() {
         crate::log::info(
@@ -268,6 +290,15 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
             continue;
         }
         let name = stage.name();
+        if crate::interrupt::requested() {
+            crate::log::info(
+                "all",
+                None,
+                &format!("stopped before {name} (interrupted); lock released"),
+                &[],
+            );
+            return None;
+        }
         // Fetch and compress only write to the work directory: the lock's settle time runs
         // meanwhile, and it is confirmed before the first use of the destination.
         if stage.uses_destination()
@@ -278,18 +309,20 @@ fn process(ctx: &Ctx, planned: Segment) -> Segment {
                 Ok(()) => e,
                 Err(forget) => e.context(format!("{forget:#}")),
             };
-            return failed(seg, name, e);
+            return Some(failed(seg, name, e));
         }
-        seg = stage.apply(seg);
+        crate::log::debug("all", None, &format!("{name}: starting"));
+        seg = crate::interrupt::working(id.as_str(), name.name(), || stage.apply(seg));
         if let Err(e) = ctx.journal.save(&seg) {
-            return failed(seg, name, e);
+            return Some(failed(seg, name, e));
         }
+        crate::log::debug("all", None, &format!("{name}: state saved in the work directory"));
         crate::exit::failpoint(&format!("all-after-{name}"));
         if seg.error.is_some() {
             break;
         }
     }
-    seg
+    Some(seg)
 }
 
 /// `--dry-run`: where the segment stands and the stages it would go through. Reads the journal

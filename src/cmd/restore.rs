@@ -124,21 +124,23 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         work: WorkDir::new(&g.work_dir),
     };
     // The segments come from the destination, not stdin; the driver is the one every stage uses.
-    let bar = crate::log::bar(Some(segments.len() as u64), "restore");
-    let tally = run_segments(
+    let run = crate::stage::Run {
+        what: "restore",
+        total: Some(segments.len()),
+        jobs: a.jobs,
+        order: Order::Input,
+        resume: "run the same command again (points sent twice are only overwritten with themselves)",
+    };
+    let mut tally = run_segments(
         segments.into_iter().map(Ok),
-        a.jobs,
-        Order::Input,
+        run,
         |_| Action::Work,
         |seg| {
-            let seg = stage.apply(seg);
-            bar.inc(1);
-            seg
+            let id = seg.id.to_string();
+            Some(crate::interrupt::working(&id, "restore", || stage.apply(seg)))
         },
         |_| {},
-    );
-    bar.finish_and_clear();
-    let mut tally = tally?;
+    )?;
     for e in &unreadable {
         if e.downcast_ref::<crate::error::Mismatch>().is_some() {
             tally.mismatched += 1;

@@ -120,23 +120,6 @@ impl Summary {
         self.add_times(seg);
     }
 
-    /// Points and bytes so far, for a progress bar.
-    pub fn progress_line(&self) -> String {
-        let mut s = format!(
-            "{} points, {} in, {} out",
-            self.points,
-            HumanBytes(self.bytes_in),
-            HumanBytes(self.bytes_out)
-        );
-        if self.paired_out > 0 {
-            s.push_str(&format!(
-                " (ratio {:.1})",
-                self.paired_in as f64 / self.paired_out as f64
-            ));
-        }
-        s
-    }
-
     /// Reads `at` and `duration_ms` from every section generically, so that a stage which starts
     /// recording its duration is counted without a change here.
     fn add_times(&mut self, seg: &Segment) {

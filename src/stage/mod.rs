@@ -37,15 +37,36 @@ pub enum Order {
     Input,
 }
 
-/// Runs a stage over `segments`: `decide` picks what happens to each, `work` does the stage on
-/// one (recording failures in `Segment::error`, never returning them), `observe` sees each
-/// finished segment before it is written (`all` keeps its summary and progress bar with it). A
-/// segment that cannot be read stops the reading; segments already read still finish, then the
-/// error is returned.
+/// What a run over segments is, for its progress and the message of an interruption.
+pub struct Run {
+    /// The command, as progress and messages name it.
+    pub what: &'static str,
+    /// How many segments there are, when known before the first is read.
+    pub total: Option<usize>,
+    /// Segments in flight at once.
+    pub jobs: usize,
+    pub order: Order,
+    /// How to resume after an interruption, completing "To resume, ...".
+    pub resume: &'static str,
+}
+
+/// What a worker did with a segment.
+enum Outcome {
+    Done(Box<Segment>),
+    /// Stopped between two stages on an interruption: nothing to write.
+    Stopped,
+    /// Taken from the queue after an interruption, not started.
+    NotStarted,
+}
+
+/// Runs a stage over `segments`, from stdin or any other source. `work` returns `None` when it
+/// stopped a segment part-way on an interruption (its state is saved elsewhere); `observe` sees
+/// each finished segment before it is written (`all` keeps its summary with it). On Ctrl-C or
+/// SIGTERM no new segment is started, the records of the finished ones are all written (in
+/// input order, gaps skipped), and [`crate::error::Interrupted`] is returned.
 pub fn run_segments<I, D, W>(
     segments: I,
-    jobs: usize,
-    order: Order,
+    run: Run,
     decide: D,
     work: W,
     mut observe: impl FnMut(&Segment),
@@ -53,9 +74,11 @@ pub fn run_segments<I, D, W>(
 where
     I: Iterator<Item = Result<Segment>> + Send,
     D: Fn(&Segment) -> Action + Sync,
-    W: Fn(Segment) -> Segment + Sync,
+    W: Fn(Segment) -> Option<Segment> + Sync,
 {
-    let jobs = jobs.max(1);
+    let _graceful = crate::interrupt::Graceful::enter();
+    let progress = crate::progress::Progress::start(run.what, run.total.map(|n| n as u64));
+    let jobs = run.jobs.max(1);
     // The workers are a rayon pool of `jobs` threads, each pulling segments from a bounded
     // queue: the CPU-heavy stages (compress, `all`'s fetch into the archive) run on rayon, and
     // at most `jobs` segments are in flight.
@@ -67,17 +90,26 @@ where
     // Segments travel with their input position, for `Order::Input`.
     let (task_tx, task_rx) = mpsc::sync_channel::<(usize, Segment)>(jobs);
     let task_rx = Mutex::new(task_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(usize, Segment)>();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Outcome)>();
     std::thread::scope(|scope| {
         let workers_tx = done_tx.clone();
-        let (task_rx, work) = (&task_rx, &work);
+        let (task_rx, work, progress) = (&task_rx, &work, &progress);
         scope.spawn(move || {
             pool.broadcast(|_| {
                 let tx = workers_tx.clone();
                 loop {
                     let next = task_rx.lock().expect("task queue lock").recv();
                     let Ok((i, seg)) = next else { break };
-                    if tx.send((i, work(seg))).is_err() {
+                    let outcome = if crate::interrupt::requested() {
+                        Outcome::NotStarted
+                    } else {
+                        progress.started();
+                        let id = seg.id.to_string();
+                        let done = crate::log::in_segment(&id, || work(seg));
+                        progress.finished(done.as_ref());
+                        done.map_or(Outcome::Stopped, |s| Outcome::Done(Box::new(s)))
+                    };
+                    if tx.send((i, outcome)).is_err() {
                         break;
                     }
                 }
@@ -88,10 +120,18 @@ where
             let decide = &decide;
             scope.spawn(move || -> Result<()> {
                 for (i, seg) in segments.enumerate() {
+                    if crate::interrupt::requested() {
+                        break;
+                    }
                     let seg = seg?;
                     match decide(&seg) {
                         Action::Work => task_tx.send((i, seg)).expect("workers outlive the reader"),
-                        Action::Pass => done_tx.send((i, seg)).expect("writer outlives the reader"),
+                        Action::Pass => {
+                            progress.passed(&seg);
+                            done_tx
+                                .send((i, Outcome::Done(Box::new(seg))))
+                                .expect("writer outlives the reader")
+                        }
                     }
                 }
                 Ok(())
@@ -99,29 +139,58 @@ where
         };
         drop(done_tx);
         let mut tally = Tally::default();
+        let mut stopped = 0;
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
         let mut write_err = None;
+        let mut write = |seg: &Segment| {
+            if write_err.is_none()
+                && let Err(e) = manifest::write_record(&mut out, seg)
+            {
+                write_err = Some(e);
+            }
+        };
         let mut held = std::collections::BTreeMap::new();
         let mut next = 0;
-        for (i, seg) in done_rx {
-            tally.record(&seg);
-            observe(&seg);
-            held.insert(if order == Order::Input { i } else { next }, seg);
+        for (i, outcome) in done_rx {
+            let seg = match outcome {
+                Outcome::Done(seg) => {
+                    tally.record(&seg);
+                    observe(&seg);
+                    Some(*seg)
+                }
+                Outcome::Stopped => {
+                    stopped += 1;
+                    None
+                }
+                Outcome::NotStarted => None,
+            };
+            held.insert(if run.order == Order::Input { i } else { next }, seg);
             while let Some(seg) = held.remove(&next) {
                 next += 1;
-                if write_err.is_none()
-                    && let Err(e) = manifest::write_record(&mut out, &seg)
-                {
-                    write_err = Some(e);
+                if let Some(seg) = seg {
+                    write(&seg);
                 }
             }
         }
+        // After an interruption, segments that never came back leave gaps: what finished after
+        // them is written all the same.
+        held.into_values().flatten().for_each(|seg| write(&seg));
         reader.join().expect("reader thread panicked")?;
-        match write_err {
-            Some(e) => Err(e),
-            None => Ok(tally),
+        if let Some(e) = write_err {
+            return Err(e);
         }
+        if crate::interrupt::requested() {
+            return Err(crate::error::Interrupted {
+                what: run.what,
+                done: tally.total(),
+                stopped,
+                not_started: run.total.map(|t| t.saturating_sub(tally.total() + stopped)),
+                resume: run.resume,
+            }
+            .into());
+        }
+        Ok(tally)
     })
 }
 
@@ -162,7 +231,7 @@ pub trait Stage: Sync {
 /// A single-stage command: the records of stdin through `stage` on `jobs` workers; segments
 /// that reached it already pass through unless `force`; failed ones always do.
 pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally> {
-    let bar = crate::log::bar(None, stage.name().name());
+    let name = stage.name().name();
     let records = manifest::Reader::new(stdin()).map(|seg| {
         seg.map(|mut seg| {
             if seg.error.is_some() {
@@ -171,10 +240,16 @@ pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally>
             seg
         })
     });
+    let run = Run {
+        what: name,
+        total: None,
+        jobs,
+        order: Order::Completion,
+        resume: "run the same command again on the same input",
+    };
     let tally = run_segments(
         records,
-        jobs,
-        Order::Completion,
+        run,
         |seg| {
             if seg.error.is_none() && (force || stage.needed(seg)) {
                 Action::Work
@@ -183,13 +258,11 @@ pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally>
             }
         },
         |seg| {
-            let seg = stage.apply(seg);
-            bar.inc(1);
-            seg
+            let id = seg.id.to_string();
+            Some(crate::interrupt::working(&id, name, || stage.apply(seg)))
         },
         |_| {},
     );
-    bar.finish_and_clear();
     let tally = tally?;
     if tally.total() == 0 {
         warn_no_records(stage.name().name());

@@ -134,16 +134,30 @@ impl S3Store {
     }
 
     /// Runs one S3 request with our retries; errors name the operation, object and endpoint.
-    fn call<T>(&self, op: &str, key: &str, mut f: impl FnMut(&Bucket) -> Result<T, S3Error>) -> Result<T> {
+    /// `bytes`: the payload sent, or asked for.
+    fn call<T>(&self, op: &str, key: &str, bytes: u64, mut f: impl FnMut(&Bucket) -> Result<T, S3Error>) -> Result<T> {
         with_retries(self.retries, "s3", || {
-            f(&self.bucket).map_err(|e| classify(e, &self.creds_from))
+            self.attempt(op, key, bytes, || f(&self.bucket).map_err(|e| classify(e, &self.creds_from)))
         })
-        .with_context(|| format!("S3 {op} {} (endpoint {})", self.url(key), self.endpoint))
+    }
+
+    /// One attempt of a request, logged at `-v` by its object URL (never the signed URL, which
+    /// carries the access key id). Its error names the operation, object and endpoint, so that
+    /// the retry warning quoting it does too.
+    fn attempt<T>(&self, op: &str, key: &str, bytes: u64, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let started = std::time::Instant::now();
+        let result = f().with_context(|| format!("S3 {op} {} (endpoint {})", self.url(key), self.endpoint));
+        let outcome = match &result {
+            Ok(_) => "ok".to_string(),
+            Err(e) => format!("failed: {}", e.root_cause()),
+        };
+        crate::log::request("s3", op, &self.url(key), &outcome, bytes, started);
+        result
     }
 
     fn put_single(&self, full: &str, key: &str, data: &[u8], meta: &Meta) -> Result<Option<String>> {
         let headers = meta_headers(meta)?;
-        let resp = self.call("PUT", key, |b| {
+        let resp = self.call("PUT", key, data.len() as u64, |b| {
             b.put_object_with_content_type_and_headers(full, data, CONTENT_TYPE, Some(headers.clone()))
         })?;
         Ok(resp
@@ -156,12 +170,8 @@ impl S3Store {
     /// Aborts multipart uploads of `full` left by an earlier run that died: the key is
     /// deterministic, so they can only be ours, and they would otherwise stay billed forever.
     fn abort_stale_uploads(&self, full: &str, key: &str) -> Result<()> {
-        let stale = with_retries(self.retries, "s3", || self.pending_uploads(full)).with_context(|| {
-            format!(
-                "S3 list multipart uploads {} (endpoint {})",
-                self.url(key),
-                self.endpoint
-            )
+        let stale = with_retries(self.retries, "s3", || {
+            self.attempt("list multipart uploads", key, 0, || self.pending_uploads(full))
         })?;
         for upload_id in stale {
             crate::log::info(
@@ -170,7 +180,7 @@ impl S3Store {
                 &format!("aborting stale multipart upload of {}", self.url(key)),
                 &[],
             );
-            self.call("abort multipart upload", key, |b| b.abort_upload(full, &upload_id))?;
+            self.call("abort multipart upload", key, 0, |b| b.abort_upload(full, &upload_id))?;
         }
         Ok(())
     }
@@ -229,16 +239,11 @@ impl S3Store {
             .with_extra_headers(meta_headers(meta)?)
             .map_err(|e| anyhow::anyhow!("preparing metadata headers: {}", describe(&e, &self.creds_from)))?;
         let init = with_retries(self.retries, "s3", || {
-            with_meta
-                .initiate_multipart_upload(full, CONTENT_TYPE)
-                .map_err(|e| classify(e, &self.creds_from))
-        })
-        .with_context(|| {
-            format!(
-                "S3 initiate multipart upload {} (endpoint {})",
-                self.url(key),
-                self.endpoint
-            )
+            self.attempt("initiate multipart upload", key, 0, || {
+                with_meta
+                    .initiate_multipart_upload(full, CONTENT_TYPE)
+                    .map_err(|e| classify(e, &self.creds_from))
+            })
         })?;
         let upload_id = init.upload_id;
         let result = self.send_parts(full, key, &mut src, &upload_id);
@@ -247,7 +252,7 @@ impl S3Store {
         }
         // Best effort: the error that made us stop matters more than a failed abort, and the
         // next run aborts stale uploads of this key anyway.
-        if let Err(e) = self.call("abort multipart upload", key, |b| b.abort_upload(full, &upload_id)) {
+        if let Err(e) = self.call("abort multipart upload", key, 0, |b| b.abort_upload(full, &upload_id)) {
             crate::log::warn(&format!("{e:#}"));
         }
         // A completion whose answer was lost, and whose retry then met NoSuchUpload, did
@@ -274,7 +279,7 @@ impl S3Store {
                 break;
             }
             let number = parts.len() as u32 + 1;
-            let part: Part = self.call(&format!("PUT part {number}"), key, |b| {
+            let part: Part = self.call(&format!("PUT part {number}"), key, buf.len() as u64, |b| {
                 b.put_multipart_chunk(&buf, full, number, upload_id, CONTENT_TYPE)
             })?;
             parts.push(part);
@@ -286,7 +291,7 @@ impl S3Store {
         // rust-s3 0.38 turns a 200 whose body is an <Error> into an error (S3 reports late
         // completion failures that way); a lost response to a completion that did happen
         // comes back as NoSuchUpload on retry and is settled by the HEAD the caller does.
-        let done = self.call("complete multipart upload", key, |b| {
+        let done = self.call("complete multipart upload", key, 0, |b| {
             b.complete_multipart_upload(full, upload_id, parts.clone())
         })?;
         let body = done.as_str().unwrap_or_default();
@@ -368,7 +373,7 @@ impl Store for S3Store {
             .with_context(|| format!("S3 GET {}: range {offset}+{len} overflows", self.url(key)))?;
         let full = self.full_key(key);
         let data = self
-            .call("GET", key, |b| b.get_object_range(&full, offset, Some(last)))?
+            .call("GET", key, len, |b| b.get_object_range(&full, offset, Some(last)))?
             .to_vec();
         if data.len() as u64 != len {
             bail!(
@@ -383,12 +388,13 @@ impl Store for S3Store {
     fn head(&self, key: &str) -> Result<Option<ObjectInfo>> {
         super::check_key(key)?;
         let full = self.full_key(key);
-        let head = with_retries(self.retries, "s3", || match self.bucket.head_object(&full) {
-            Ok((h, _)) => Ok(Some(h)),
-            Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
-            Err(e) => Err(classify(e, &self.creds_from)),
-        })
-        .with_context(|| format!("S3 HEAD {} (endpoint {})", self.url(key), self.endpoint))?;
+        let head = with_retries(self.retries, "s3", || {
+            self.attempt("HEAD", key, 0, || match self.bucket.head_object(&full) {
+                Ok((h, _)) => Ok(Some(h)),
+                Err(S3Error::HttpFailWithBody(404, _)) => Ok(None),
+                Err(e) => Err(classify(e, &self.creds_from)),
+            })
+        })?;
         let Some(head) = head else { return Ok(None) };
         let size = head
             .content_length
@@ -406,12 +412,12 @@ impl Store for S3Store {
     fn delete(&self, key: &str) -> Result<()> {
         super::check_key(key)?;
         let full = self.full_key(key);
-        self.call("DELETE", key, |b| b.delete_object(&full)).map(drop)
+        self.call("DELETE", key, 0, |b| b.delete_object(&full)).map(drop)
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
         let full = self.full_key(prefix);
-        let pages = self.call("LIST", prefix, |b| b.list(full.clone(), None))?;
+        let pages = self.call("LIST", prefix, 0, |b| b.list(full.clone(), None))?;
         let strip = if self.prefix.is_empty() {
             0
         } else {
@@ -450,7 +456,9 @@ impl Read for RangeReader<'_> {
             let full = self.store.full_key(&self.key);
             let data = self
                 .store
-                .call("GET", &self.key, |b| b.get_object_range(&full, self.pos, Some(last)))
+                .call("GET", &self.key, last - self.pos + 1, |b| {
+                    b.get_object_range(&full, self.pos, Some(last))
+                })
                 .map_err(|e| std::io::Error::other(format!("{e:#}")))?
                 .to_vec();
             // The store answered, with other bytes than it said it holds: what was read back

@@ -16,6 +16,7 @@ mod purge;
 mod query;
 mod reliability;
 mod restore;
+mod runtime;
 mod s3faults;
 mod s3proxy;
 mod scaleout;

@@ -110,6 +110,24 @@ impl Runs {
         last.expect("at least one format")
     }
 
+    /// -vv logs every request (method, URL, status): what the canaries were checked against
+    /// includes the Warp 10 and S3 request lines, successes and failures, in both formats.
+    fn assert_requests_logged(&self) {
+        let stderrs: Vec<String> = self.outputs.iter().map(|(_, o)| stderr(o)).collect();
+        for needle in [
+            "warp-offload warp10 ",
+            "warp-offload s3 ",
+            " -> 403",
+            " -> failed: ",
+            "\"level\":\"detail\"",
+        ] {
+            assert!(
+                stderrs.iter().any(|e| e.contains(needle)),
+                "no -vv request line with {needle:?}"
+            );
+        }
+    }
+
     fn assert_clean(&self) {
         for (what, o) in &self.outputs {
             assert_clean(&format!("stdout of {what}"), &o.stdout);
@@ -510,6 +528,7 @@ fn canaries_never_leak_from_any_subcommand() {
     assert!(!denying_hook.received.lock().unwrap().is_empty());
 
     runs.assert_clean();
+    runs.assert_requests_logged();
     let mut files = Vec::new();
     files_under(&work, &mut files);
     assert!(files.len() > 3);
