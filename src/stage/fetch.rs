@@ -178,9 +178,10 @@ const BATCH: usize = 4096;
 const BATCHES: usize = 4;
 
 /// Parses the fetch body on a thread of its own while the calling thread encodes, so that one
-/// segment keeps two cores busy (parsing and encoding cost about the same). Batches travel
-/// through a bounded channel and come back empty to be refilled. The encoder's error comes
-/// first: when it stops, the parser stops too, with a mere "encoder stopped".
+/// segment keeps two cores busy (strict parsing with the digest costs a little more than
+/// encoding). Batches travel through a bounded channel and come back empty to be refilled. The
+/// encoder's error comes first: when it stops, the parser stops too, with a mere "the encoder
+/// stopped".
 fn parse_beside_encoder<W: std::io::Write>(
     body: impl std::io::BufRead + Send,
     start: i64,
@@ -259,7 +260,11 @@ mod tests {
         let mut t = String::new();
         for s in 0..series {
             for ts in (1..=points).rev() {
-                let value = if s % 2 == 0 { format!("{}", ts * 7) } else { format!("{}.25", ts) };
+                let value = if s % 2 == 0 {
+                    format!("{}", ts * 7)
+                } else {
+                    format!("{}.25", ts)
+                };
                 if ts == points {
                     t += &format!("{ts}// m{{s={s}}} {value}\n");
                 } else {
@@ -286,7 +291,10 @@ mod tests {
     fn a_parse_error_ends_both_threads_and_is_the_error() {
         let text = fetch_text(2, BATCH * BATCHES * 3) + "=0// x\n";
         let mut enc = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
-        let err = format!("{:#}", parse_beside_encoder(text.as_bytes(), 0, i64::MAX, &mut enc).unwrap_err());
+        let err = format!(
+            "{:#}",
+            parse_beside_encoder(text.as_bytes(), 0, i64::MAX, &mut enc).unwrap_err()
+        );
         let line = 2 * BATCH * BATCHES * 3 + 1;
         assert!(err.contains(&format!("fetch output line {line}")), "{err}");
     }
