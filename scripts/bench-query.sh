@@ -6,6 +6,7 @@
 # Usage: scripts/bench-query.sh [--hosts 1000] [--days 30] [--interval 60s] [--encrypt]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 
 HOSTS=1000 DAYS=30 INTERVAL=60s ENCRYPT=0 KEY=()
 while [[ $# -gt 0 ]]; do
@@ -18,42 +19,22 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-cargo build --release --quiet
-BIN=$PWD/target/release/warp-offload
-TMP=$(mktemp -d)
-export WARP_OFFLOAD_SEAWEEDFS_STATE=$TMP/seaweedfs
-cleanup() {
-    [[ -n ${FAKE_PID:-} ]] && kill "$FAKE_PID" 2>/dev/null || true
-    scripts/seaweedfs.sh stop >/dev/null 2>&1 || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-eval "$(scripts/seaweedfs.sh start)"
-export AWS_ACCESS_KEY_ID=$WARP_OFFLOAD_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$WARP_OFFLOAD_TEST_S3_SECRET_KEY
-DEST=s3://$WARP_OFFLOAD_TEST_S3_BUCKET/query-bench
-S3=(--s3-endpoint "$WARP_OFFLOAD_TEST_S3_ENDPOINT")
-
-umask 077
-printf 'bench-read' >"$TMP/read.token"
-printf 'bench-write' >"$TMP/write.token"
+bench_setup
+DEST=s3://$BUCKET/query-bench
+S3_OPTS=(--s3-endpoint "$S3")
 if [[ $ENCRYPT == 1 ]]; then
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$TMP/archive.key"
     KEY=(--key-file "$TMP/archive.key")
 fi
 START=2024-01-01T00:00:00Z
 END=$(date -u -d "2024-01-01 + $DAYS days" +%Y-%m-%dT%H:%M:%SZ)
-"$BIN" -q fake-warp10 --listen 127.0.0.1:0 --port-file "$TMP/port" --read-token-file "$TMP/read.token" \
-    --write-token-file "$TMP/write.token" --generate infra --hosts "$HOSTS" --days "$DAYS" \
-    --interval "$INTERVAL" --start $START >/dev/null &
-FAKE_PID=$!
-while [[ ! -s $TMP/port ]]; do sleep 0.5; done
+bench_fake --generate infra --hosts "$HOSTS" --days "$DAYS" --interval "$INTERVAL" --start $START
 
 echo "archiving $DAYS days x $((HOSTS * 10)) series every $INTERVAL (daily segments) into SeaweedFS..." >&2
-"$BIN" -q --work-dir "$TMP/work" all --warp10-url "http://127.0.0.1:$(cat "$TMP/port")" --selector '~os\..*{}' \
-    --start $START --end "$END" --segment-length 1d --min-age 1h --dest "$DEST" "${S3[@]}" \
+"$BIN" -q --work-dir "$TMP/work" all --warp10-url "$URL" --selector '~os\..*{}' \
+    --start $START --end "$END" --segment-length 1d --min-age 1h --dest "$DEST" "${S3_OPTS[@]}" \
     --read-token-file "$TMP/read.token" --jobs 2 "${KEY[@]}" >"$TMP/run.ndjson"
-kill "$FAKE_PID"
-FAKE_PID=
+bench_stop_fake
 
 TOTAL=$(python3 -c 'import json,sys; print(sum(json.loads(l)["upload"]["size"] for l in open(sys.argv[1])))' "$TMP/run.ndjson")
 POINTS=$(python3 -c 'import json,sys; print(sum(json.loads(l)["fetch"]["points"] for l in open(sys.argv[1])))' "$TMP/run.ndjson")
@@ -63,7 +44,7 @@ echo "archive: $POINTS points in $(wc -l <"$TMP/run.ndjson") segments, $TOTAL by
 DAY=$(date -u -d "2024-01-01 + $((DAYS / 2)) days" +%Y-%m-%dT%H:%M:%SZ)
 NEXT=$(date -u -d "2024-01-01 + $((DAYS / 2 + 1)) days" +%Y-%m-%dT%H:%M:%SZ)
 for run in cold warm; do
-    /usr/bin/time -f '%e' -o "$TMP/time" "$BIN" --log-format json query --dest "$DEST" "${S3[@]}" "${KEY[@]}" \
+    /usr/bin/time -f '%e' -o "$TMP/time" "$BIN" --log-format json query --dest "$DEST" "${S3_OPTS[@]}" "${KEY[@]}" \
         --selector 'os.cpu.usage_user{host~.*-0042\..*}' --start "$DAY" --end "$NEXT" \
         >"$TMP/out.txt" 2>"$TMP/log.json"
     python3 - "$TMP/log.json" "$TMP/out.txt" "$(cat "$TMP/time")" "$run" "$TOTAL" <<'PY'

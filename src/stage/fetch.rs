@@ -2,7 +2,9 @@
 //! streaming, counts and digests the points, and spools the text atomically to the work dir.
 
 use super::{Stage, compress};
+use crate::archive::Encoder;
 use crate::gts::stream::{StreamStats, check_stream};
+use crate::gts::{Point, SeriesKey};
 use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::retry::with_retries;
 use crate::secret::Secret;
@@ -11,6 +13,7 @@ use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Instant;
 
 /// Where fetched text goes: a spool file (the `fetch` stage), or straight into the segment's
@@ -155,19 +158,84 @@ fn fetch_once(
         }
         Target::Archive(o) => {
             let (info, archive) = compress::write_archive(seg, work, o, |enc| {
-                let mut last = None;
-                let stats = check_stream(body.reader, start, end, &mut std::io::sink(), |key, hash, p| {
-                    if last != Some(*hash) {
-                        enc.begin_series(key)?;
-                        last = Some(*hash);
-                    }
-                    enc.push(p)
-                })?;
+                let stats = parse_beside_encoder(body.reader, start, end, enc)?;
                 Ok(fetch_info(seg, &stats))
             })?;
             Ok((info, Some(archive)))
         }
     }
+}
+
+/// Points parsed and not yet encoded, in order: a series' key comes before its points.
+enum Parsed {
+    Series(SeriesKey),
+    Point(Point),
+}
+
+/// Points per batch handed from the parser to the encoder, and batches in flight: enough to
+/// keep both threads busy, little memory (a few MB per segment).
+const BATCH: usize = 4096;
+const BATCHES: usize = 4;
+
+/// Parses the fetch body on a thread of its own while the calling thread encodes, so that one
+/// segment keeps two cores busy (strict parsing with the digest costs a little more than
+/// encoding). Batches travel through a bounded channel and come back empty to be refilled. The
+/// encoder's error comes first: when it stops, the parser stops too, with a mere "the encoder
+/// stopped".
+fn parse_beside_encoder<W: std::io::Write>(
+    body: impl std::io::BufRead + Send,
+    start: i64,
+    end: i64,
+    enc: &mut Encoder<W>,
+) -> Result<StreamStats> {
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Parsed>>(BATCHES);
+    let (empty_tx, empty_rx) = mpsc::channel::<Vec<Parsed>>();
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut last = None;
+            let mut batch = Vec::with_capacity(BATCH);
+            let stopped = || anyhow::anyhow!("the encoder stopped");
+            let stats = check_stream(body, start, end, &mut std::io::sink(), |key, hash, p| {
+                if last != Some(*hash) {
+                    batch.push(Parsed::Series(key.clone()));
+                    last = Some(*hash);
+                }
+                batch.push(Parsed::Point(p.clone()));
+                if batch.len() >= BATCH {
+                    let next = empty_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    full_tx
+                        .send(std::mem::replace(&mut batch, next))
+                        .map_err(|_| stopped())?;
+                }
+                Ok(())
+            })?;
+            full_tx.send(batch).map_err(|_| stopped())?;
+            Ok(stats)
+        });
+        let encoded = encode_batches(enc, full_rx, &empty_tx);
+        let parsed: Result<StreamStats> = parser.join().expect("the fetch parser panicked");
+        encoded?;
+        parsed
+    })
+}
+
+/// The encoder's side of [`parse_beside_encoder`]; returning drops `full`, which stops the parser.
+fn encode_batches<W: std::io::Write>(
+    enc: &mut Encoder<W>,
+    full: mpsc::Receiver<Vec<Parsed>>,
+    empty: &mpsc::Sender<Vec<Parsed>>,
+) -> Result<()> {
+    for mut batch in full {
+        for item in batch.drain(..) {
+            match item {
+                Parsed::Series(key) => enc.begin_series(&key)?,
+                Parsed::Point(p) => enc.push(&p)?,
+            }
+        }
+        // The parser may be gone already (it sent its last batch).
+        let _ = empty.send(batch);
+    }
+    Ok(())
 }
 
 fn fetch_info(seg: &Segment, stats: &StreamStats) -> FetchInfo {
@@ -179,5 +247,55 @@ fn fetch_info(seg: &Segment, stats: &StreamStats) -> FetchInfo {
         spool: WorkDir::spool_rel(&seg.id),
         at: jiff::Timestamp::now(),
         duration_ms: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Codec;
+
+    /// Fetch output of `series` series of `points` points each (timestamps `points` down to 1).
+    fn fetch_text(series: usize, points: usize) -> String {
+        let mut t = String::new();
+        for s in 0..series {
+            for ts in (1..=points).rev() {
+                let value = if s % 2 == 0 {
+                    format!("{}", ts * 7)
+                } else {
+                    format!("{}.25", ts)
+                };
+                if ts == points {
+                    t += &format!("{ts}// m{{s={s}}} {value}\n");
+                } else {
+                    t += &format!("={ts}// {value}\n");
+                }
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn parsing_beside_the_encoder_writes_what_one_thread_writes() {
+        // Several batches, series starting inside batches.
+        let text = fetch_text(5, 3 * BATCH + 17);
+        let mut two = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+        let stats = parse_beside_encoder(text.as_bytes(), 0, i64::MAX, &mut two).unwrap();
+        let mut one = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+        one.encode_text(text.as_bytes()).unwrap();
+        assert_eq!((stats.points, stats.series.len()), (5 * (3 * BATCH as u64 + 17), 5));
+        assert_eq!(two.finish().unwrap(), one.finish().unwrap());
+    }
+
+    #[test]
+    fn a_parse_error_ends_both_threads_and_is_the_error() {
+        let text = fetch_text(2, BATCH * BATCHES * 3) + "=0// x\n";
+        let mut enc = Encoder::new(Codec::Columnar, 3, Vec::new()).unwrap();
+        let err = format!(
+            "{:#}",
+            parse_beside_encoder(text.as_bytes(), 0, i64::MAX, &mut enc).unwrap_err()
+        );
+        let line = 2 * BATCH * BATCHES * 3 + 1;
+        assert!(err.contains(&format!("fetch output line {line}")), "{err}");
     }
 }
