@@ -137,7 +137,9 @@ impl S3Store {
     /// `bytes`: the payload sent, or asked for.
     fn call<T>(&self, op: &str, key: &str, bytes: u64, mut f: impl FnMut(&Bucket) -> Result<T, S3Error>) -> Result<T> {
         with_retries(self.retries, "s3", || {
-            self.attempt(op, key, bytes, || f(&self.bucket).map_err(|e| classify(e, &self.creds_from)))
+            self.attempt(op, key, bytes, || {
+                f(&self.bucket).map_err(|e| classify(e, &self.creds_from))
+            })
         })
     }
 
