@@ -120,6 +120,11 @@ pub fn enabled(level: Level) -> bool {
     level <= config().level
 }
 
+/// This thread's segment, for a thread that works on it for another (see [`in_segment`]).
+pub fn segment() -> Option<String> {
+    SEGMENT.with(|s| s.borrow().clone())
+}
+
 /// Runs `f` with `id` as this thread's segment.
 pub fn in_segment<T>(id: &str, f: impl FnOnce() -> T) -> T {
     let before = SEGMENT.with(|s| s.replace(Some(id.to_string())));

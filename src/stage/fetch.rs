@@ -190,27 +190,35 @@ fn parse_beside_encoder<W: std::io::Write>(
 ) -> Result<StreamStats> {
     let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Parsed>>(BATCHES);
     let (empty_tx, empty_rx) = mpsc::channel::<Vec<Parsed>>();
+    // The body is read on the parser's thread: its request line names the segment too.
+    let segment = crate::log::segment();
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
-            let mut last = None;
-            let mut batch = Vec::with_capacity(BATCH);
-            let stopped = || anyhow::anyhow!("the encoder stopped");
-            let stats = check_stream(body, start, end, &mut std::io::sink(), |key, hash, p| {
-                if last != Some(*hash) {
-                    batch.push(Parsed::Series(key.clone()));
-                    last = Some(*hash);
-                }
-                batch.push(Parsed::Point(p.clone()));
-                if batch.len() >= BATCH {
-                    let next = empty_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                    full_tx
-                        .send(std::mem::replace(&mut batch, next))
-                        .map_err(|_| stopped())?;
-                }
-                Ok(())
-            })?;
-            full_tx.send(batch).map_err(|_| stopped())?;
-            Ok(stats)
+            let parse = || {
+                let mut last = None;
+                let mut batch = Vec::with_capacity(BATCH);
+                let stopped = || anyhow::anyhow!("the encoder stopped");
+                let stats = check_stream(body, start, end, &mut std::io::sink(), |key, hash, p| {
+                    if last != Some(*hash) {
+                        batch.push(Parsed::Series(key.clone()));
+                        last = Some(*hash);
+                    }
+                    batch.push(Parsed::Point(p.clone()));
+                    if batch.len() >= BATCH {
+                        let next = empty_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                        full_tx
+                            .send(std::mem::replace(&mut batch, next))
+                            .map_err(|_| stopped())?;
+                    }
+                    Ok(())
+                })?;
+                full_tx.send(batch).map_err(|_| stopped())?;
+                Ok(stats)
+            };
+            match &segment {
+                Some(id) => crate::log::in_segment(id, parse),
+                None => parse(),
+            }
         });
         let encoded = encode_batches(enc, full_rx, &empty_tx);
         let parsed: Result<StreamStats> = parser.join().expect("the fetch parser panicked");
