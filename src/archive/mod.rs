@@ -13,7 +13,7 @@ pub mod index;
 mod ints;
 pub mod text;
 
-use crate::digest::{Digest, SeriesHash};
+use crate::digest::{Digest, DigestBuilder, SeriesHash};
 use crate::error::Mismatch;
 use crate::gts::{Point, SeriesKey};
 use crate::id::SegmentId;
@@ -250,6 +250,7 @@ pub fn summarize_with(
         series: 0,
         digest: Digest::default(),
     };
+    let mut digest = DigestBuilder::default();
     let mut current: Option<(SeriesKey, SeriesHash)> = None;
     while let Some(batch) = dec.next_batch()? {
         let hash = match &current {
@@ -262,11 +263,12 @@ pub fn summarize_with(
             }
         };
         for p in &batch.points {
-            sum.digest.add(&hash, p);
+            digest.add(&hash, p);
             visit(&batch.key, &hash, p);
         }
         sum.points += batch.points.len() as u64;
     }
+    sum.digest = digest.finish();
     Ok(sum)
 }
 

@@ -581,3 +581,21 @@ fn float_noise_costs_per_value_not_per_series() {
         archive.len()
     );
 }
+
+#[test]
+fn blocks_as_large_as_earlier_versions_wrote_still_decode() {
+    let max = 1 << 20;
+    let points: Vec<Point> = (0..max as i64 + 1).map(|i| pt(-i, Value::Long(i % 1000))).collect();
+    let write = |block_points: usize| {
+        let mut enc = columnar::Encoder::new(Vec::new(), 3)
+            .unwrap()
+            .with_block_points(block_points);
+        enc.begin_series(&key("big", &[])).unwrap();
+        points.iter().for_each(|p| enc.push(p).unwrap());
+        enc.finish().unwrap()
+    };
+    let decoded = decode(&write(max)).unwrap();
+    assert_eq!(decoded, vec![(key("big", &[]), points.clone())]);
+    let err = format!("{:#}", decode(&write(max + 1)).unwrap_err());
+    assert!(err.contains("1048577"), "{err}");
+}

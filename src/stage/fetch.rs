@@ -172,10 +172,12 @@ enum Parsed {
     Point(Point),
 }
 
-/// Points per batch handed from the parser to the encoder, and batches in flight: enough to
-/// keep both threads busy, little memory (a few MB per segment).
+/// Points per batch handed from the parser to the encoder, and batches in flight: up to one
+/// block's points (`columnar::BLOCK_POINTS`), so that the parser keeps reading while the encoder
+/// compresses a block instead of stalling the stream. `all` of 1 x 1d of D1, `--jobs 2`,
+/// medians of 5 runs: 16 batches 2.45 s wall, 64 1.88 s (47 MiB peak memory).
 const BATCH: usize = 4096;
-const BATCHES: usize = 4;
+const BATCHES: usize = 64;
 
 /// Parses the fetch body on a thread of its own while the calling thread encodes, so that one
 /// segment keeps two cores busy (strict parsing with the digest costs a little more than

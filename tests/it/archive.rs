@@ -224,3 +224,19 @@ fn cat_needs_a_segment_id_it_can_trust() {
         stderr(&o)
     );
 }
+
+/// The digest is recorded in work directories and manifest objects: a change to how it is
+/// computed would make every earlier archive fail verification. Pinned from the build that
+/// introduced the format.
+#[test]
+fn the_digest_of_the_edge_cases_is_the_one_earlier_versions_recorded() {
+    let t = TestDir::new();
+    let mut c = cmd(t.dir.path());
+    c.args(["bench-codec", "--repeat", "1", EDGE]);
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "bench-codec: {}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["points"], 2000);
+    assert_eq!(r["digest"], "x3s1:db6ac4cbbb49eed3f04800a371dd37bf");
+    assert_eq!(r["lossless"], true);
+}
