@@ -10,7 +10,8 @@ use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Write};
+use std::sync::mpsc;
 use std::time::Instant;
 
 pub struct Options {
@@ -96,8 +97,66 @@ fn compress_once(seg: &Segment, work: &WorkDir, o: &Options) -> Result<ArchiveIn
 
 /// Where an archive is written: the file, or an encryption envelope around it.
 pub enum Sink<'f> {
-    Plain(BufWriter<&'f mut File>),
-    Sealed(Box<EncryptWriter<BufWriter<&'f mut File>>>),
+    Plain(BufWriter<Tee<'f>>),
+    Sealed(Box<EncryptWriter<BufWriter<Tee<'f>>>>),
+}
+
+/// Chunks of written bytes queued for the checker: a few MiB per segment.
+const CHECK_CHUNKS: usize = 4;
+
+/// Writes to the file and sends a copy of what the file took to the checker. A checker that
+/// stopped (it failed to decode) gets no more copies; its error is reported once writing ends.
+pub struct Tee<'f> {
+    file: &'f mut File,
+    copy: Option<mpsc::SyncSender<Vec<u8>>>,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        if let Some(copy) = &self.copy
+            && copy.send(buf[..n].to_vec()).is_err()
+        {
+            self.copy = None;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Reads the chunks a [`Tee`] sends, in order, until its sender is dropped.
+struct ChunkReader {
+    chunks: mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    pos: usize,
+}
+
+impl ChunkReader {
+    fn new(chunks: mpsc::Receiver<Vec<u8>>) -> Self {
+        ChunkReader {
+            chunks,
+            chunk: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.chunks.recv() {
+                Ok(chunk) => (self.chunk, self.pos) = (chunk, 0),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 impl Write for Sink<'_> {
@@ -128,8 +187,11 @@ impl Sink<'_> {
 }
 
 /// Writes the archive of `seg` atomically. `feed` encodes the points and returns the fetch they
-/// came from; the written file is then decoded again and must hold exactly those points, series
-/// and digest (restic learned this from a compressor bug) before it takes its place.
+/// came from; the bytes written are decoded again and must hold exactly those points, series
+/// and digest (restic learned this from a compressor bug) before the file takes its place.
+/// The check decodes on a thread of its own while the archive is written, from a copy of every
+/// byte handed to the file, so that it overlaps encoding instead of following it. (What reached
+/// the disk is hashed again by `upload` and must have the BLAKE3 recorded here.)
 pub fn write_archive(
     seg: &Segment,
     work: &WorkDir,
@@ -139,25 +201,36 @@ pub fn write_archive(
     let rel = WorkDir::archive_rel(&seg.id, o.codec.extension());
     let path = work.path(&rel);
     let (fetch, size, blake3) = WorkDir::write_atomic(&path, |file| {
-        let out = BufWriter::with_capacity(1 << 20, &mut *file);
-        let sink = match &o.key {
-            Some(key) => Sink::Sealed(Box::new(EncryptWriter::new(out, key, seg.id.as_str())?)),
-            None => Sink::Plain(out),
-        };
-        let mut enc = Encoder::new(o.codec, o.level, sink)?;
-        let fetch = feed(&mut enc)?;
-        enc.finish()?
-            .close()
-            .with_context(|| format!("writing {}", path.display()))?;
-        file.seek(SeekFrom::Start(0))?;
-        let mut written = Hashed::new(BufReader::with_capacity(1 << 20, &mut *file));
-        let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id)
-            .with_context(|| format!("decoding {} again", path.display()))?;
-        summary.check_against(&fetch, &format!("the new archive {}", path.display()))?;
-        let (size, blake3) = written
-            .finish()
-            .with_context(|| format!("reading {}", path.display()))?;
-        Ok((fetch, size, blake3))
+        std::thread::scope(|scope| {
+            let (copy, copies) = mpsc::sync_channel(CHECK_CHUNKS);
+            let checker = scope.spawn(move || {
+                let mut written = Hashed::new(ChunkReader::new(copies));
+                let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id);
+                (summary, written.finish())
+            });
+            let out = BufWriter::with_capacity(
+                1 << 20,
+                Tee {
+                    file: &mut *file,
+                    copy: Some(copy),
+                },
+            );
+            let sink = match &o.key {
+                Some(key) => Sink::Sealed(Box::new(EncryptWriter::new(out, key, seg.id.as_str())?)),
+                None => Sink::Plain(out),
+            };
+            let mut enc = Encoder::new(o.codec, o.level, sink)?;
+            let fetch = feed(&mut enc)?;
+            // Closing drops the last copy sender: the checker reads to the end.
+            enc.finish()?
+                .close()
+                .with_context(|| format!("writing {}", path.display()))?;
+            let (summary, hashed) = checker.join().expect("the archive checker panicked");
+            let summary = summary.with_context(|| format!("decoding {} again", path.display()))?;
+            summary.check_against(&fetch, &format!("the new archive {}", path.display()))?;
+            let (size, blake3) = hashed.with_context(|| format!("reading {} again", path.display()))?;
+            Ok((fetch, size, blake3))
+        })
     })?;
     let points = fetch.points;
     let info = ArchiveInfo {
@@ -170,4 +243,108 @@ pub fn write_archive(
         at: jiff::Timestamp::now(),
     };
     Ok((fetch, info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::crypt::MasterKey;
+    use crate::digest::{DigestBuilder, SeriesHash};
+    use crate::gts::{Point, SeriesKey, Value};
+    use crate::id::{Source, TimeUnit};
+
+    fn segment() -> Segment {
+        Segment::new(
+            &Source::new("http://127.0.0.1:8080", TimeUnit::Us).unwrap(),
+            "~m{}",
+            "2026-10-01T00:00:00Z".parse().unwrap(),
+            "2026-10-02T00:00:00Z".parse().unwrap(),
+        )
+    }
+
+    /// Encodes `n` points of one series (enough for several write chunks) and returns the fetch
+    /// section that describes them.
+    fn feed(enc: &mut Encoder<Sink<'_>>, seg: &Segment, n: i64) -> Result<FetchInfo> {
+        let key = SeriesKey {
+            class: "m".into(),
+            labels: Default::default(),
+        };
+        let (start, _) = seg.warp10_range()?;
+        let hash = SeriesHash::of(&key);
+        let mut digest = DigestBuilder::default();
+        enc.begin_series(&key)?;
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for i in 0..n {
+            // Random values (xorshift), so that the archive spans many 1 MiB writes.
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let p = Point {
+                ts: start + n - i,
+                geo: None,
+                elev: None,
+                value: Value::Long(x as i64),
+            };
+            digest.add(&hash, &p);
+            enc.push(&p)?;
+        }
+        Ok(FetchInfo {
+            points: n as u64,
+            series: 1,
+            bytes: 0,
+            digest: digest.finish(),
+            spool: WorkDir::spool_rel(&seg.id),
+            at: jiff::Timestamp::now(),
+            duration_ms: 0,
+        })
+    }
+
+    fn options(key: Option<MasterKey>) -> Options {
+        Options {
+            codec: Codec::Columnar,
+            level: 3,
+            key,
+            remove_spool: false,
+        }
+    }
+
+    #[test]
+    fn the_check_hashes_and_decodes_what_the_file_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (work, seg) = (WorkDir::new(dir.path()), segment());
+        for key in [None, Some(MasterKey::from_bytes([7; 32]))] {
+            let (fetch, info) = write_archive(&seg, &work, &options(key), |enc| feed(enc, &seg, 600_000)).unwrap();
+            assert_eq!(fetch.points, 600_000);
+            let bytes = std::fs::read(work.path(&info.path)).unwrap();
+            assert!(bytes.len() > 3 << 20, "{} bytes: too few writes", bytes.len());
+            assert_eq!(
+                (info.size, info.blake3),
+                (bytes.len() as u64, blake3::hash(&bytes).to_hex().to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn an_archive_that_does_not_hold_the_fetch_is_refused_and_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (work, seg) = (WorkDir::new(dir.path()), segment());
+        let err = write_archive(&seg, &work, &options(None), |enc| {
+            let mut fetch = feed(enc, &seg, 300_000)?;
+            fetch.points += 1;
+            Ok(fetch)
+        })
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("300000 points where fetch recorded 300001"),
+            "{err:#}"
+        );
+        let err = write_archive(&seg, &work, &options(None), |enc| {
+            feed(enc, &seg, 300_000)?;
+            anyhow::bail!("the stream broke")
+        })
+        .unwrap_err();
+        assert_eq!(format!("{err:#}"), "the stream broke");
+        let archive = work.path(&WorkDir::archive_rel(&seg.id, Codec::Columnar.extension()));
+        assert!(!archive.exists());
+    }
 }
