@@ -109,6 +109,11 @@ impl<'a> Lock<'a> {
         Ok(lock)
     }
 
+    /// How long ago the lock was written or last renewed.
+    pub fn age(&self) -> Duration {
+        self.renewed.get().elapsed()
+    }
+
     /// Fails unless the lock is still ours and alive; extends it. Called before anything
     /// destructive.
     pub fn refresh(&self) -> Result<()> {

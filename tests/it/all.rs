@@ -383,3 +383,28 @@ fn a_resumed_run_reports_its_own_wall_time() {
         "reported wall {wall} s for a run of {took} s"
     );
 }
+
+/// A segment's lock is claimed while it waits for a worker, so that the lock's settle time
+/// passes meanwhile: with one worker and two segments, a run waits out about one settle time,
+/// not two in a row.
+#[test]
+fn queued_segments_claim_their_locks_while_they_wait() {
+    let elapsed = |settle_ms: &str| {
+        // The run purges what it archived: each run gets its own Warp 10.
+        let fake = loaded_fake();
+        let t = TestDir::new();
+        let run = Run::new(&t, "work", &fake.url, &["--jobs", "1", "--lock-settle-ms", settle_ms]);
+        let started = std::time::Instant::now();
+        let o = run.all(&[], None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(upload_lines(&o), 2, "{}", stderr(&o));
+        started.elapsed().as_secs_f64()
+    };
+    let work = elapsed("1");
+    let settle = 2.0;
+    let with_settle = elapsed("2000");
+    assert!(
+        with_settle - work < 1.5 * settle,
+        "{with_settle:.2} s with a {settle} s settle time, {work:.2} s without: the waits did not overlap"
+    );
+}
