@@ -4,7 +4,7 @@
 use super::{Stage, compress};
 use crate::archive::Encoder;
 use crate::gts::stream::{StreamStats, check_stream};
-use crate::gts::{Point, SeriesKey};
+use crate::gts::{Geo, Point, SeriesKey, Value};
 use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::retry::with_retries;
 use crate::secret::Secret;
@@ -166,10 +166,34 @@ fn fetch_once(
     }
 }
 
-/// Points parsed and not yet encoded, in order: a series' key comes before its points.
-enum Parsed {
-    Series(SeriesKey),
-    Point(Point),
+/// Points parsed and not yet encoded, in columns: half the memory of as many `Point`s (geo
+/// and elevation are rare), which is what bounds how far the parser may run ahead.
+#[derive(Default)]
+struct Batch {
+    /// `(i, key)`: series `key` starts at point `i` of the batch (the first entry may start
+    /// later: the batch then continues the previous batch's series).
+    series: Vec<(usize, SeriesKey)>,
+    ts: Vec<i64>,
+    values: Vec<Value>,
+    /// `(i, geo, elevation)` of the points that have either.
+    extras: Vec<(usize, Option<Geo>, Option<i64>)>,
+}
+
+impl Batch {
+    fn push(&mut self, p: &Point) {
+        if p.geo.is_some() || p.elev.is_some() {
+            self.extras.push((self.ts.len(), p.geo, p.elev));
+        }
+        self.ts.push(p.ts);
+        self.values.push(p.value.clone());
+    }
+
+    fn clear(&mut self) {
+        self.series.clear();
+        self.ts.clear();
+        self.values.clear();
+        self.extras.clear();
+    }
 }
 
 /// Points per batch handed from the parser to the encoder, and batches in flight: up to one
@@ -190,24 +214,24 @@ fn parse_beside_encoder<W: std::io::Write>(
     end: i64,
     enc: &mut Encoder<W>,
 ) -> Result<StreamStats> {
-    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Parsed>>(BATCHES);
-    let (empty_tx, empty_rx) = mpsc::channel::<Vec<Parsed>>();
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(BATCHES);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
     // The body is read on the parser's thread: its request line names the segment too.
     let segment = crate::log::segment();
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
             let parse = || {
                 let mut last = None;
-                let mut batch = Vec::with_capacity(BATCH);
+                let mut batch = Batch::default();
                 let stopped = || anyhow::anyhow!("the encoder stopped");
                 let stats = check_stream(body, start, end, &mut std::io::sink(), |key, hash, p| {
                     if last != Some(*hash) {
-                        batch.push(Parsed::Series(key.clone()));
+                        batch.series.push((batch.ts.len(), key.clone()));
                         last = Some(*hash);
                     }
-                    batch.push(Parsed::Point(p.clone()));
-                    if batch.len() >= BATCH {
-                        let next = empty_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    batch.push(p);
+                    if batch.ts.len() >= BATCH {
+                        let next = empty_rx.try_recv().unwrap_or_default();
                         full_tx
                             .send(std::mem::replace(&mut batch, next))
                             .map_err(|_| stopped())?;
@@ -232,16 +256,29 @@ fn parse_beside_encoder<W: std::io::Write>(
 /// The encoder's side of [`parse_beside_encoder`]; returning drops `full`, which stops the parser.
 fn encode_batches<W: std::io::Write>(
     enc: &mut Encoder<W>,
-    full: mpsc::Receiver<Vec<Parsed>>,
-    empty: &mpsc::Sender<Vec<Parsed>>,
+    full: mpsc::Receiver<Batch>,
+    empty: &mpsc::Sender<Batch>,
 ) -> Result<()> {
     for mut batch in full {
-        for item in batch.drain(..) {
-            match item {
-                Parsed::Series(key) => enc.begin_series(&key)?,
-                Parsed::Point(p) => enc.push(&p)?,
+        let mut series = batch.series.drain(..).peekable();
+        let mut extras = batch.extras.iter().peekable();
+        for (i, (ts, value)) in batch.ts.iter().zip(batch.values.drain(..)).enumerate() {
+            if let Some((_, key)) = series.next_if(|(at, _)| *at == i) {
+                enc.begin_series(&key)?;
             }
+            let (geo, elev) = match extras.next_if(|(at, _, _)| *at == i) {
+                Some(&(_, geo, elev)) => (geo, elev),
+                None => (None, None),
+            };
+            enc.push(&Point {
+                ts: *ts,
+                geo,
+                elev,
+                value,
+            })?;
         }
+        drop(series);
+        batch.clear();
         // The parser may be gone already (it sent its last batch).
         let _ = empty.send(batch);
     }
@@ -265,20 +302,27 @@ mod tests {
     use super::*;
     use crate::archive::Codec;
 
-    /// Fetch output of `series` series of `points` points each (timestamps `points` down to 1).
+    /// Fetch output of `series` series of `points` points each (timestamps `points` down to 1),
+    /// with a string, a location or an elevation on some points.
     fn fetch_text(series: usize, points: usize) -> String {
         let mut t = String::new();
         for s in 0..series {
             for ts in (1..=points).rev() {
-                let value = if s % 2 == 0 {
-                    format!("{}", ts * 7)
-                } else {
-                    format!("{}.25", ts)
+                let value = match (s % 2, ts % 11) {
+                    (_, 0) => format!("'s{ts}'"),
+                    (0, _) => format!("{}", ts * 7),
+                    _ => format!("{}.25", ts),
+                };
+                let prefix = match ts % 7 {
+                    0 => format!("{ts}/48.5:2.25/{ts}"),
+                    3 => format!("{ts}/-33.75:151.5/"),
+                    5 => format!("{ts}//-{ts}"),
+                    _ => format!("{ts}//"),
                 };
                 if ts == points {
-                    t += &format!("{ts}// m{{s={s}}} {value}\n");
+                    t += &format!("{prefix} m{{s={s}}} {value}\n");
                 } else {
-                    t += &format!("={ts}// {value}\n");
+                    t += &format!("={prefix} {value}\n");
                 }
             }
         }
