@@ -6,7 +6,9 @@
 #                                    # started (S3 endpoint $S3, bucket $BUCKET, AWS_* exported),
 #                                    # $TMP/read.token and $TMP/write.token
 #   bench_fake ARGS...               # starts fake-warp10 with the tokens and ARGS (e.g.
-#                                    # --generate infra --hosts 100 --days 1); sets $URL
+#                                    # --generate infra --hosts 100 --days 1); sets $URL; its
+#                                    # stderr (and its "interrupted" when stopped) goes to
+#                                    # $TMP/fake-warp10.log
 #   bench_stop_fake                  # stops it
 #   bench_stored PREFIX              # bytes of every object under PREFIX/ in $BUCKET
 
@@ -37,10 +39,10 @@ bench_cleanup() {
 bench_fake() {
     rm -f "$TMP/port"
     "$BIN" -q fake-warp10 --listen 127.0.0.1:0 --port-file "$TMP/port" --read-token-file "$TMP/read.token" \
-        --write-token-file "$TMP/write.token" "$@" >/dev/null &
+        --write-token-file "$TMP/write.token" "$@" >/dev/null 2>"$TMP/fake-warp10.log" &
     FAKE_PID=$!
     while [[ ! -s $TMP/port ]]; do
-        kill -0 "$FAKE_PID" 2>/dev/null || { echo "fake-warp10 exited" >&2; exit 1; }
+        kill -0 "$FAKE_PID" 2>/dev/null || { echo "fake-warp10 exited:" >&2; cat "$TMP/fake-warp10.log" >&2; exit 1; }
         sleep 0.2
     done
     URL=http://127.0.0.1:$(cat "$TMP/port")
