@@ -8,7 +8,7 @@
 //!         body = n_blocks, (offset, series, points)*, total_points   (all uvarints)
 //! ```
 //!
-//! A block holds up to `BLOCK_POINTS` points (`MAX_BLOCK_POINTS` in archives of earlier versions) of up to `BLOCK_SERIES` series (a longer series
+//! A block holds up to `BLOCK_POINTS` points of up to `BLOCK_SERIES` series (a longer series
 //! continues in the next block under the same key), so both ends stream with memory bounded by
 //! one block. Inside a block, columns of all its series are grouped by kind so that zstd sees
 //! similar bytes together:
@@ -46,18 +46,15 @@ pub const MAGIC: &[u8; 4] = b"W10A";
 /// Version written; version 1 (no pco columns) is still read.
 const VERSION: u8 = 2;
 const CODEC_ID: u8 = 1;
-/// Points per block written: enough for zstd to see many series of a host together. Smaller
-/// blocks keep memory and the pause while a block is compressed short (with `all`'s fetch
-/// streaming into the encoder, the parser waits out that pause): 256 Ki points cost 0.6 % in
-/// size on D1 against 1 Mi, and take a third less memory per segment in flight.
-pub const BLOCK_POINTS: usize = 1 << 18;
-/// Most points in a block read: what versions up to 0.1 wrote (1 Mi points a block).
-const MAX_BLOCK_POINTS: usize = 1 << 20;
+/// Points per block: ~1 MB of varints, enough for zstd to see many series of a host together.
+/// (256 Ki-point blocks were tried: a third less memory per segment in flight in `all`, but 4 x
+/// 6h segments of D1 came out 8 % larger.)
+pub const BLOCK_POINTS: usize = 1 << 20;
 const BLOCK_SERIES: usize = 1 << 14;
 /// STRING/BINARY bytes after which a block is closed early.
 const BLOCK_BLOB_BYTES: usize = 8 << 20;
 /// Largest decompressed block accepted. The worst block the encoder writes: ~60 bytes per point
-/// (8 timestamp, 1 type, 23 double, 20 geo, 8 elevation) times `MAX_BLOCK_POINTS`, plus
+/// (8 timestamp, 1 type, 23 double, 20 geo, 8 elevation) times `BLOCK_POINTS`, plus
 /// `BLOCK_BLOB_BYTES` and one last value (a fetch line is at most 4 MiB).
 const MAX_RAW: usize = 128 << 20;
 const TS_REF_WINDOW: usize = 8;
@@ -271,7 +268,7 @@ impl<W: Write> Encoder<W> {
         })
     }
 
-    /// Writes blocks of `n` points, as earlier versions did (for tests of what they wrote).
+    /// Writes blocks of `n` points (for tests of the format's limits).
     #[cfg(test)]
     pub fn with_block_points(mut self, n: usize) -> Self {
         self.block_points = n;
@@ -763,7 +760,7 @@ impl<R: Read> Decoder<R> {
         }
         let mut r = Reader::new(&b.raw, "block header");
         let series = r.len(BLOCK_SERIES)?;
-        let points = r.len(MAX_BLOCK_POINTS)?;
+        let points = r.len(BLOCK_POINTS)?;
         for k in 0..SECTIONS {
             let len = r.len(r.remaining())?;
             let start = b.raw.len() - r.remaining();
