@@ -104,21 +104,18 @@ pub enum Sink<'f> {
 /// Chunks of written bytes queued for the checker: a few MiB per segment.
 const CHECK_CHUNKS: usize = 4;
 
-/// Writes to the file and sends a copy of what the file took to the checker. A checker that
-/// stopped (it failed to decode) gets no more copies; its error is reported once writing ends.
+/// Writes to the file and sends a copy of what the file took to the checker. The checker reads
+/// to the end even after a decoding error (it hashes every byte), so a failed send means it
+/// panicked, which joining it reports.
 pub struct Tee<'f> {
     file: &'f mut File,
-    copy: Option<mpsc::SyncSender<Vec<u8>>>,
+    copy: mpsc::SyncSender<Vec<u8>>,
 }
 
 impl Write for Tee<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.file.write(buf)?;
-        if let Some(copy) = &self.copy
-            && copy.send(buf[..n].to_vec()).is_err()
-        {
-            self.copy = None;
-        }
+        let _ = self.copy.send(buf[..n].to_vec());
         Ok(n)
     }
 
@@ -208,13 +205,7 @@ pub fn write_archive(
                 let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id);
                 (summary, written.finish())
             });
-            let out = BufWriter::with_capacity(
-                1 << 20,
-                Tee {
-                    file: &mut *file,
-                    copy: Some(copy),
-                },
-            );
+            let out = BufWriter::with_capacity(1 << 20, Tee { file: &mut *file, copy });
             let sink = match &o.key {
                 Some(key) => Sink::Sealed(Box::new(EncryptWriter::new(out, key, seg.id.as_str())?)),
                 None => Sink::Plain(out),

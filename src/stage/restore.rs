@@ -310,7 +310,6 @@ struct Sent {
     bytes: u64,
     requests: u64,
     set: PointSet,
-    digest: Digest,
 }
 
 /// Decodes the archive and passes GTS text to `post` in bodies of about `max_body` bytes (at
@@ -332,7 +331,6 @@ fn send(
         bytes: 0,
         requests: 0,
         set: PointSet::default(),
-        digest: Digest::default(),
     };
     let no_attrs = BTreeMap::new();
     let mut body = Vec::with_capacity(ctx.max_body + (64 << 10));
@@ -366,7 +364,6 @@ fn send(
                 continues = true;
             }
             sent.set.insert(hash, p);
-            sent.digest.add(hash, p);
             sent.points += 1;
             if body.len() >= ctx.max_body {
                 flush(&mut body, &mut sent)?;
