@@ -415,7 +415,7 @@ impl<W: Write> Encoder<W> {
                 }
                 None => {
                     let [meta, out] = s.get_disjoint_mut([META, TS]).expect("distinct sections");
-                    ints::put(meta, out, ts)?;
+                    ints::put_timestamps(meta, out, ts)?;
                 }
             }
             if kind == 0 {

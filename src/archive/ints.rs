@@ -32,8 +32,22 @@ const PCO_LEVEL: usize = 5;
 
 /// Writes `vals` to `out`, the mode (and its parameters) to `meta`.
 pub fn put(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) -> Result<()> {
+    put_with(meta, out, vals, pco::DeltaSpec::Auto)
+}
+
+/// [`put`] for timestamps, whose best delta order is the first: pco's search of it compresses
+/// a sample once per candidate order, a tenth of the encode CPU of the held-out bench data,
+/// and picked the first order on every column of the bench data (archives byte for byte the
+/// same with and without the search).
+pub fn put_timestamps(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) -> Result<()> {
+    put_with(meta, out, vals, pco::DeltaSpec::TryConsecutive(1))
+}
+
+fn put_with(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64], delta: pco::DeltaSpec) -> Result<()> {
     if vals.len() >= PCO_MIN {
-        let config = pco::ChunkConfig::default().with_compression_level(PCO_LEVEL);
+        let config = pco::ChunkConfig::default()
+            .with_compression_level(PCO_LEVEL)
+            .with_delta_spec(delta);
         let bytes = pco::standalone::simple_compress(vals, &config).context("pco compression of a column")?;
         meta.push(MODE_PCO);
         put_uvarint(out, bytes.len() as u64);

@@ -1,6 +1,6 @@
 //! Reading Warp 10 fetch text (a spool, or the content of a `gts.zst` archive) point by point.
 
-use crate::gts::line::{FetchLine, parse_fetch_line, parse_header};
+use crate::gts::line::{FetchLine, parse_fetch_line, parse_header, parse_plain_cont};
 use crate::gts::{Point, SeriesKey};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Read};
@@ -65,7 +65,21 @@ impl<R: BufRead> TextReader<R> {
 }
 
 /// Parses one line given the raw header and the key of the previous series; see `next_point`.
+#[inline]
 fn parse(header: &mut Vec<u8>, key: &mut Option<SeriesKey>, line: &[u8], line_no: u64) -> Result<(bool, Point)> {
+    if key.is_some()
+        && let Some((ts, value)) = parse_plain_cont(line)
+    {
+        return Ok((
+            false,
+            Point {
+                ts,
+                geo: None,
+                elev: None,
+                value,
+            },
+        ));
+    }
     match parse_fetch_line(line).with_context(|| format!("line {line_no}"))? {
         FetchLine::Cont(p) => {
             if key.is_none() {

@@ -10,8 +10,8 @@
 //! `/update` input that Warp 10 stores with the same bits (`-0.0` is written `-0.0E0`, see
 //! `value.rs`): what restore, `cat` and the `gts.zst` codec write.
 
-use super::value::{parse_fetch_value, parse_long, render_double, render_update_value};
-use super::{Geo, Point, SeriesKey, percent};
+use super::value::{parse_common_number, parse_fetch_value, parse_long, render_double, render_update_value};
+use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 
@@ -53,6 +53,34 @@ pub fn parse_fetch_line(line: &[u8]) -> Result<FetchLine<'_>> {
         attrs,
         point: point(&line[..sp1], &line[sp2 + 1..])?,
     })
+}
+
+/// The continuation line `=TS// VALUE` of nearly every point (no location, no elevation, a
+/// timestamp of at most 18 digits, a plain integer or decimal value), parsed in one pass
+/// without the general path's intermediate results. None for any other line, which
+/// [`parse_fetch_line`] parses (or rejects) the same way.
+#[inline]
+pub fn parse_plain_cont(line: &[u8]) -> Option<(i64, Value)> {
+    let (ts, value) = plain_timestamp(line.strip_prefix(b"=")?)?;
+    Some((ts, parse_common_number(value)?))
+}
+
+/// `TS// ` (no location, no elevation, at most 18 digits), the start of nearly every
+/// continuation line: the timestamp and what follows, in one pass. None for anything else,
+/// which the general path parses (or rejects) the same way.
+#[inline]
+fn plain_timestamp(s: &[u8]) -> Option<(i64, &[u8])> {
+    let (neg, digits) = match s {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    let n = digits.iter().take(19).position(|b| !b.is_ascii_digit())?;
+    if n == 0 || n > 18 {
+        return None;
+    }
+    let rest = digits[n..].strip_prefix(b"// ")?;
+    let ts = digits[..n].iter().fold(0i64, |ts, &b| ts * 10 + i64::from(b - b'0'));
+    Some((if neg { -ts } else { ts }, rest))
 }
 
 /// Splits `a b` into exactly two non-empty space-free fields.
@@ -402,6 +430,31 @@ mod tests {
                     let (read_key, read) = parser.line(line).unwrap().unwrap();
                     prop_assert_eq!(read_key, &key);
                     prop_assert!(same(&read.point, &p), "{:?} != {:?}", read.point, p);
+                }
+            }
+
+            /// The one-pass path for `=TS// VALUE` lines gives what the general parser gives,
+            /// on lines near its edges (19-digit timestamps, exponents, `\r`, spaces, locations).
+            #[test]
+            fn the_plain_line_path_agrees_with_the_general_parser(
+                line in "=-?[0-9]{0,20}(//|/|///|/1:2/|/3) -?[0-9]{0,20}(\\.[0-9]{0,20})?(E-?[0-9])?( |\r|x|'a')?",
+                p in point(),
+            ) {
+                let general = |line: &[u8]| match parse_fetch_line(line) {
+                    Ok(FetchLine::Cont(p)) => Some(p),
+                    _ => None,
+                };
+                if let Some((ts, value)) = parse_plain_cont(line.as_bytes()) {
+                    let plain = Point { ts, geo: None, elev: None, value };
+                    let general = general(line.as_bytes());
+                    prop_assert!(general.as_ref().is_some_and(|g| same(g, &plain)), "{:?}: {:?} vs {:?}", line, plain, general);
+                }
+                let mut rendered = Vec::new();
+                render_cont_line(&mut rendered, &p);
+                let rendered = rendered.strip_suffix(b"\n").unwrap();
+                if let Some((ts, value)) = parse_plain_cont(rendered) {
+                    let plain = Point { ts, geo: None, elev: None, value };
+                    prop_assert!(same(&plain, &p), "{:?} vs {:?}", plain, p);
                 }
             }
 

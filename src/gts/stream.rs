@@ -3,8 +3,8 @@
 //! parsed, every point inside the range, timestamps strictly decreasing within a series, no
 //! series twice, no in-band error, no truncated end.
 
-use super::SeriesKey;
-use super::line::{FetchLine, parse_fetch_line, parse_header};
+use super::line::{FetchLine, parse_fetch_line, parse_header, parse_plain_cont};
+use super::{Point, SeriesKey};
 use crate::digest::{Digest, DigestBuilder, SeriesHash};
 use crate::error::Transient;
 use anyhow::{Context, Result, bail};
@@ -71,34 +71,19 @@ pub fn check_stream(
         if line.is_empty() || line == b"\r" || line[0] == b'#' {
             return Err(in_band_error(&mut input, line, line_no, stats.points));
         }
-        check_raw_bytes(line, line_no)?;
-        let parsed = parse_fetch_line(line).with_context(|| format!("fetch output line {line_no}"))?;
-        let point = match parsed {
-            FetchLine::Full { header: h, point, .. } => {
-                if current.is_none() || h != header.as_slice() {
-                    key = parse_header(h).with_context(|| format!("fetch output line {line_no}"))?;
-                    let hash = SeriesHash::of(&key);
-                    if !stats.series.insert(hash) {
-                        bail!(
-                            "line {line_no}: series {} appears twice in the fetch output (two series differing only \
-                             in hidden labels, or overlapping selectors): restoring would merge them",
-                            String::from_utf8_lossy(h)
-                        );
-                    }
-                    header.clear();
-                    header.extend_from_slice(h);
-                    current = Some((hash, i64::MAX));
-                    check_next(&mut current, point, line_no)?
-                } else {
-                    check_next(&mut current, point, line_no)?
-                }
-            }
-            FetchLine::Cont(point) => {
-                if current.is_none() {
-                    bail!("line {line_no}: continuation line before any series");
-                }
-                check_next(&mut current, point, line_no)?
-            }
+        // The usual `=TS// VALUE` line holds only digits and `=/ -.`: no raw byte to check.
+        let point = match current.and_then(|_| parse_plain_cont(line)) {
+            Some((ts, value)) => check_next(
+                &mut current,
+                Point {
+                    ts,
+                    geo: None,
+                    elev: None,
+                    value,
+                },
+                line_no,
+            )?,
+            None => check_line(line, line_no, &mut header, &mut current, &mut key, &mut stats.series)?,
         };
         if point.ts < start || point.ts > end {
             bail!(
@@ -117,6 +102,45 @@ pub fn check_stream(
     }
     stats.digest = digest.finish();
     Ok(stats)
+}
+
+/// Any line but the usual continuation line: checked byte by byte and parsed by the general
+/// parser; a full line naming another series makes that series current.
+fn check_line(
+    line: &[u8],
+    line_no: u64,
+    header: &mut Vec<u8>,
+    current: &mut Option<(SeriesHash, i64)>,
+    key: &mut SeriesKey,
+    series: &mut HashSet<SeriesHash>,
+) -> Result<Point> {
+    check_raw_bytes(line, line_no)?;
+    let parsed = parse_fetch_line(line).with_context(|| format!("fetch output line {line_no}"))?;
+    match parsed {
+        FetchLine::Full { header: h, point, .. } => {
+            if current.is_none() || h != header.as_slice() {
+                *key = parse_header(h).with_context(|| format!("fetch output line {line_no}"))?;
+                let hash = SeriesHash::of(key);
+                if !series.insert(hash) {
+                    bail!(
+                        "line {line_no}: series {} appears twice in the fetch output (two series differing only \
+                         in hidden labels, or overlapping selectors): restoring would merge them",
+                        String::from_utf8_lossy(h)
+                    );
+                }
+                header.clear();
+                header.extend_from_slice(h);
+                *current = Some((hash, i64::MAX));
+            }
+            check_next(current, point, line_no)
+        }
+        FetchLine::Cont(point) => {
+            if current.is_none() {
+                bail!("line {line_no}: continuation line before any series");
+            }
+            check_next(current, point, line_no)
+        }
+    }
 }
 
 /// Warp 10 percent-encodes control characters and non-ASCII in everything it prints, so a raw
@@ -141,11 +165,7 @@ fn check_raw_bytes(line: &[u8], line_no: u64) -> Result<()> {
 }
 
 /// Enforces strictly decreasing timestamps within the current series.
-fn check_next(
-    current: &mut Option<(SeriesHash, i64)>,
-    point: crate::gts::Point,
-    line_no: u64,
-) -> Result<crate::gts::Point> {
+fn check_next(current: &mut Option<(SeriesHash, i64)>, point: Point, line_no: u64) -> Result<Point> {
     let (_, last) = current.as_mut().expect("a series is current");
     if point.ts >= *last {
         bail!(

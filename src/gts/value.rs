@@ -239,7 +239,8 @@ const POW10: [f64; 23] = {
 /// whose digits form an integer `m` of at most 2^53 as the DOUBLE `m / 10^fraction_digits`.
 /// Both operands are exact, so the one correctly rounded division gives the double nearest to
 /// the text, which is what `str::parse` gives. None for anything else (the general path).
-fn parse_common_number(tok: &[u8]) -> Option<Value> {
+#[inline]
+pub(super) fn parse_common_number(tok: &[u8]) -> Option<Value> {
     let digits = tok.strip_prefix(b"-").unwrap_or(tok);
     let int_len = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
     if int_len == digits.len() {
