@@ -10,7 +10,7 @@
 //! `/update` input that Warp 10 stores with the same bits (`-0.0` is written `-0.0E0`, see
 //! `value.rs`): what restore, `cat` and the `gts.zst` codec write.
 
-use super::value::{parse_common_number, parse_fetch_value, parse_long, render_double, render_update_value};
+use super::value::{digit_run, parse_common_number, parse_fetch_value, parse_long, render_double, render_update_value};
 use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
@@ -74,13 +74,12 @@ fn plain_timestamp(s: &[u8]) -> Option<(i64, &[u8])> {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, s),
     };
-    let n = digits.iter().take(19).position(|b| !b.is_ascii_digit())?;
+    let (ts, n) = digit_run(digits);
     if n == 0 || n > 18 {
         return None;
     }
     let rest = digits[n..].strip_prefix(b"// ")?;
-    let ts = digits[..n].iter().fold(0i64, |ts, &b| ts * 10 + i64::from(b - b'0'));
-    Some((if neg { -ts } else { ts }, rest))
+    Some((if neg { -(ts as i64) } else { ts as i64 }, rest))
 }
 
 /// Splits `a b` into exactly two non-empty space-free fields.

@@ -241,24 +241,77 @@ const POW10: [f64; 23] = {
 /// the text, which is what `str::parse` gives. None for anything else (the general path).
 #[inline]
 pub(super) fn parse_common_number(tok: &[u8]) -> Option<Value> {
-    let digits = tok.strip_prefix(b"-").unwrap_or(tok);
-    let int_len = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
+    let (neg, digits) = match tok {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, tok),
+    };
+    let (int, int_len) = digit_run(digits);
     if int_len == digits.len() {
-        return parse_long(tok).map(Value::Long);
+        // 19 digits may overflow: the checked path.
+        return match int_len {
+            1..=18 => Some(Value::Long(if neg { -(int as i64) } else { int as i64 })),
+            _ => parse_long(tok).map(Value::Long),
+        };
     }
     let frac = digits[int_len..].strip_prefix(b".")?;
-    if int_len == 0 || frac.is_empty() || int_len + frac.len() > 19 || !frac.iter().all(u8::is_ascii_digit) {
+    let (f, frac_len) = digit_run(frac);
+    if int_len == 0 || frac_len == 0 || frac_len < frac.len() || int_len + frac_len > 19 {
         return None;
     }
-    let m = digits
-        .iter()
-        .filter(|&&b| b != b'.')
-        .fold(0u64, |m, &b| m * 10 + u64::from(b - b'0'));
+    // At most 19 digits: no overflow.
+    let m = int * 10u64.pow(frac_len as u32) + f;
     if m > 1 << 53 {
         return None;
     }
-    let x = m as f64 / POW10[frac.len()];
-    Some(Value::Double(if digits.len() < tok.len() { -x } else { x }))
+    let x = m as f64 / POW10[frac_len];
+    Some(Value::Double(if neg { -x } else { x }))
+}
+
+/// The value and length of the run of ASCII digits that starts `s`, at most 19 digits long
+/// (the value then fits a u64). Eight bytes at a time: timestamps have 16 digits.
+#[inline]
+pub(super) fn digit_run(s: &[u8]) -> (u64, usize) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let (mut value, mut n) = (0u64, 0usize);
+    while n < 16
+        && let Some(chunk) = s.get(n..n + 8)
+    {
+        let chunk = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        // The high bit of a byte of `minus_zero` is set below '0' (and from 0xb0), that of
+        // `above` above '9'. Carries and borrows only travel to higher bytes, so the lowest
+        // flag, the first non-digit, is exact.
+        let minus_zero = chunk.wrapping_sub(ONES * b'0' as u64);
+        let above = chunk.wrapping_add(ONES * (0x7f - b'9') as u64) | chunk;
+        let k = (((minus_zero | above) & (ONES * 0x80)).trailing_zeros() / 8) as usize;
+        if k == 0 {
+            return (value, n);
+        }
+        // The first k bytes of `minus_zero` are digit values (no borrow below them); moved to
+        // the top, the zero bytes left below read as leading zeros.
+        let digits = minus_zero << (8 * (8 - k));
+        value = value * 10u64.pow(k as u32) + eight_digits(digits);
+        n += k;
+        if k < 8 {
+            return (value, n);
+        }
+    }
+    while n < 19
+        && let Some(d) = s.get(n).map(|b| b.wrapping_sub(b'0'))
+        && d <= 9
+    {
+        value = value * 10 + u64::from(d);
+        n += 1;
+    }
+    (value, n)
+}
+
+/// The number written by eight decimal digit values, one per byte, the first in the lowest
+/// byte (three multiply-and-shift steps pair them up: 2, 4, then 8 digits).
+#[inline]
+fn eight_digits(v: u64) -> u64 {
+    let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_ffff_0000_ffff;
+    v.wrapping_mul(10_000 << 32 | 1) >> 32
 }
 
 /// `-?[0-9]+` into an i64; `None` if it is not that form or overflows.
@@ -452,6 +505,21 @@ mod tests {
                 let mut general = Vec::new();
                 render_java(&mut general, &Decimal::of(ryu::Buffer::new().format_finite(x).as_bytes()));
                 prop_assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(general).unwrap());
+            }
+
+            /// Eight bytes at a time read the digit run as one byte at a time does, whatever
+            /// byte ends it and wherever it falls in a chunk.
+            #[test]
+            fn digit_runs_read_as_byte_by_byte(
+                digits in "[0-9]{0,24}",
+                end in prop_oneof![any::<u8>(), prop::sample::select(b"/:.- \x00\x7f\x80\xb0\xba\xff".to_vec())],
+                tail in "[0-9]{0,9}",
+            ) {
+                let s = [digits.as_bytes(), &[end], tail.as_bytes()].concat();
+                let n = s.iter().take(19).take_while(|b| b.is_ascii_digit()).count();
+                let value = s[..n].iter().fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+                prop_assert_eq!(digit_run(&s), (value, n));
+                prop_assert_eq!(digit_run(&s[..digits.len()]), digit_run(digits.as_bytes()));
             }
 
             /// The one-pass number parser agrees with the general one, bit for bit, on every
