@@ -239,7 +239,7 @@ const POW10: [f64; 23] = {
 /// whose digits form an integer `m` of at most 2^53 as the DOUBLE `m / 10^fraction_digits`.
 /// Both operands are exact, so the one correctly rounded division gives the double nearest to
 /// the text, which is what `str::parse` gives. None for anything else (the general path).
-#[inline]
+#[inline(always)]
 pub(super) fn parse_common_number(tok: &[u8]) -> Option<Value> {
     let (neg, digits) = match tok {
         [b'-', rest @ ..] => (true, rest),
@@ -269,7 +269,7 @@ pub(super) fn parse_common_number(tok: &[u8]) -> Option<Value> {
 
 /// The value and length of the run of ASCII digits that starts `s`, at most 19 digits long
 /// (the value then fits a u64). Eight bytes at a time: timestamps have 16 digits.
-#[inline]
+#[inline(always)]
 pub(super) fn digit_run(s: &[u8]) -> (u64, usize) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let (mut value, mut n) = (0u64, 0usize);
