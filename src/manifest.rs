@@ -70,6 +70,12 @@ pub struct ArchiveInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     pub at: Timestamp,
+    /// Set by [`crate::stage::compress::write_archive`] alone: this process decoded the bytes
+    /// whose BLAKE3 is above and found the fetch's points, all inside the segment's range.
+    /// Never read from nor written to a record, so no pipe, work directory or bucket can claim
+    /// it; `all` then reads the uploaded object back by hash alone (see `stage::verify`).
+    #[serde(skip)]
+    pub checked_here: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -499,6 +505,7 @@ mod tests {
             blake3: "b".into(),
             bytes_per_point: 1.0,
             key_id: None,
+            checked_here: false,
             at,
         };
         let upload = UploadInfo {
@@ -537,6 +544,32 @@ mod tests {
         });
         s.set_fetch(fetch, None);
         assert!(s.archive.is_none() && s.upload.is_none() && s.verify.is_none() && s.purge.is_none());
+    }
+
+    /// Only this process's own check sets `checked_here`: a record never carries it, and one
+    /// that claims it is refused.
+    #[test]
+    fn no_record_can_claim_an_archive_was_checked_here() {
+        let mut s = seg();
+        s.archive = Some(ArchiveInfo {
+            codec: "columnar".into(),
+            path: crate::workdir::WorkDir::archive_rel(&s.id, "w10a"),
+            size: 1,
+            blake3: "b".into(),
+            bytes_per_point: 1.0,
+            key_id: None,
+            at: Timestamp::now(),
+            checked_here: true,
+        });
+        let mut line = Vec::new();
+        write_record(&mut line, &s).unwrap();
+        let text = String::from_utf8(line).unwrap();
+        assert!(!text.contains("checked_here"), "{text}");
+        assert!(!parse_line(&text).unwrap().archive.unwrap().checked_here);
+        let claim = text.replace("\"bytes_per_point\"", "\"checked_here\":true,\"bytes_per_point\"");
+        assert!(claim.contains("checked_here"), "{claim}");
+        let err = format!("{:#}", parse_line(&claim).unwrap_err());
+        assert!(err.contains("unknown field `checked_here`"), "{err}");
     }
 
     #[test]

@@ -457,6 +457,7 @@ mod tests {
             blake3: "00".into(),
             bytes_per_point: 1.0,
             key_id: None,
+            checked_here: false,
             at: at(done),
         });
         s

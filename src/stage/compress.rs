@@ -6,6 +6,7 @@
 use super::Stage;
 use crate::archive::crypt::{EncryptWriter, MasterKey};
 use crate::archive::{self, Codec, Encoder, Hashed};
+use crate::error::Mismatch;
 use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
@@ -185,7 +186,8 @@ impl Sink<'_> {
 
 /// Writes the archive of `seg` atomically. `feed` encodes the points and returns the fetch they
 /// came from; the bytes written are decoded again and must hold exactly those points, series
-/// and digest (restic learned this from a compressor bug) before the file takes its place.
+/// and digest (restic learned this from a compressor bug), all inside the segment's range,
+/// before the file takes its place.
 /// The check decodes on a thread of its own while the archive is written, from a copy of every
 /// byte handed to the file, so that it overlaps encoding instead of following it. (What reached
 /// the disk is hashed again by `upload` and must have the BLAKE3 recorded here.)
@@ -197,13 +199,17 @@ pub fn write_archive(
 ) -> Result<(FetchInfo, ArchiveInfo)> {
     let rel = WorkDir::archive_rel(&seg.id, o.codec.extension());
     let path = work.path(&rel);
+    let (start, end) = seg.warp10_range()?;
     let (fetch, size, blake3) = WorkDir::write_atomic(&path, |file| {
         std::thread::scope(|scope| {
             let (copy, copies) = mpsc::sync_channel(CHECK_CHUNKS);
             let checker = scope.spawn(move || {
                 let mut written = Hashed::new(ChunkReader::new(copies));
-                let summary = archive::summarize(&mut written, o.key.as_ref(), &seg.id);
-                (summary, written.finish())
+                let mut outside = 0u64;
+                let summary = archive::summarize_with(&mut written, o.key.as_ref(), &seg.id, |_, _, p| {
+                    outside += u64::from(p.ts < start || p.ts > end);
+                });
+                (summary, outside, written.finish())
             });
             let out = BufWriter::with_capacity(1 << 20, Tee { file: &mut *file, copy });
             let sink = match &o.key {
@@ -216,9 +222,17 @@ pub fn write_archive(
             enc.finish()?
                 .close()
                 .with_context(|| format!("writing {}", path.display()))?;
-            let (summary, hashed) = checker.join().expect("the archive checker panicked");
+            let (summary, outside, hashed) = checker.join().expect("the archive checker panicked");
             let summary = summary.with_context(|| format!("decoding {} again", path.display()))?;
-            summary.check_against(&fetch, &format!("the new archive {}", path.display()))?;
+            let what = format!("the new archive {}", path.display());
+            if outside > 0 {
+                return Err(Mismatch(format!(
+                    "{what} holds {outside} points outside the segment's range [{}, {})",
+                    seg.start, seg.end
+                ))
+                .into());
+            }
+            summary.check_against(&fetch, &what)?;
             let (size, blake3) = hashed.with_context(|| format!("reading {} again", path.display()))?;
             Ok((fetch, size, blake3))
         })
@@ -232,6 +246,7 @@ pub fn write_archive(
         bytes_per_point: if points == 0 { 0.0 } else { size as f64 / points as f64 },
         key_id: o.key.as_ref().map(MasterKey::key_id_hex),
         at: jiff::Timestamp::now(),
+        checked_here: true,
     };
     Ok((fetch, info))
 }
@@ -245,11 +260,15 @@ mod tests {
     use crate::id::{Source, TimeUnit};
 
     fn segment() -> Segment {
+        segment_of_day(1)
+    }
+
+    fn segment_of_day(day: u32) -> Segment {
         Segment::new(
             &Source::new("http://127.0.0.1:8080", TimeUnit::Us).unwrap(),
             "~m{}",
-            "2026-10-01T00:00:00Z".parse().unwrap(),
-            "2026-10-02T00:00:00Z".parse().unwrap(),
+            format!("2026-10-{day:02}T00:00:00Z").parse().unwrap(),
+            format!("2026-10-{:02}T00:00:00Z", day + 1).parse().unwrap(),
         )
     }
 
@@ -308,11 +327,27 @@ mod tests {
             assert_eq!(fetch.points, 600_000);
             let bytes = std::fs::read(work.path(&info.path)).unwrap();
             assert!(bytes.len() > 3 << 20, "{} bytes: too few writes", bytes.len());
+            assert!(info.checked_here);
             assert_eq!(
                 (info.size, info.blake3),
                 (bytes.len() as u64, blake3::hash(&bytes).to_hex().to_string())
             );
         }
+    }
+
+    /// The check also holds every point to the segment's range: `all` trusts it for the
+    /// uploaded object (see `ArchiveInfo::checked_here`).
+    #[test]
+    fn an_archive_with_points_outside_the_segment_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = WorkDir::new(dir.path());
+        let (seg, next_day) = (segment(), segment_of_day(2));
+        let err = write_archive(&next_day, &work, &options(None), |enc| feed(enc, &seg, 1_000)).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("holds 1000 points outside the segment's range [2026-10-02T00:00:00Z"),
+            "{err:#}"
+        );
+        assert!(!work.path(&WorkDir::archive_rel(&next_day.id, "w10a")).exists());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! the work directory must have the size and BLAKE3 `compress` recorded and decode to the same
 //! points, series and digest as the fetch. Remotely (segments with an `upload` section), the
 //! object is read back from its destination: HEAD size, every byte hashed and compared with
-//! the upload record (an ETag proves nothing), decoded and compared with the fetch again.
+//! the upload record (an ETag proves nothing), decoded and compared with the fetch again. In
+//! `all`, an object whose bytes this process decoded and checked before uploading them (same
+//! size and BLAKE3, see `ArchiveInfo::checked_here`) is read back and hashed, not decoded a
+//! second time; `purge` decodes it again whatever the record says.
 //!
 //! Every segment without an error is verified, even one whose record says it already was: a
 //! user runs `verify` to learn what the archive holds now. (`all` skips stages already done
@@ -51,7 +54,16 @@ fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option
     let result = match &seg.upload {
         Some(up) => crate::store::Destination::parse(&up.dest)
             .and_then(|dest| stores.get(&dest))
-            .and_then(|store| verify_remote(&seg, store.as_ref(), key, |_, _, _| {})),
+            .and_then(|store| {
+                // The object must be the very bytes this process decoded and checked before
+                // uploading them (same size and BLAKE3): decoding them again would prove nothing
+                // more. Any other archive, from a record or a work directory, is decoded.
+                let decode = !seg
+                    .archive
+                    .as_ref()
+                    .is_some_and(|a| a.checked_here && (a.size, &a.blake3) == (up.size, &up.blake3));
+                remote(&seg, store.as_ref(), key, decode, |_, _, _| {})
+            }),
         None => verify_local(&seg, work, key),
     };
     match result {
@@ -87,7 +99,7 @@ pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> R
         reader,
         &path.display().to_string(),
         expected,
-        key,
+        Some(key),
         VerifyScope::Local,
         |_, _, _| {},
     )
@@ -101,6 +113,17 @@ pub fn verify_remote(
     key: Option<&MasterKey>,
     visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
+    remote(seg, store, key, true, visit)
+}
+
+/// [`verify_remote`]; without `decode`, every byte is read back and hashed but not decoded.
+fn remote(
+    seg: &Segment,
+    store: &dyn Store,
+    key: Option<&MasterKey>,
+    decode: bool,
+    visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
+) -> Result<VerifyInfo> {
     let up = seg.upload.as_ref().context("the segment has no upload section")?;
     let url = store.url(&up.key);
     let head = store
@@ -110,12 +133,20 @@ pub fn verify_remote(
         return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
     }
     let expected = (up.size, up.blake3.as_str(), "upload recorded");
+    if !decode {
+        crate::log::debug(
+            "verify",
+            Some(seg.id.as_str()),
+            &format!("{url}: reading back and hashing; not decoding again the bytes this process checked"),
+        );
+    }
+    let decode = decode.then_some(key);
     check(
         seg,
         store.get(&up.key)?,
         &url,
         expected,
-        key,
+        decode,
         VerifyScope::Remote,
         visit,
     )
@@ -129,16 +160,17 @@ fn read_error(e: std::io::Error) -> anyhow::Error {
     }
 }
 
-/// Hashes every byte of `reader` while decoding it: size and BLAKE3 must be `expected`
-/// (size, BLAKE3, who recorded them), the decoded points, series and digest those of `fetch`,
-/// every point inside the segment's range (a record whose range was edited would otherwise
-/// vouch for an archive of other data).
+/// Hashes every byte of `reader` while decoding it (with `decode`, the key if any): size and
+/// BLAKE3 must be `expected` (size, BLAKE3, who recorded them), the decoded points, series and
+/// digest those of `fetch`, every point inside the segment's range (a record whose range was
+/// edited would otherwise vouch for an archive of other data). Without `decode`, the bytes
+/// are only hashed: the caller knows them to be the ones this process decoded and checked.
 fn check(
     seg: &Segment,
     reader: impl Read,
     what: &str,
     expected: (u64, &str, &str),
-    key: Option<&MasterKey>,
+    decode: Option<Option<&MasterKey>>,
     scope: VerifyScope,
     mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
@@ -146,12 +178,19 @@ fn check(
     let (start, end) = seg.warp10_range()?;
     let mut outside = 0u64;
     let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = summarize_with(&mut reader, key, &seg.id, |k, h, p| {
-        if p.ts < start || p.ts > end {
-            outside += 1;
-        }
-        visit(k, h, p)
-    });
+    let decoded: Result<Summary> = match decode {
+        Some(key) => summarize_with(&mut reader, key, &seg.id, |k, h, p| {
+            if p.ts < start || p.ts > end {
+                outside += 1;
+            }
+            visit(k, h, p)
+        }),
+        None => Ok(Summary {
+            points: fetch.points,
+            series: fetch.series,
+            digest: fetch.digest,
+        }),
+    };
     let (size, blake3) = reader
         .finish()
         .map_err(read_error)

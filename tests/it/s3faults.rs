@@ -335,6 +335,74 @@ fn a_read_back_with_a_flipped_bit_or_short_fails_verify_with_exit_4() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// `all` reads the object it uploaded back by hash alone when it decoded those very bytes
+/// before uploading them; a bit flipped or a byte missing in that read-back is still a
+/// mismatch (exit 4). A separate `verify` of the same records decodes the object again.
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn all_reads_its_own_upload_back_by_hash_and_still_catches_a_flipped_bit() {
+    let b = Bucket::new();
+    let fake = FakeWarp10::start(&["--generate", "infra", "--hosts", "1", "--series-per-host", "3"]);
+    let token = b.t.secret_file("read.token", READ_TOKEN);
+    let (endpoint, dest) = (b.proxy.endpoint(), b.dest());
+    let cmd = |sub: &str, id: &str| {
+        let mut c = support::cmd(&b.work());
+        c.args(["-vv", sub, "--s3-endpoint", &endpoint, "--s3-retries", "0"])
+            .env("AWS_ACCESS_KEY_ID", &b.s3.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &b.s3.secret_key);
+        if sub == "all" {
+            c.args(["--warp10-url", &fake.url, "--selector", "~os\\..*{}", "--dest", &dest])
+                .args(["--start", "2024-01-15T00:00:00Z", "--end", "2024-01-16T00:00:00Z"])
+                .arg("--read-token-file")
+                .arg(&token)
+                .args(["--segment-length", "6h", "--segment", id]);
+        }
+        c
+    };
+    let not_again = "not decoding again the bytes this process checked";
+    let plan = run(
+        support::cmd(&b.work())
+            .args(["plan", "--warp10-url", &fake.url, "--selector", "~os\\..*{}"])
+            .args([
+                "--start",
+                "2024-01-15T00:00:00Z",
+                "--end",
+                "2024-01-16T00:00:00Z",
+                "--segment-length",
+                "6h",
+            ]),
+        "",
+    );
+    let ids: Vec<String> = records(&plan)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    for (id, fault) in ids.iter().zip([Fault::FlipBit(100), Fault::Shorten(100)]) {
+        b.proxy.set(vec![Rule::new(fault).method("GET").path(".w10a")]);
+        let o = run(&mut cmd("all", id), "");
+        assert_eq!(o.status.code(), Some(4), "{fault:?}: {}", stderr(&o));
+        let r = &records(&o)[0];
+        assert_eq!(
+            (r["error"]["stage"].as_str(), &r["error"]["mismatch"]),
+            (Some("verify"), &json!(true)),
+            "{r}"
+        );
+        assert!(stderr(&o).contains(not_again), "{}", stderr(&o));
+    }
+    b.proxy.set(vec![]);
+    let o = run(&mut cmd("all", &ids[2]), "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains(not_again), "{}", stderr(&o));
+    assert_eq!(records(&o)[0]["verify"]["scope"], "remote");
+    let again = run(&mut cmd("verify", ""), &stdout(&o));
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stderr(&again).contains(not_again), "{}", stderr(&again));
+    assert_eq!(
+        records(&again)[0]["verify"]["points"],
+        records(&o)[0]["fetch"]["points"]
+    );
+}
+
 /// A store that sends the headers of a GET, then one byte every 300 ms: the read-back fails
 /// within about --s3-timeout per attempt, naming the object and the limit.
 #[test]
