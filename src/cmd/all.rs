@@ -107,7 +107,8 @@ struct Ctx<'a> {
     lock: LockOpts,
     /// The chain, in order. No local verify: compress (or the fetch into the archive) has just
     /// decoded the archive it wrote and checked it against the fetch, and the remote verify
-    /// reads it back again after the upload.
+    /// reads it back after the upload (hashing it; decoding it too unless it is the archive
+    /// this process checked, see `stage::verify`).
     stages: Vec<&'a dyn Stage>,
     /// Locks claimed while their segment waits for a worker (see [`claim_ahead`]).
     claimed: Mutex<HashMap<SegmentId, Lock<'a>>>,
