@@ -73,16 +73,15 @@ pub fn check_stream(
         }
         // The usual `=TS// VALUE` line holds only digits and `=/ -.`: no raw byte to check.
         let point = match current.and_then(|_| parse_plain_cont(line)) {
-            Some((ts, value)) => check_next(
-                &mut current,
+            Some((ts, value)) => {
+                check_next(&mut current, ts, line_no)?;
                 Point {
                     ts,
                     geo: None,
                     elev: None,
                     value,
-                },
-                line_no,
-            )?,
+                }
+            }
             None => check_line(line, line_no, &mut header, &mut current, &mut key, &mut stats.series)?,
         };
         if point.ts < start || point.ts > end {
@@ -132,13 +131,15 @@ fn check_line(
                 header.extend_from_slice(h);
                 *current = Some((hash, i64::MAX));
             }
-            check_next(current, point, line_no)
+            check_next(current, point.ts, line_no)?;
+            Ok(point)
         }
         FetchLine::Cont(point) => {
             if current.is_none() {
                 bail!("line {line_no}: continuation line before any series");
             }
-            check_next(current, point, line_no)
+            check_next(current, point.ts, line_no)?;
+            Ok(point)
         }
     }
 }
@@ -165,17 +166,14 @@ fn check_raw_bytes(line: &[u8], line_no: u64) -> Result<()> {
 }
 
 /// Enforces strictly decreasing timestamps within the current series.
-fn check_next(current: &mut Option<(SeriesHash, i64)>, point: Point, line_no: u64) -> Result<Point> {
+#[inline]
+fn check_next(current: &mut Option<(SeriesHash, i64)>, ts: i64, line_no: u64) -> Result<()> {
     let (_, last) = current.as_mut().expect("a series is current");
-    if point.ts >= *last {
-        bail!(
-            "line {line_no}: timestamp {} does not strictly decrease within its series (previous {})",
-            point.ts,
-            *last
-        );
+    if ts >= *last {
+        bail!("line {line_no}: timestamp {ts} does not strictly decrease within its series (previous {last})");
     }
-    *last = point.ts;
-    Ok(point)
+    *last = ts;
+    Ok(())
 }
 
 /// Builds the error for an empty or `#` line: Warp 10 signals a mid-stream failure with an

@@ -180,6 +180,15 @@ struct Batch {
 }
 
 impl Batch {
+    /// Room for a whole batch at once: growing it point by point copied it over and over.
+    fn new() -> Batch {
+        Batch {
+            ts: Vec::with_capacity(BATCH),
+            values: Vec::with_capacity(BATCH),
+            ..Batch::default()
+        }
+    }
+
     fn push(&mut self, p: &Point) {
         if p.geo.is_some() || p.elev.is_some() {
             self.extras.push((self.ts.len(), p.geo, p.elev));
@@ -222,7 +231,7 @@ fn parse_beside_encoder<W: std::io::Write>(
         let parser = scope.spawn(move || {
             let parse = || {
                 let mut last = None;
-                let mut batch = Batch::default();
+                let mut batch = Batch::new();
                 let stopped = || anyhow::anyhow!("the encoder stopped");
                 let stats = check_stream(body, start, end, &mut std::io::sink(), |key, hash, p| {
                     if last != Some(*hash) {
@@ -231,7 +240,7 @@ fn parse_beside_encoder<W: std::io::Write>(
                     }
                     batch.push(p);
                     if batch.ts.len() >= BATCH {
-                        let next = empty_rx.try_recv().unwrap_or_default();
+                        let next = empty_rx.try_recv().unwrap_or_else(|_| Batch::new());
                         full_tx
                             .send(std::mem::replace(&mut batch, next))
                             .map_err(|_| stopped())?;
