@@ -226,6 +226,11 @@ pub struct Encoder<W: Write> {
     block_index: index::Builder,
     spans: Vec<SeriesSpan>,
     block_points: usize,
+    /// Entries of the block already encoded into `sections` (every one but the open series),
+    /// whether their timestamps strictly decrease (references need it), and how many had points.
+    encoded: usize,
+    descending: Vec<bool>,
+    block_series: u64,
 }
 
 impl<W: Write> Encoder<W> {
@@ -265,6 +270,9 @@ impl<W: Write> Encoder<W> {
             block_index: index::Builder::default(),
             spans: Vec::new(),
             block_points: BLOCK_POINTS,
+            encoded: 0,
+            descending: Vec::new(),
+            block_series: 0,
         })
     }
 
@@ -279,16 +287,16 @@ impl<W: Write> Encoder<W> {
         if self.entries.len() >= BLOCK_SERIES {
             self.flush()?;
         }
-        self.open_entry(key.clone());
-        Ok(())
+        self.open_entry(key.clone())
     }
 
     /// Opens a series; an empty one left open before (no points) is replaced, so that every
     /// written series has points and reference distances count written series only.
-    fn open_entry(&mut self, key: SeriesKey) {
+    fn open_entry(&mut self, key: SeriesKey) -> Result<()> {
         if self.entries.last().is_some_and(|e| e.points == self.ts.len()) {
             self.entries.pop();
         }
+        self.encode_entries()?;
         self.entries.push(Entry {
             key,
             points: self.ts.len(),
@@ -299,6 +307,7 @@ impl<W: Write> Encoder<W> {
             geo: self.geo.len(),
             elev: self.elev.len(),
         });
+        Ok(())
     }
 
     pub fn push(&mut self, p: &Point) -> Result<()> {
@@ -308,7 +317,7 @@ impl<W: Write> Encoder<W> {
         if self.ts.len() >= self.block_points || self.blob_data.len() >= BLOCK_BLOB_BYTES {
             let key = self.entries.last().expect("checked above").key.clone();
             self.flush()?;
-            self.open_entry(key);
+            self.open_entry(key)?;
         }
         let i = self.ts.len();
         self.ts.push(p.ts);
@@ -356,116 +365,134 @@ impl<W: Write> Encoder<W> {
         Ok(self.out)
     }
 
+    /// Encodes the complete entries not encoded yet: all but the open series, whose points may
+    /// still come. Called as each series ends, so that a series is compressed while the next one
+    /// is read instead of the whole block at once when it is full.
+    fn encode_entries(&mut self) -> Result<()> {
+        if self.encoded == 0 {
+            for s in &mut self.sections {
+                s.clear();
+            }
+        }
+        while self.encoded < self.entries.len() {
+            let i = self.encoded;
+            self.descending.push(false);
+            self.encode_entry(i)?;
+            self.encoded += 1;
+        }
+        Ok(())
+    }
+
+    /// Appends series `i` of the block (complete: the next entry, if any, starts its columns'
+    /// ends) to the sections.
+    fn encode_entry(&mut self, i: usize) -> Result<()> {
+        let range = |col: fn(&Entry) -> usize, len: usize| span(&self.entries, i, col, len);
+        let pts = range(|e| e.points, self.ts.len());
+        if pts.is_empty() {
+            return Ok(());
+        }
+        self.block_series += 1;
+        let ts = &self.ts[pts.clone()];
+        self.descending[i] = ts.windows(2).all(|w| w[0] > w[1]);
+        let types = &self.types[pts.clone()];
+        let kind = if types.iter().all(|&t| t == types[0]) {
+            types[0]
+        } else {
+            0
+        };
+        let geo = &self.geo[range(|e| e.geo, self.geo.len())];
+        let elev = &self.elev[range(|e| e.elev, self.elev.len())];
+        let presence = |count: usize| match count {
+            0 => PRESENT_NONE,
+            c if c == ts.len() => PRESENT_ALL,
+            _ => PRESENT_SOME,
+        };
+        let (geo_mode, elev_mode) = (presence(geo.len()), presence(elev.len()));
+
+        // The closest of the previous series' timestamps, if editing them is cheaper.
+        let entry_points = |j: usize| span(&self.entries, j, |e| e.points, self.ts.len());
+        let mut best: Option<(usize, usize)> = None;
+        if self.descending[i] {
+            for back in (1..=TS_REF_WINDOW.min(i)).filter(|&b| self.descending[i - b]) {
+                let max = best.map_or(ts.len() / 4, |(_, e)| e.saturating_sub(1));
+                if ts_edits(&self.ts[entry_points(i - back)], ts, max, &mut self.edits) {
+                    best = Some((back, self.edits.len()));
+                }
+            }
+        }
+
+        let s = &mut self.sections;
+        put_key(&mut s[KEYS], &self.entries[i].key);
+        put_uvarint(&mut s[META], ts.len() as u64);
+        s[META].push(kind | geo_mode << 3 | elev_mode << 5 | if best.is_some() { 0x80 } else { 0 });
+        match best {
+            Some((back, _)) => {
+                let base = &self.ts[entry_points(i - back)];
+                ts_edits(base, ts, usize::MAX, &mut self.edits);
+                put_uvarint(&mut s[META], back as u64);
+                put_ts_edits(&mut s[TS_REF], &self.edits, base);
+            }
+            None => {
+                let [meta, out] = s.get_disjoint_mut([META, TS]).expect("distinct sections");
+                ints::put_timestamps(meta, out, ts)?;
+            }
+        }
+        if kind == 0 {
+            s[TYPES].extend_from_slice(types);
+        }
+        let longs = &self.longs[range(|e| e.longs, self.longs.len())];
+        if !longs.is_empty() {
+            let [meta, out] = s.get_disjoint_mut([META, LONGS]).expect("distinct sections");
+            ints::put(meta, out, longs)?;
+        }
+        let doubles = &self.doubles[range(|e| e.doubles, self.doubles.len())];
+        if !doubles.is_empty() {
+            let exp = double::choose_exponent(doubles);
+            self.scratch.clear();
+            let [d_corr, d_esc] = s.get_disjoint_mut([D_CORR, D_ESC]).expect("distinct sections");
+            double::split(doubles, exp, &mut self.scratch, d_corr, d_esc);
+            s[META].push(exp);
+            let [meta, out] = s.get_disjoint_mut([META, D_MANT]).expect("distinct sections");
+            ints::put(meta, out, &self.scratch)?;
+        }
+        put_bits(
+            &mut s[BOOLS],
+            self.bools[range(|e| e.bools, self.bools.len())].iter().copied(),
+        );
+        for k in range(|e| e.blobs, self.blob_lens.len()) {
+            put_uvarint(&mut s[BLOB_LENS], self.blob_lens[k] as u64);
+        }
+        if geo_mode == PRESENT_SOME {
+            put_presence(&mut s[PRESENCE], pts.clone(), geo.iter().map(|g| g.0));
+        }
+        if elev_mode == PRESENT_SOME {
+            put_presence(&mut s[PRESENCE], pts.clone(), elev.iter().map(|e| e.0));
+        }
+        let (mut lat, mut lon) = (0i64, 0i64);
+        for (_, g) in geo {
+            let (a, o) = (g.lat.to_bits() as i64, g.lon.to_bits() as i64);
+            put_ivarint(&mut s[GEO], a.wrapping_sub(lat));
+            put_ivarint(&mut s[GEO], o.wrapping_sub(lon));
+            (lat, lon) = (a, o);
+        }
+        if !elev.is_empty() {
+            self.scratch.clear();
+            self.scratch.extend(elev.iter().map(|e| e.1));
+            let [meta, out] = s.get_disjoint_mut([META, ELEV]).expect("distinct sections");
+            ints::put(meta, out, &self.scratch)?;
+        }
+        Ok(())
+    }
+
     fn flush(&mut self) -> Result<()> {
         if self.ts.is_empty() {
             self.entries.clear();
             return Ok(());
         }
-        for s in &mut self.sections {
-            s.clear();
-        }
-        let mut series = 0u64;
-        let mut descending = vec![false; self.entries.len()];
-        for i in 0..self.entries.len() {
-            let range = |col: fn(&Entry) -> usize, len: usize| span(&self.entries, i, col, len);
-            let pts = range(|e| e.points, self.ts.len());
-            if pts.is_empty() {
-                continue;
-            }
-            series += 1;
-            let ts = &self.ts[pts.clone()];
-            descending[i] = ts.windows(2).all(|w| w[0] > w[1]);
-            let types = &self.types[pts.clone()];
-            let kind = if types.iter().all(|&t| t == types[0]) {
-                types[0]
-            } else {
-                0
-            };
-            let geo = &self.geo[range(|e| e.geo, self.geo.len())];
-            let elev = &self.elev[range(|e| e.elev, self.elev.len())];
-            let presence = |count: usize| match count {
-                0 => PRESENT_NONE,
-                c if c == ts.len() => PRESENT_ALL,
-                _ => PRESENT_SOME,
-            };
-            let (geo_mode, elev_mode) = (presence(geo.len()), presence(elev.len()));
-
-            // The closest of the previous series' timestamps, if editing them is cheaper.
-            let entry_points = |j: usize| span(&self.entries, j, |e| e.points, self.ts.len());
-            let mut best: Option<(usize, usize)> = None;
-            if descending[i] {
-                for back in (1..=TS_REF_WINDOW.min(i)).filter(|&b| descending[i - b]) {
-                    let max = best.map_or(ts.len() / 4, |(_, e)| e.saturating_sub(1));
-                    if ts_edits(&self.ts[entry_points(i - back)], ts, max, &mut self.edits) {
-                        best = Some((back, self.edits.len()));
-                    }
-                }
-            }
-
-            let s = &mut self.sections;
-            put_key(&mut s[KEYS], &self.entries[i].key);
-            put_uvarint(&mut s[META], ts.len() as u64);
-            s[META].push(kind | geo_mode << 3 | elev_mode << 5 | if best.is_some() { 0x80 } else { 0 });
-            match best {
-                Some((back, _)) => {
-                    let base = &self.ts[entry_points(i - back)];
-                    ts_edits(base, ts, usize::MAX, &mut self.edits);
-                    put_uvarint(&mut s[META], back as u64);
-                    put_ts_edits(&mut s[TS_REF], &self.edits, base);
-                }
-                None => {
-                    let [meta, out] = s.get_disjoint_mut([META, TS]).expect("distinct sections");
-                    ints::put_timestamps(meta, out, ts)?;
-                }
-            }
-            if kind == 0 {
-                s[TYPES].extend_from_slice(types);
-            }
-            let longs = &self.longs[range(|e| e.longs, self.longs.len())];
-            if !longs.is_empty() {
-                let [meta, out] = s.get_disjoint_mut([META, LONGS]).expect("distinct sections");
-                ints::put(meta, out, longs)?;
-            }
-            let doubles = &self.doubles[range(|e| e.doubles, self.doubles.len())];
-            if !doubles.is_empty() {
-                let exp = double::choose_exponent(doubles);
-                self.scratch.clear();
-                let [d_corr, d_esc] = s.get_disjoint_mut([D_CORR, D_ESC]).expect("distinct sections");
-                double::split(doubles, exp, &mut self.scratch, d_corr, d_esc);
-                s[META].push(exp);
-                let [meta, out] = s.get_disjoint_mut([META, D_MANT]).expect("distinct sections");
-                ints::put(meta, out, &self.scratch)?;
-            }
-            put_bits(
-                &mut s[BOOLS],
-                self.bools[range(|e| e.bools, self.bools.len())].iter().copied(),
-            );
-            for k in range(|e| e.blobs, self.blob_lens.len()) {
-                put_uvarint(&mut s[BLOB_LENS], self.blob_lens[k] as u64);
-            }
-            if geo_mode == PRESENT_SOME {
-                put_presence(&mut s[PRESENCE], pts.clone(), geo.iter().map(|g| g.0));
-            }
-            if elev_mode == PRESENT_SOME {
-                put_presence(&mut s[PRESENCE], pts.clone(), elev.iter().map(|e| e.0));
-            }
-            let (mut lat, mut lon) = (0i64, 0i64);
-            for (_, g) in geo {
-                let (a, o) = (g.lat.to_bits() as i64, g.lon.to_bits() as i64);
-                put_ivarint(&mut s[GEO], a.wrapping_sub(lat));
-                put_ivarint(&mut s[GEO], o.wrapping_sub(lon));
-                (lat, lon) = (a, o);
-            }
-            if !elev.is_empty() {
-                self.scratch.clear();
-                self.scratch.extend(elev.iter().map(|e| e.1));
-                let [meta, out] = s.get_disjoint_mut([META, ELEV]).expect("distinct sections");
-                ints::put(meta, out, &self.scratch)?;
-            }
-        }
+        self.encode_entries()?;
         self.sections[BLOB_DATA].extend_from_slice(&self.blob_data);
         self.raw.clear();
-        put_uvarint(&mut self.raw, series);
+        put_uvarint(&mut self.raw, self.block_series);
         put_uvarint(&mut self.raw, self.ts.len() as u64);
         for s in &self.sections {
             put_bytes(&mut self.raw, s);
@@ -488,7 +515,7 @@ impl<W: Write> Encoder<W> {
             .write_all(&head)
             .and_then(|()| self.out.write_all(&self.comp))
             .context("writing archive block")?;
-        self.index.push((self.offset, series, self.ts.len() as u64));
+        self.index.push((self.offset, self.block_series, self.ts.len() as u64));
         let len = (head.len() + self.comp.len()) as u64;
         self.spans.clear();
         for i in 0..self.entries.len() {
@@ -501,6 +528,9 @@ impl<W: Write> Encoder<W> {
         self.offset += len;
 
         self.entries.clear();
+        self.encoded = 0;
+        self.descending.clear();
+        self.block_series = 0;
         self.ts.clear();
         self.types.clear();
         self.longs.clear();
