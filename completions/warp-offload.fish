@@ -273,7 +273,7 @@ complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l codec 
 gts.zst\t'Warp 10 text compressed with zstd: larger, restorable with `zstd -d | curl`'"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l level -d 'zstd level' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l key-file -d 'Encrypt archives with the 32-byte key in this file' -r -F
-complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l jobs -d 'Segments in flight at once (fetches and uploads run concurrently)' -r
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l jobs -d 'Segments fetched, encoded or purged at once; as many more may be uploading or read back' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-points -d 'Most points this run may delete, over all segments' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l max-delete-series -d 'Most series this run may delete from, over all segments' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand all" -l settle-timeout -d 'Seconds to wait for the range to read back empty after the delete' -r

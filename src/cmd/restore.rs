@@ -4,7 +4,7 @@ use crate::archive::crypt::MasterKey;
 use crate::cli::{GlobalOpts, HttpOpts, S3Opts, parse_size};
 use crate::exit::Tally;
 use crate::stage::restore::{Restore, Tokens, named_segments, segments_in_window, window};
-use crate::stage::{Action, Order, Stage, run_segments};
+use crate::stage::{Action, Order, Outcome, Stage, run_segments};
 use crate::store;
 use crate::warp10::Client;
 use crate::workdir::WorkDir;
@@ -137,7 +137,7 @@ pub fn run(g: &GlobalOpts, a: RestoreArgs) -> Result<Tally> {
         |_| Action::Work,
         |seg| {
             let id = seg.id.to_string();
-            Some(crate::interrupt::working(&id, "restore", || stage.apply(seg)))
+            Outcome::Done(Box::new(crate::interrupt::working(&id, "restore", || stage.apply(seg))))
         },
         |_| {},
     )?;

@@ -51,16 +51,26 @@ pub struct Run {
 }
 
 /// What a worker did with a segment.
-enum Outcome {
+pub enum Outcome {
     Done(Box<Segment>),
     /// Stopped between two stages on an interruption: nothing to write.
     Stopped,
-    /// Taken from the queue after an interruption, not started.
+    /// Taken from the queue after an interruption (or interrupted before its first stage), not
+    /// started.
     NotStarted,
 }
 
-/// Runs a stage over `segments`, from stdin or any other source. `work` returns `None` when it
-/// stopped a segment part-way on an interruption (its state is saved elsewhere); `observe` sees
+impl Outcome {
+    fn segment(&self) -> Option<&Segment> {
+        match self {
+            Outcome::Done(seg) => Some(seg),
+            _ => None,
+        }
+    }
+}
+
+/// Runs a stage over `segments`, from stdin or any other source. `work` says what it did: a
+/// segment stopped part-way on an interruption has its state saved elsewhere; `observe` sees
 /// each finished segment before it is written (`all` keeps its summary with it). On Ctrl-C or
 /// SIGTERM no new segment is started, the records of the finished ones are all written (in
 /// input order, gaps skipped), and [`crate::error::Interrupted`] is returned.
@@ -74,7 +84,7 @@ pub fn run_segments<I, D, W>(
 where
     I: Iterator<Item = Result<Segment>> + Send,
     D: Fn(&Segment) -> Action + Sync,
-    W: Fn(Segment) -> Option<Segment> + Sync,
+    W: Fn(Segment) -> Outcome + Sync,
 {
     let _graceful = crate::interrupt::Graceful::enter();
     let progress = crate::progress::Progress::start(run.what, run.total.map(|n| n as u64));
@@ -105,9 +115,9 @@ where
                     } else {
                         progress.started();
                         let id = seg.id.to_string();
-                        let done = crate::log::in_segment(&id, || work(seg));
-                        progress.finished(done.as_ref());
-                        done.map_or(Outcome::Stopped, |s| Outcome::Done(Box::new(s)))
+                        let outcome = crate::log::in_segment(&id, || work(seg));
+                        progress.finished(outcome.segment());
+                        outcome
                     };
                     if tx.send((i, outcome)).is_err() {
                         break;
@@ -259,7 +269,7 @@ pub fn run_command(stage: &dyn Stage, jobs: usize, force: bool) -> Result<Tally>
         },
         |seg| {
             let id = seg.id.to_string();
-            Some(crate::interrupt::working(&id, name, || stage.apply(seg)))
+            Outcome::Done(Box::new(crate::interrupt::working(&id, name, || stage.apply(seg))))
         },
         |_| {},
     );

@@ -408,3 +408,76 @@ fn queued_segments_claim_their_locks_while_they_wait() {
         "{with_settle:.2} s with a {settle} s settle time, {work:.2} s without: the waits did not overlap"
     );
 }
+
+/// `--jobs` bounds the segments that fetch (and load Warp 10) at once, though as many more may
+/// be uploading or read back meanwhile: with `--jobs 1` and a Warp 10 slow to answer, no two
+/// fetch requests overlap.
+#[test]
+fn at_most_jobs_segments_fetch_at_once() {
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "1",
+        "--series-per-host",
+        "2",
+        "--start",
+        START,
+        "--faults",
+        r#"{"latency_ms":300}"#,
+    ]);
+    let t = TestDir::new();
+    let read = t.secret_file("read.token", READ_TOKEN);
+    let mut c = cmd(&t.path("work"));
+    c.args([
+        "-v",
+        "--log-format",
+        "json",
+        "all",
+        "--warp10-url",
+        &fake.url,
+        "--selector",
+        "~os.*{}",
+    ])
+    .args([
+        "--start",
+        START,
+        "--end",
+        "2024-01-16T00:00:00Z",
+        "--segment-length",
+        "6h",
+        "--jobs",
+        "1",
+    ])
+    .args(["--lock-settle-ms", "1", "--dest"])
+    .arg(t.path("dest"))
+    .arg("--read-token-file")
+    .arg(read);
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(records(&o).len(), 4);
+    let mut fetches: Vec<(f64, f64)> = stderr(&o)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| {
+            e["msg"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("GET ") && m.contains("/api/v0/fetch"))
+        })
+        .map(|e| {
+            let end = e["ts"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_millisecond() as f64;
+            (end - e["ms"].as_f64().unwrap(), end)
+        })
+        .collect();
+    fetches.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(fetches.len(), 4, "{}", stderr(&o));
+    for pair in fetches.windows(2) {
+        // (A millisecond of rounding between the duration and the time stamps.)
+        assert!(pair[1].0 >= pair[0].1 - 2.0, "fetches overlap: {fetches:?}");
+    }
+}

@@ -403,6 +403,61 @@ fn all_reads_its_own_upload_back_by_hash_and_still_catches_a_flipped_bit() {
     );
 }
 
+/// `all --jobs 1`: while a segment waits on a slow upload, the next segment is fetched (the
+/// slot for fetching and encoding is free), and both end committed and verified.
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn all_fetches_the_next_segment_while_one_uploads() {
+    let b = Bucket::new();
+    let fake = FakeWarp10::start(&["--generate", "infra", "--hosts", "1", "--series-per-host", "3"]);
+    let token = b.t.secret_file("read.token", READ_TOKEN);
+    let mut c = support::cmd(&b.work());
+    c.args([
+        "-v",
+        "all",
+        "--s3-endpoint",
+        &b.proxy.endpoint(),
+        "--jobs",
+        "1",
+        "--lock-settle-ms",
+        "1",
+    ])
+    .args([
+        "--warp10-url",
+        &fake.url,
+        "--selector",
+        "~os\\..*{}",
+        "--dest",
+        &b.dest(),
+    ])
+    .args([
+        "--start",
+        "2024-01-15T00:00:00Z",
+        "--end",
+        "2024-01-15T12:00:00Z",
+        "--segment-length",
+        "6h",
+    ])
+    .arg("--read-token-file")
+    .arg(&token)
+    .env("AWS_ACCESS_KEY_ID", &b.s3.access_key)
+    .env("AWS_SECRET_ACCESS_KEY", &b.s3.secret_key);
+    let first = "20240115T000000Z-6h-";
+    // The first segment's archive and manifest object.
+    let slow = Rule::new(Fault::Delay(std::time::Duration::from_secs(2)));
+    b.proxy.set(vec![slow.method("PUT").path(&format!("segments/{first}"))]);
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let at = |what: &dyn Fn(&str) -> bool| err.lines().position(what).unwrap_or_else(|| panic!("{err}"));
+    let second_fetched = at(&|l| l.contains("20240115T060000Z-6h-") && l.contains(": fetched"));
+    let first_uploaded = at(&|l| l.contains(first) && l.contains(": uploaded to"));
+    assert!(second_fetched < first_uploaded, "{err}");
+    let recs = records(&o);
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r["verify"]["scope"] == "remote"), "{recs:?}");
+}
+
 /// A store that sends the headers of a GET, then one byte every 300 ms: the read-back fails
 /// within about --s3-timeout per attempt, naming the object and the limit.
 #[test]
