@@ -10,7 +10,9 @@
 //! `/update` input that Warp 10 stores with the same bits (`-0.0` is written `-0.0E0`, see
 //! `value.rs`): what restore, `cat` and the `gts.zst` codec write.
 
-use super::value::{digit_run, parse_common_number, parse_fetch_value, parse_long, render_double, render_update_value};
+use super::value::{
+    digit_run, parse_common_number, parse_fetch_value, parse_long, put_number, render_double, render_update_value,
+};
 use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
@@ -220,7 +222,7 @@ pub fn render_pairs(out: &mut Vec<u8>, pairs: &BTreeMap<String, String>) {
 
 /// Appends `TS/LAT:LON/ELEV` (empty parts when absent).
 pub fn render_point_prefix(out: &mut Vec<u8>, p: &Point) {
-    out.extend_from_slice(itoa::Buffer::new().format(p.ts).as_bytes());
+    put_number(out, itoa::Buffer::new().format(p.ts).as_bytes());
     out.push(b'/');
     if let Some(g) = p.geo {
         render_double(out, g.lat);

