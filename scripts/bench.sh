@@ -146,7 +146,8 @@ print("\n".join(larger))
 [ "${1:-}" = --codec-only ] && exit 0
 
 # Peak memory of `compress` (which also decodes and checks the archive): a 1-host segment and
-# a ~10 M-point one. The record's fetch section comes from bench-codec's digest of the text.
+# a ~10 M-point one. The record's fetch section comes from bench-codec's digest of the text, its
+# range covers the data (compress checks every point against it).
 segment() { # name, text file
     local name=$1 text=$2 work=$DIR/work-$1 id=bench-$1
     rm -rf "$work"
@@ -156,8 +157,8 @@ segment() { # name, text file
 import json, sys
 r = json.load(sys.stdin)
 id, size = sys.argv[1], int(sys.argv[2])
-print(json.dumps({"v": 1, "id": id, "selector": "~.*{}", "start": "2024-01-01T00:00:00Z",
-    "end": "2024-01-02T00:00:00Z", "warp10_url": "http://127.0.0.1:8080", "time_unit": "us",
+print(json.dumps({"v": 1, "id": id, "selector": "~.*{}", "start": "2000-01-01T00:00:00Z",
+    "end": "2100-01-01T00:00:00Z", "warp10_url": "http://127.0.0.1:8080", "time_unit": "us",
     "fetch": {"points": r["points"], "series": r["series"], "bytes": size, "digest": r["digest"],
               "spool": "spool/%s.gts" % id, "at": "2024-01-02T00:00:00Z", "duration_ms": 0}}))
 ' "$id" "$(stat -c %s "$text")" >"$work/in.ndjson"
