@@ -57,6 +57,37 @@ impl Bucket {
         c
     }
 
+    /// `warp-offload GLOBAL... SUB` through the proxy, without retries; for `all`, over the
+    /// `6h` segments of `[2024-01-15, end)` of `fake`'s `~os\..*{}` series.
+    fn chain(&self, global: &[&str], sub: &str, fake: &FakeWarp10, end: &str) -> Command {
+        let mut c = support::cmd(&self.work());
+        c.args(global)
+            .args([sub, "--s3-endpoint", &self.proxy.endpoint(), "--s3-retries", "0"])
+            .env("AWS_ACCESS_KEY_ID", &self.s3.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &self.s3.secret_key);
+        if sub == "all" {
+            c.args([
+                "--warp10-url",
+                &fake.url,
+                "--selector",
+                "~os\\..*{}",
+                "--dest",
+                &self.dest(),
+            ])
+            .args([
+                "--start",
+                "2024-01-15T00:00:00Z",
+                "--end",
+                end,
+                "--segment-length",
+                "6h",
+            ])
+            .arg("--read-token-file")
+            .arg(self.t.secret_file("read.token", READ_TOKEN));
+        }
+        c
+    }
+
     fn upload(&self, input: &str, extra: &[&str]) -> Output {
         run(self.cmd("upload").args(["--dest", &self.dest()]).args(extra), input)
     }
@@ -343,43 +374,26 @@ fn a_read_back_with_a_flipped_bit_or_short_fails_verify_with_exit_4() {
 fn all_reads_its_own_upload_back_by_hash_and_still_catches_a_flipped_bit() {
     let b = Bucket::new();
     let fake = FakeWarp10::start(&["--generate", "infra", "--hosts", "1", "--series-per-host", "3"]);
-    let token = b.t.secret_file("read.token", READ_TOKEN);
-    let (endpoint, dest) = (b.proxy.endpoint(), b.dest());
-    let cmd = |sub: &str, id: &str| {
-        let mut c = support::cmd(&b.work());
-        c.args(["-vv", sub, "--s3-endpoint", &endpoint, "--s3-retries", "0"])
-            .env("AWS_ACCESS_KEY_ID", &b.s3.access_key)
-            .env("AWS_SECRET_ACCESS_KEY", &b.s3.secret_key);
-        if sub == "all" {
-            c.args(["--warp10-url", &fake.url, "--selector", "~os\\..*{}", "--dest", &dest])
-                .args(["--start", "2024-01-15T00:00:00Z", "--end", "2024-01-16T00:00:00Z"])
-                .arg("--read-token-file")
-                .arg(&token)
-                .args(["--segment-length", "6h", "--segment", id]);
-        }
+    let end = "2024-01-16T00:00:00Z";
+    let all = |id: &str| {
+        let mut c = b.chain(&["-vv"], "all", &fake, end);
+        c.args(["--segment", id]);
         c
     };
     let not_again = "not decoding again the bytes this process checked";
-    let plan = run(
-        support::cmd(&b.work())
-            .args(["plan", "--warp10-url", &fake.url, "--selector", "~os\\..*{}"])
-            .args([
-                "--start",
-                "2024-01-15T00:00:00Z",
-                "--end",
-                "2024-01-16T00:00:00Z",
-                "--segment-length",
-                "6h",
-            ]),
-        "",
-    );
-    let ids: Vec<String> = records(&plan)
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_string())
+    let range = ("2024-01-15T00:00:00Z", end, "6h");
+    let ids: Vec<String> = support::plan(&b.t, &fake.url, "~os\\..*{}", range)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     for (id, fault) in ids.iter().zip([Fault::FlipBit(100), Fault::Shorten(100)]) {
         b.proxy.set(vec![Rule::new(fault).method("GET").path(".w10a")]);
-        let o = run(&mut cmd("all", id), "");
+        let o = run(&mut all(id), "");
         assert_eq!(o.status.code(), Some(4), "{fault:?}: {}", stderr(&o));
         let r = &records(&o)[0];
         assert_eq!(
@@ -390,11 +404,11 @@ fn all_reads_its_own_upload_back_by_hash_and_still_catches_a_flipped_bit() {
         assert!(stderr(&o).contains(not_again), "{}", stderr(&o));
     }
     b.proxy.set(vec![]);
-    let o = run(&mut cmd("all", &ids[2]), "");
+    let o = run(&mut all(&ids[2]), "");
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains(not_again), "{}", stderr(&o));
     assert_eq!(records(&o)[0]["verify"]["scope"], "remote");
-    let again = run(&mut cmd("verify", ""), &stdout(&o));
+    let again = run(&mut b.chain(&["-vv"], "verify", &fake, end), &stdout(&o));
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stderr(&again).contains(not_again), "{}", stderr(&again));
     assert_eq!(
@@ -410,38 +424,8 @@ fn all_reads_its_own_upload_back_by_hash_and_still_catches_a_flipped_bit() {
 fn all_fetches_the_next_segment_while_one_uploads() {
     let b = Bucket::new();
     let fake = FakeWarp10::start(&["--generate", "infra", "--hosts", "1", "--series-per-host", "3"]);
-    let token = b.t.secret_file("read.token", READ_TOKEN);
-    let mut c = support::cmd(&b.work());
-    c.args([
-        "-v",
-        "all",
-        "--s3-endpoint",
-        &b.proxy.endpoint(),
-        "--jobs",
-        "1",
-        "--lock-settle-ms",
-        "1",
-    ])
-    .args([
-        "--warp10-url",
-        &fake.url,
-        "--selector",
-        "~os\\..*{}",
-        "--dest",
-        &b.dest(),
-    ])
-    .args([
-        "--start",
-        "2024-01-15T00:00:00Z",
-        "--end",
-        "2024-01-15T12:00:00Z",
-        "--segment-length",
-        "6h",
-    ])
-    .arg("--read-token-file")
-    .arg(&token)
-    .env("AWS_ACCESS_KEY_ID", &b.s3.access_key)
-    .env("AWS_SECRET_ACCESS_KEY", &b.s3.secret_key);
+    let mut c = b.chain(&["-v"], "all", &fake, "2024-01-15T12:00:00Z");
+    c.args(["--jobs", "1", "--lock-settle-ms", "1"]);
     let first = "20240115T000000Z-6h-";
     // The first segment's archive and manifest object.
     let slow = Rule::new(Fault::Delay(std::time::Duration::from_secs(2)));
