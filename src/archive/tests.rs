@@ -177,6 +177,11 @@ fn any_series(text_safe: bool) -> impl Strategy<Value = (SeriesKey, Vec<Point>)>
         })
 }
 
+/// The key of a series begun and left empty (no generated key looks like it).
+fn key_of_empty(i: usize) -> SeriesKey {
+    key("left.empty", &[("i", &i.to_string())])
+}
+
 /// Series with distinct keys (a fetch never prints one series twice).
 fn distinct(series: Vec<(SeriesKey, Vec<Point>)>) -> Vec<(SeriesKey, Vec<Point>)> {
     let mut seen = std::collections::HashSet::new();
@@ -189,6 +194,34 @@ proptest! {
     #[test]
     fn columnar_is_lossless(series in proptest::collection::vec(any_series(false), 1..8)) {
         assert_identity(Codec::Columnar, &distinct(series));
+    }
+
+    /// Blocks of a few points, so that series end, start and split across blocks in every
+    /// position (each series is encoded into its block as soon as the next starts), with series
+    /// begun and left empty in between (they are not written).
+    #[test]
+    fn columnar_is_lossless_across_small_blocks(
+        series in proptest::collection::vec(any_series(false), 1..8),
+        block_points in 1usize..40,
+        empty_after in proptest::collection::vec(any::<bool>(), 8),
+    ) {
+        let series = distinct(series);
+        let mut enc = columnar::Encoder::new(Vec::new(), 3).unwrap().with_block_points(block_points);
+        for (i, (key, points)) in series.iter().enumerate() {
+            enc.begin_series(key).unwrap();
+            points.iter().for_each(|p| enc.push(p).unwrap());
+            if empty_after[i] {
+                enc.begin_series(&key_of_empty(i)).unwrap();
+            }
+        }
+        let bytes = enc.finish().unwrap();
+        let expected: Vec<_> = series.into_iter().filter(|(_, p)| !p.is_empty()).collect();
+        let back = decode(&bytes).unwrap();
+        prop_assert_eq!(back.len(), expected.len());
+        for ((k1, p1), (k2, p2)) in expected.iter().zip(&back) {
+            prop_assert_eq!(k1, k2);
+            prop_assert_eq!(p1.iter().map(bits).collect::<Vec<_>>(), p2.iter().map(bits).collect::<Vec<_>>());
+        }
     }
 
     #[test]
