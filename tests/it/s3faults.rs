@@ -442,6 +442,47 @@ fn all_fetches_the_next_segment_while_one_uploads() {
     assert!(recs.iter().all(|r| r["verify"]["scope"] == "remote"), "{recs:?}");
 }
 
+/// A lock claimed while its segment waited in the queue, and older than a third of
+/// `--lock-ttl` when the segment starts, is released and taken again (not trusted as fresh); the
+/// run completes.
+#[test]
+#[ignore = "needs S3: scripts/test.sh starts SeaweedFS and runs it with --include-ignored"]
+fn a_lock_claimed_long_before_its_segment_starts_is_taken_again() {
+    let b = Bucket::new();
+    let fake = FakeWarp10::start(&[
+        "--generate",
+        "infra",
+        "--hosts",
+        "1",
+        "--faults",
+        r#"{"latency_ms":700}"#,
+    ]);
+    let mut c = b.chain(&[], "all", &fake, "2024-01-16T00:00:00Z");
+    c.args(["--jobs", "1", "--lock-ttl", "3s", "--lock-settle-ms", "1"]);
+    let o = run(&mut c, "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        records(&o).iter().all(|r| r["verify"]["scope"] == "remote"),
+        "{}",
+        stdout(&o)
+    );
+    // The last segment is claimed when queued, at the start, and starts after two fetches of
+    // 700 ms each: its claim is then older than 1 s.
+    let last = b
+        .proxy
+        .log()
+        .into_iter()
+        .filter(|e| e.path.contains("locks/20240115T180000Z-6h-"))
+        .map(|e| e.method)
+        .collect::<Vec<_>>();
+    let released = last
+        .iter()
+        .position(|m| m == "DELETE")
+        .unwrap_or_else(|| panic!("{last:?}"));
+    assert!(last[..released].contains(&"PUT".to_string()), "claimed first: {last:?}");
+    assert!(last[released..].contains(&"PUT".to_string()), "taken again: {last:?}");
+}
+
 /// A store that sends the headers of a GET, then one byte every 300 ms: the read-back fails
 /// within about --s3-timeout per attempt, naming the object and the limit.
 #[test]
