@@ -60,7 +60,9 @@ pub fn parse_fetch_line(line: &[u8]) -> Result<FetchLine<'_>> {
 /// The continuation line `=TS// VALUE` of nearly every point (no location, no elevation, a
 /// timestamp of at most 18 digits, a plain integer or decimal value), parsed in one pass
 /// without the general path's intermediate results. None for any other line, which
-/// [`parse_fetch_line`] parses (or rejects) the same way.
+/// [`parse_fetch_line`] parses (or rejects) the same way. (The parts, not a `Point`: built by
+/// the caller, the point is not moved through memory; returning it parsed D1 at 27 M points/s
+/// instead of 32.)
 #[inline]
 pub fn parse_plain_cont(line: &[u8]) -> Option<(i64, Value)> {
     let (ts, value) = plain_timestamp(line.strip_prefix(b"=")?)?;

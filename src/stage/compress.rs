@@ -3,10 +3,9 @@
 //! section before recording the `archive` section. The spool is kept (a failed upload can be
 //! retried from the archive, a failed compress from the spool) unless `--remove-spool`.
 
-use super::Stage;
+use super::{InRange, Stage};
 use crate::archive::crypt::{EncryptWriter, MasterKey};
 use crate::archive::{self, Codec, Encoder, Hashed};
-use crate::error::Mismatch;
 use crate::manifest::{ArchiveInfo, FetchInfo, Segment, StageName};
 use crate::workdir::WorkDir;
 use anyhow::{Context, Result};
@@ -199,17 +198,15 @@ pub fn write_archive(
 ) -> Result<(FetchInfo, ArchiveInfo)> {
     let rel = WorkDir::archive_rel(&seg.id, o.codec.extension());
     let path = work.path(&rel);
-    let (start, end) = seg.warp10_range()?;
+    let mut in_range = InRange::of(seg)?;
     let (fetch, size, blake3) = WorkDir::write_atomic(&path, |file| {
         std::thread::scope(|scope| {
             let (copy, copies) = mpsc::sync_channel(CHECK_CHUNKS);
             let checker = scope.spawn(move || {
                 let mut written = Hashed::new(ChunkReader::new(copies));
-                let mut outside = 0u64;
-                let summary = archive::summarize_with(&mut written, o.key.as_ref(), &seg.id, |_, _, p| {
-                    outside += u64::from(p.ts < start || p.ts > end);
-                });
-                (summary, outside, written.finish())
+                let summary =
+                    archive::summarize_with(&mut written, o.key.as_ref(), &seg.id, |_, _, p| in_range.see(p.ts));
+                (summary, in_range, written.finish())
             });
             let out = BufWriter::with_capacity(1 << 20, Tee { file: &mut *file, copy });
             let sink = match &o.key {
@@ -222,16 +219,10 @@ pub fn write_archive(
             enc.finish()?
                 .close()
                 .with_context(|| format!("writing {}", path.display()))?;
-            let (summary, outside, hashed) = checker.join().expect("the archive checker panicked");
+            let (summary, in_range, hashed) = checker.join().expect("the archive checker panicked");
             let summary = summary.with_context(|| format!("decoding {} again", path.display()))?;
             let what = format!("the new archive {}", path.display());
-            if outside > 0 {
-                return Err(Mismatch(format!(
-                    "{what} holds {outside} points outside the segment's range [{}, {})",
-                    seg.start, seg.end
-                ))
-                .into());
-            }
+            in_range.check(seg, &what)?;
             summary.check_against(&fetch, &what)?;
             let (size, blake3) = hashed.with_context(|| format!("reading {} again", path.display()))?;
             Ok((fetch, size, blake3))

@@ -204,6 +204,37 @@ where
     })
 }
 
+/// Counts, while an archive is decoded, its points outside the segment's range: a record whose
+/// range was edited would otherwise vouch for an archive of other data.
+pub struct InRange {
+    start: i64,
+    end: i64,
+    outside: u64,
+}
+
+impl InRange {
+    pub fn of(seg: &Segment) -> Result<InRange> {
+        let (start, end) = seg.warp10_range()?;
+        Ok(InRange { start, end, outside: 0 })
+    }
+
+    pub fn see(&mut self, ts: i64) {
+        self.outside += u64::from(ts < self.start || ts > self.end);
+    }
+
+    /// A `Mismatch` naming the archive (`what`) if any point was outside.
+    pub fn check(&self, seg: &Segment, what: &str) -> Result<()> {
+        if self.outside == 0 {
+            return Ok(());
+        }
+        Err(crate::error::Mismatch(format!(
+            "{what} holds {} points outside the segment's range [{}, {})",
+            self.outside, seg.start, seg.end
+        ))
+        .into())
+    }
+}
+
 /// Records a stage's failure in the segment (retryable when the cause is transient), with the
 /// command line that runs it again, and logs it: the segment then passes through later stages,
 /// which only add theirs (`rerun`).

@@ -11,7 +11,7 @@
 //! user runs `verify` to learn what the archive holds now. (`all` skips stages already done
 //! on resume; that is its own decision, not this stage's.)
 
-use super::Stage;
+use super::{InRange, Stage};
 use crate::archive::crypt::MasterKey;
 use crate::archive::{Hashed, Summary, summarize_with};
 use crate::digest::SeriesHash;
@@ -140,13 +140,12 @@ fn remote(
             &format!("{url}: reading back and hashing; not decoding again the bytes this process checked"),
         );
     }
-    let decode = decode.then_some(key);
     check(
         seg,
         store.get(&up.key)?,
         &url,
         expected,
-        decode,
+        decode.then_some(key),
         VerifyScope::Remote,
         visit,
     )
@@ -175,14 +174,11 @@ fn check(
     mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
-    let (start, end) = seg.warp10_range()?;
-    let mut outside = 0u64;
+    let mut in_range = InRange::of(seg)?;
     let mut reader = Hashed::new(reader);
     let decoded: Result<Summary> = match decode {
         Some(key) => summarize_with(&mut reader, key, &seg.id, |k, h, p| {
-            if p.ts < start || p.ts > end {
-                outside += 1;
-            }
+            in_range.see(p.ts);
             visit(k, h, p)
         }),
         None => Ok(Summary {
@@ -205,13 +201,7 @@ fn check(
         return Err(Mismatch(msg).into());
     }
     let summary = decoded.with_context(|| format!("decoding {what}"))?;
-    if outside > 0 {
-        return Err(Mismatch(format!(
-            "{what} holds {outside} points outside the segment's range [{}, {})",
-            seg.start, seg.end
-        ))
-        .into());
-    }
+    in_range.check(seg, what)?;
     summary.check_against(fetch, what)?;
     Ok(VerifyInfo {
         scope,
