@@ -58,11 +58,16 @@ fn verify_segment(mut seg: Segment, work: &WorkDir, stores: &Stores, key: Option
                 // The object must be the very bytes this process decoded and checked before
                 // uploading them (same size and BLAKE3): decoding them again would prove nothing
                 // more. Any other archive, from a record or a work directory, is decoded.
-                let decode = !seg
+                let checked = seg
                     .archive
                     .as_ref()
                     .is_some_and(|a| a.checked_here && (a.size, &a.blake3) == (up.size, &up.blake3));
-                remote(&seg, store.as_ref(), key, decode, |_, _, _| {})
+                let reading = if checked {
+                    Reading::HashOnly
+                } else {
+                    Reading::Decode(key)
+                };
+                remote(&seg, store.as_ref(), reading, |_, _, _| {})
             }),
         None => verify_local(&seg, work, key),
     };
@@ -99,7 +104,7 @@ pub fn verify_local(seg: &Segment, work: &WorkDir, key: Option<&MasterKey>) -> R
         reader,
         &path.display().to_string(),
         expected,
-        Some(key),
+        Reading::Decode(key),
         VerifyScope::Local,
         |_, _, _| {},
     )
@@ -113,15 +118,24 @@ pub fn verify_remote(
     key: Option<&MasterKey>,
     visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
-    remote(seg, store, key, true, visit)
+    remote(seg, store, Reading::Decode(key), visit)
 }
 
-/// [`verify_remote`]; without `decode`, every byte is read back and hashed but not decoded.
+/// How [`check`] reads an archive.
+#[derive(Clone, Copy)]
+enum Reading<'a> {
+    /// Hashes and decodes every byte (with this key, if the archive is encrypted).
+    Decode(Option<&'a MasterKey>),
+    /// Hashes every byte but does not decode: the caller knows them to be the bytes this
+    /// process decoded and checked.
+    HashOnly,
+}
+
+/// [`verify_remote`], reading the object as `reading` says.
 fn remote(
     seg: &Segment,
     store: &dyn Store,
-    key: Option<&MasterKey>,
-    decode: bool,
+    reading: Reading,
     visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let up = seg.upload.as_ref().context("the segment has no upload section")?;
@@ -133,7 +147,7 @@ fn remote(
         return Err(Mismatch(format!("{url} is {} bytes, upload recorded {}", head.size, up.size)).into());
     }
     let expected = (up.size, up.blake3.as_str(), "upload recorded");
-    if !decode {
+    if let Reading::HashOnly = reading {
         crate::log::debug(
             "verify",
             Some(seg.id.as_str()),
@@ -145,7 +159,7 @@ fn remote(
         store.get(&up.key)?,
         &url,
         expected,
-        decode.then_some(key),
+        reading,
         VerifyScope::Remote,
         visit,
     )
@@ -159,29 +173,28 @@ fn read_error(e: std::io::Error) -> anyhow::Error {
     }
 }
 
-/// Hashes every byte of `reader` while decoding it (with `decode`, the key if any): size and
-/// BLAKE3 must be `expected` (size, BLAKE3, who recorded them), the decoded points, series and
-/// digest those of `fetch`, every point inside the segment's range (a record whose range was
-/// edited would otherwise vouch for an archive of other data). Without `decode`, the bytes
-/// are only hashed: the caller knows them to be the ones this process decoded and checked.
+/// Hashes every byte of `reader`, decoding it unless `reading` is [`Reading::HashOnly`]: size
+/// and BLAKE3 must be `expected` (size, BLAKE3, who recorded them), the decoded points, series
+/// and digest those of `fetch`, every point inside the segment's range (a record whose range
+/// was edited would otherwise vouch for an archive of other data).
 fn check(
     seg: &Segment,
     reader: impl Read,
     what: &str,
     expected: (u64, &str, &str),
-    decode: Option<Option<&MasterKey>>,
+    reading: Reading,
     scope: VerifyScope,
     mut visit: impl FnMut(&SeriesKey, &SeriesHash, &Point),
 ) -> Result<VerifyInfo> {
     let fetch = seg.fetch.as_ref().context("the segment has no fetch section")?;
     let mut in_range = InRange::of(seg)?;
     let mut reader = Hashed::new(reader);
-    let decoded: Result<Summary> = match decode {
-        Some(key) => summarize_with(&mut reader, key, &seg.id, |k, h, p| {
+    let decoded: Result<Summary> = match reading {
+        Reading::Decode(key) => summarize_with(&mut reader, key, &seg.id, |k, h, p| {
             in_range.see(p.ts);
             visit(k, h, p)
         }),
-        None => Ok(Summary {
+        Reading::HashOnly => Ok(Summary {
             points: fetch.points,
             series: fetch.series,
             digest: fetch.digest,
