@@ -115,7 +115,10 @@ pub struct Tee<'f> {
 impl Write for Tee<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.file.write(buf)?;
-        let _ = self.copy.send(buf[..n].to_vec());
+        let copy = buf[..n].to_vec();
+        #[cfg(test)]
+        let copy = tests::damaged(copy);
+        let _ = self.copy.send(copy);
         Ok(n)
     }
 
@@ -249,6 +252,25 @@ mod tests {
     use crate::digest::{DigestBuilder, SeriesHash};
     use crate::gts::{Point, SeriesKey, Value};
     use crate::id::{Source, TimeUnit};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Offset of a byte to flip in the copy of the archive the checker reads (the file
+        /// keeps it intact), counted down as copies go by: a checker that fails to decode.
+        static FLIP_IN_COPY: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn damaged(mut copy: Vec<u8>) -> Vec<u8> {
+        FLIP_IN_COPY.with(|at| match at.get() {
+            Some(i) if i < copy.len() => {
+                copy[i] ^= 0x10;
+                at.set(None);
+            }
+            Some(i) => at.set(Some(i - copy.len())),
+            None => {}
+        });
+        copy
+    }
 
     fn segment() -> Segment {
         segment_of_day(1)
@@ -363,5 +385,35 @@ mod tests {
         assert_eq!(format!("{err:#}"), "the stream broke");
         let archive = work.path(&WorkDir::archive_rel(&seg.id, Codec::Columnar.extension()));
         assert!(!archive.exists());
+    }
+
+    /// A checker that cannot decode what was written (here: a byte flipped in its copy, at the
+    /// magic or amid the points) fails the write, whatever the file holds, and leaves no file;
+    /// the writer still ends (the checker reads to the end after its error).
+    #[test]
+    fn an_archive_the_checker_cannot_decode_is_refused_and_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (work, seg) = (WorkDir::new(dir.path()), segment());
+        for key in [None, Some(MasterKey::from_bytes([7; 32]))] {
+            let o = options(key);
+            let (_, info) = write_archive(&seg, &work, &o, |enc| feed(enc, &seg, 600_000)).unwrap();
+            std::fs::remove_file(work.path(&info.path)).unwrap();
+            for at in [0, info.size as usize / 2] {
+                FLIP_IN_COPY.with(|f| f.set(Some(at)));
+                let err = write_archive(&seg, &work, &o, |enc| feed(enc, &seg, 600_000)).unwrap_err();
+                let msg = format!("{err:#}");
+                assert!(
+                    msg.contains("decoding") || msg.contains("where fetch recorded"),
+                    "flip at {at}: {msg}"
+                );
+                assert!(FLIP_IN_COPY.with(Cell::get).is_none(), "the flip at {at} was not made");
+                assert!(!work.path(&info.path).exists(), "flip at {at}: the archive was kept");
+            }
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("archive")).unwrap().count(),
+            0,
+            "temporary files left"
+        );
     }
 }
