@@ -16,6 +16,7 @@
 
 use super::bytes::{Reader, put_ivarint, put_uvarint, unzigzag, uvarint_len, zigzag};
 use anyhow::{Context, Result, bail};
+use strength_reduce::StrengthReducedU64;
 
 const MODE_DELTA: u8 = 0;
 const MODE_DOD: u8 = 1;
@@ -102,45 +103,27 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
     a
 }
 
-/// Division by a fixed divisor of the numbers it divides exactly, and the test of whether it
-/// does, by multiplication (Granlund and Montgomery, "Division by invariant integers using
-/// multiplication", section 9): the residuals of a column are nearly all multiples of its
-/// divisor, and a 64-bit division each (Euclid's remainders, then the quotient) was about a
-/// tenth of `all`'s CPU with 1-hour segments.
+/// A column's divisor, for the test of whether it divides a residual and the quotient of one it
+/// divides, by multiplication (`strength_reduce`): the residuals of a column are nearly all
+/// multiples of its divisor, and a 64-bit division each (Euclid's remainders, then the quotient)
+/// was about a tenth of `all`'s CPU with 1-hour segments.
 #[derive(Clone, Copy)]
-struct ExactDivisor {
-    /// `d = odd << shift`; `inv` is the inverse of `odd` modulo 2^64.
-    shift: u32,
-    inv: u64,
-    /// The largest quotient by `odd` of a 64-bit number.
-    max: u64,
-}
+struct ExactDivisor(StrengthReducedU64);
 
 impl ExactDivisor {
     /// `d` must not be 0.
     fn new(d: u64) -> ExactDivisor {
-        let shift = d.trailing_zeros();
-        let odd = d >> shift;
-        // Newton's iteration doubles the correct low bits; an odd number is its own inverse
-        // modulo 8 (3 bits), so five steps give 96.
-        let mut inv = odd;
-        for _ in 0..5 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(odd.wrapping_mul(inv)));
-        }
-        ExactDivisor {
-            shift,
-            inv,
-            max: u64::MAX / odd,
-        }
+        ExactDivisor(StrengthReducedU64::new(d))
     }
 
     fn divides(self, a: u64) -> bool {
-        a.trailing_zeros() >= self.shift && (a >> self.shift).wrapping_mul(self.inv) <= self.max
+        a % self.0 == 0
     }
 
-    /// `r / d` for an `r` that `d` divides.
+    /// `r / d` for an `r` that `d` divides (wrapping, as `i64::MIN / 1` must).
     fn quotient(self, r: i64) -> i64 {
-        (r >> self.shift).wrapping_mul(self.inv as i64)
+        let q = (r.unsigned_abs() / self.0) as i64;
+        if r < 0 { q.wrapping_neg() } else { q }
     }
 }
 
@@ -308,7 +291,7 @@ mod tests {
     }
 
     proptest! {
-        /// The multiplication tricks agree with `%` and `/`, on divisors and numbers of every
+        /// The divisor's tests and quotients agree with `%` and `/`, on divisors and numbers of every
         /// size, powers of two and multiples included.
         #[test]
         fn exact_division_agrees_with_division(
