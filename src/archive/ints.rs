@@ -33,7 +33,7 @@ const PCO_LEVEL: usize = 5;
 
 /// Writes `vals` to `out`, the mode (and its parameters) to `meta`.
 pub fn put(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) -> Result<()> {
-    put_with(meta, out, vals, pco::DeltaSpec::Auto)
+    put_with(meta, out, vals, delta_spec)
 }
 
 /// [`put`] for timestamps, whose best delta order is the first: pco's search of it compresses
@@ -41,14 +41,19 @@ pub fn put(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) -> Result<()> {
 /// and picked the first order on every column of the bench data (archives byte for byte the
 /// same with and without the search).
 pub fn put_timestamps(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64]) -> Result<()> {
-    put_with(meta, out, vals, pco::DeltaSpec::TryConsecutive(1))
+    put_with(meta, out, vals, |_| pco::DeltaSpec::TryConsecutive(1))
 }
 
-fn put_with(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64], delta: pco::DeltaSpec) -> Result<()> {
+fn put_with(
+    meta: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+    vals: &[i64],
+    delta: impl FnOnce(&[i64]) -> pco::DeltaSpec,
+) -> Result<()> {
     if vals.len() >= PCO_MIN {
         let config = pco::ChunkConfig::default()
             .with_compression_level(PCO_LEVEL)
-            .with_delta_spec(delta);
+            .with_delta_spec(delta(vals));
         let bytes = pco::standalone::simple_compress(vals, &config).context("pco compression of a column")?;
         meta.push(MODE_PCO);
         put_uvarint(out, bytes.len() as u64);
@@ -57,6 +62,55 @@ fn put_with(meta: &mut Vec<u8>, out: &mut Vec<u8>, vals: &[i64], delta: pco::Del
         put_planes(meta, out, vals);
     }
     Ok(())
+}
+
+/// Values a value column's delta order is chosen on (pco's own choice looks at the first 200
+/// of a column shorter than 8,000).
+const DELTA_SAMPLE: usize = 200;
+/// Highest delta order tried (pco's search goes to 7; no column of the bench data went past 2).
+const MAX_DELTA_ORDER: usize = 3;
+
+/// The delta order of a value column. pco's own search (`Auto`) compresses a sample once per
+/// candidate, lookback deltas included, which cost 126 ms where the first order given cost
+/// 70 ms on 800 counter columns of 2,158 values. Lookback deltas only pay when values recur
+/// further back than the previous one, and so do pco's bins on few distinct values: a column
+/// whose sample shows that is left to pco's search; for the others the order whose residuals
+/// spread least (bits from their median) is taken. Archives measured against `Auto`: D1
+/// -0.07 %, D3 -0.32 %, D4 and heldout the same, NAB look-alike -0.03 %, real series +0.002 %
+/// (no series more than +0.66 %).
+fn delta_spec(vals: &[i64]) -> pco::DeltaSpec {
+    let sample = &vals[..vals.len().min(DELTA_SAMPLE)];
+    let recurring = (2..sample.len())
+        .filter(|&i| sample[i] != sample[i - 1] && sample[i.saturating_sub(64)..i - 1].contains(&sample[i]))
+        .count();
+    if recurring * 20 > sample.len() {
+        return pco::DeltaSpec::Auto;
+    }
+    let mut residuals = sample.to_vec();
+    let mut best = (spread(&residuals, sample.len()), 0);
+    for order in 1..=MAX_DELTA_ORDER {
+        residuals = residuals.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+        best = best.min((spread(&residuals, sample.len()), order));
+    }
+    match best.1 {
+        0 => pco::DeltaSpec::NoOp,
+        order => pco::DeltaSpec::TryConsecutive(order),
+    }
+}
+
+/// Bits of the distances of `rs` from their median, scaled to `n` values (higher orders have
+/// fewer residuals in the same sample).
+fn spread(rs: &[i64], n: usize) -> u64 {
+    let mut sorted = rs.to_vec();
+    sorted.sort_unstable();
+    let Some(&median) = sorted.get(sorted.len() / 2) else {
+        return 0;
+    };
+    let bits: u64 = rs
+        .iter()
+        .map(|&r| u64::from(64 - r.wrapping_sub(median).unsigned_abs().leading_zeros()))
+        .sum();
+    bits * n as u64 / rs.len() as u64
 }
 
 /// Reads a column of `n` values written by `put` into `out` (cleared first). `version` is the
@@ -262,6 +316,39 @@ mod tests {
         round_trip(&extremes);
         round_trip(&extremes[..5]);
         round_trip(&[]);
+    }
+
+    /// Value columns: recurring values go to pco's own search (lookback, bins), the others to
+    /// the delta order whose residuals spread least.
+    #[test]
+    fn value_columns_get_the_delta_order_of_their_shape() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut noise = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 1000) as i64
+        };
+        let n = PCO_MIN as i64;
+        let order = |vals: &[i64]| format!("{:?}", delta_spec(vals));
+        let iid: Vec<i64> = (0..n).map(|_| 1_000_000_000_000 + noise() * 1000 + noise()).collect();
+        assert_eq!(order(&iid), "NoOp");
+        let mut c = 0;
+        let counter: Vec<i64> = (0..n).map(|_| (c += 5_000 + noise(), c).1).collect();
+        assert_eq!(order(&counter), "TryConsecutive(1)");
+        let accelerating: Vec<i64> = (0..n).map(|i| i * i * 4096 + noise()).collect();
+        assert_eq!(order(&accelerating), "TryConsecutive(2)");
+        let cubic: Vec<i64> = (0..n).map(|i| i * i * i * 1000 + noise() / 100).collect();
+        assert_eq!(order(&cubic), "TryConsecutive(3)");
+        let periodic: Vec<i64> = (0..n)
+            .map(|i| [-58_000_000, 173_000_000, -57_000_000, 172_000_000][i as usize % 4])
+            .collect();
+        assert_eq!(order(&periodic), "Auto");
+        let few_levels: Vec<i64> = (0..n).map(|_| [0, 10, 20, 30, 40][noise() as usize % 5]).collect();
+        assert_eq!(order(&few_levels), "Auto");
+        for vals in [&iid, &counter, &accelerating, &cubic, &periodic, &few_levels] {
+            assert_eq!(round_trip(vals).0, MODE_PCO);
+        }
     }
 
     use proptest::prelude::*;
