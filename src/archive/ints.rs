@@ -6,7 +6,9 @@
 //!   delta-of-delta, divided by their common divisor) zigzagged in nibble planes, left for the
 //!   block's zstd to entropy-code together with the columns of the other series;
 //! * pco (from version 2): the values as one pcodec standalone file (length-prefixed). pcodec
-//!   picks the delta order and divisor itself and entropy-codes them (binning + ANS). With it
+//!   finds the divisor itself and entropy-codes the residuals (binning + ANS); the delta order
+//!   is the first for timestamps, chosen by `delta_spec` for values (the file records it, so
+//!   the decoder needs no choice of its own). With it
 //!   (and the double exponent fix) archives of the bench data are 4-10 % smaller (D1 1.47 ->
 //!   1.41 B/pt, NAB look-alike 2.87 -> 2.59), at a cost in encode CPU; its fixed cost of a few
 //!   dozen bytes keeps it to columns of at least `PCO_MIN` values.
