@@ -71,6 +71,10 @@ fn put_with(
 const DELTA_SAMPLE: usize = 200;
 /// Highest delta order tried (pco's search goes to 7; no column of the bench data went past 2).
 const MAX_DELTA_ORDER: usize = 3;
+/// How far back a sample value is looked for among the earlier ones.
+const RECUR_WINDOW: usize = 64;
+/// A sample with more than one value in this many recurring goes to pco's own search.
+const RECUR_ONE_IN: usize = 20;
 
 /// The delta order of a value column. pco's own search (`Auto`) compresses a sample once per
 /// candidate, lookback deltas included, which cost 126 ms where the first order given cost
@@ -84,9 +88,9 @@ const MAX_DELTA_ORDER: usize = 3;
 fn delta_spec(vals: &[i64]) -> pco::DeltaSpec {
     let sample = &vals[..vals.len().min(DELTA_SAMPLE)];
     let recurring = (2..sample.len())
-        .filter(|&i| sample[i] != sample[i - 1] && sample[i.saturating_sub(64)..i - 1].contains(&sample[i]))
+        .filter(|&i| sample[i] != sample[i - 1] && sample[i.saturating_sub(RECUR_WINDOW)..i - 1].contains(&sample[i]))
         .count();
-    if recurring * 20 > sample.len() {
+    if recurring * RECUR_ONE_IN > sample.len() {
         return pco::DeltaSpec::Auto;
     }
     let mut residuals = sample.to_vec();
