@@ -11,7 +11,7 @@
 //! `value.rs`): what restore, `cat` and the `gts.zst` codec write.
 
 use super::value::{
-    digit_run, parse_common_number, parse_fetch_value, parse_long, put_number, render_double, render_update_value,
+    digit_run, parse_common_number, parse_fetch_value, parse_long, put_i64, render_double, render_update_value,
 };
 use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Context, Result, bail};
@@ -224,7 +224,7 @@ pub fn render_pairs(out: &mut Vec<u8>, pairs: &BTreeMap<String, String>) {
 
 /// Appends `TS/LAT:LON/ELEV` (empty parts when absent).
 pub fn render_point_prefix(out: &mut Vec<u8>, p: &Point) {
-    put_number(out, itoa::Buffer::new().format(p.ts).as_bytes());
+    put_i64(out, p.ts);
     out.push(b'/');
     if let Some(g) = p.geo {
         render_double(out, g.lat);
@@ -233,7 +233,7 @@ pub fn render_point_prefix(out: &mut Vec<u8>, p: &Point) {
     }
     out.push(b'/');
     if let Some(e) = p.elev {
-        out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
+        put_i64(out, e);
     }
 }
 

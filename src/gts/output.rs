@@ -8,7 +8,7 @@
 //! A series is printed only once it has a point, as Warp 10 does.
 
 use super::line::{render_header, render_pairs, render_point_prefix};
-use super::value::{render_double, render_plain_decimal, render_value};
+use super::value::{put_i64, render_double, render_plain_decimal, render_value};
 use super::{Point, SeriesKey, Value};
 use std::collections::BTreeMap;
 
@@ -166,7 +166,7 @@ fn number_or_value(out: &mut Vec<u8>, v: &Value, plain_decimal: bool) {
 
 fn json_point(out: &mut Vec<u8>, p: &Point, plain_decimal: bool) {
     out.push(b'[');
-    out.extend_from_slice(itoa::Buffer::new().format(p.ts).as_bytes());
+    put_i64(out, p.ts);
     if let Some(g) = p.geo {
         out.push(b',');
         render_double(out, g.lat);
@@ -175,7 +175,7 @@ fn json_point(out: &mut Vec<u8>, p: &Point, plain_decimal: bool) {
     }
     if let Some(e) = p.elev {
         out.push(b',');
-        out.extend_from_slice(itoa::Buffer::new().format(e).as_bytes());
+        put_i64(out, e);
     }
     out.push(b',');
     match &p.value {
