@@ -157,13 +157,6 @@ fn residuals(vals: &[i64], mode: u8) -> impl Iterator<Item = i64> + '_ {
     })
 }
 
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
 /// A column's divisor, for the test of whether it divides a residual and the quotient of one it
 /// divides, by multiplication (`strength_reduce`): the residuals of a column are nearly all
 /// multiples of its divisor, and a 64-bit division each (Euclid's remainders, then the quotient)
@@ -189,7 +182,7 @@ impl ExactDivisor {
 }
 
 /// The greatest common divisor of the magnitudes of `rs` (0 if all are 0), computed by
-/// Euclid only when a value is not a multiple of the divisor found so far.
+/// a gcd step only when a value is not a multiple of the divisor found so far.
 fn common_divisor(rs: impl Iterator<Item = i64>) -> u64 {
     let mut g = 0u64;
     let mut exact = None::<ExactDivisor>;
@@ -198,7 +191,7 @@ fn common_divisor(rs: impl Iterator<Item = i64>) -> u64 {
         if exact.is_some_and(|d| d.divides(a)) {
             continue;
         }
-        g = gcd(g, a);
+        g = num_integer::gcd(g, a);
         if g == 1 {
             break;
         }
@@ -406,7 +399,7 @@ mod tests {
         fn common_divisor_is_the_gcd(
             rs in proptest::collection::vec(prop_oneof![any::<i64>(), (-1000i64..1000).prop_map(|v| v * 3_000)], 0..50)
         ) {
-            let naive = rs.iter().fold(0, |g, r| gcd(g, r.unsigned_abs()));
+            let naive = rs.iter().fold(0, |g, r| num_integer::gcd(g, r.unsigned_abs()));
             prop_assert_eq!(common_divisor(rs.iter().copied()), naive);
         }
     }
