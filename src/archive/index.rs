@@ -40,11 +40,17 @@ pub struct SeriesSpan {
 impl SeriesSpan {
     /// The span of a series with these (non-empty) timestamps.
     pub fn of(key: &SeriesKey, ts: &[i64]) -> SeriesSpan {
+        let (first, last) = match ts {
+            [] => (0, 0),
+            _ => ts
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t))),
+        };
         SeriesSpan {
             key: key.clone(),
             points: ts.len() as u64,
-            first: ts.iter().copied().min().unwrap_or(0),
-            last: ts.iter().copied().max().unwrap_or(0),
+            first,
+            last,
         }
     }
 }
