@@ -943,14 +943,14 @@ impl<R: Read> Decoder<R> {
         // heldout to points went from about 33 to 50 M points/CPU-s).
         let plain = geo_mode == PRESENT_NONE && elev_mode == PRESENT_NONE;
         let points = if plain && kind == TAG_LONG {
-            zip_points(&ts, self.longs.iter().map(|&v| Value::Long(v)))
+            zip_points(&ts, self.longs.iter().map(|&v| Value::Long(v)))?
         } else if plain && kind == TAG_DOUBLE {
             let [c, e] = rd.get_disjoint_mut([D_CORR, D_ESC]).expect("distinct sections");
             self.doubles.clear();
             for &m in &self.mantissas {
                 self.doubles.push(double::join(m, exp, c, e)?);
             }
-            zip_points(&ts, self.doubles.iter().map(|&v| Value::Double(v)))
+            zip_points(&ts, self.doubles.iter().map(|&v| Value::Double(v)))?
         } else {
             let mut points = Vec::with_capacity(n);
             let (mut li, mut di, mut ei) = (0, 0, 0);
@@ -1017,9 +1017,15 @@ impl<R: Read> Decoder<R> {
     }
 }
 
-/// Points without location or elevation from a timestamp column and a value column.
-fn zip_points(ts: &[i64], values: impl Iterator<Item = Value>) -> Vec<Point> {
-    ts.iter()
+/// Points without location or elevation from a timestamp column and a value column. The
+/// columns were read as `n` values each; checked again here because `zip` would silently drop
+/// the points of a longer timestamp column.
+fn zip_points(ts: &[i64], values: impl ExactSizeIterator<Item = Value>) -> Result<Vec<Point>> {
+    if values.len() != ts.len() {
+        bail!("{} timestamps but {} values", ts.len(), values.len());
+    }
+    Ok(ts
+        .iter()
         .zip(values)
         .map(|(&ts, value)| Point {
             ts,
@@ -1027,7 +1033,7 @@ fn zip_points(ts: &[i64], values: impl Iterator<Item = Value>) -> Vec<Point> {
             elev: None,
             value,
         })
-        .collect()
+        .collect())
 }
 
 fn presence<'a>(r: &mut Reader<'a>, mode: u8, n: usize) -> Result<Option<Bits<'a>>> {
