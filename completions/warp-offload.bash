@@ -325,7 +325,7 @@ _warp__offload() {
             return 0
             ;;
         warp__subcmd__offload__subcmd__bench__subcmd__codec)
-            opts="-q -v -h -V --codec --level --repeat --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
+            opts="-q -v -h -V --codec --level --repeat --best --quiet --verbose --log-format --progress --stats-interval --allow-insecure-http --work-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

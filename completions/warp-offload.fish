@@ -480,6 +480,7 @@ auto\t''
 always\t''"
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l stats-interval -d 'With --progress always and stderr not a terminal: time between status lines (e.g. 10s, 1m)' -r
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l work-dir -d 'Work directory for spooled fetches and local archives' -r -F
+complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l best -d 'Report the fastest run instead of the median: on a shared machine, the run least slowed by others (to compare two builds, alternate them)'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s q -l quiet -d 'Only print errors on stderr'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -s v -l verbose -d 'More detail on stderr: -v one line per request (method, URL, status, bytes, ms), -vv debug'
 complete -c warp-offload -n "__fish_warp_offload_using_subcommand bench-codec" -l allow-insecure-http -d 'Allow plain http:// to hosts other than loopback (Warp 10, S3, webhooks): tokens, keys and webhook URLs would travel in clear'

@@ -254,3 +254,46 @@ fn the_digests_of_the_edge_cases_are_the_ones_earlier_versions_recorded() {
     .map(|(d, n, h)| (d.to_string(), n, h.to_string()));
     assert_eq!(got, want);
 }
+
+/// `bench-codec` (scripts/bench.sh's measuring tool) reports a lossless round trip with the
+/// input's point count, with the median and with `--best`, and refuses text it cannot parse.
+#[test]
+fn bench_codec_measures_a_lossless_round_trip() {
+    let t = TestDir::new();
+    let mut text = String::new();
+    for (s, class) in ["cpu", "bytes"].iter().enumerate() {
+        text += &format!("1700000000000000// {class}{{host=a}} 1\n");
+        for i in 1..1500i64 {
+            let ts = 1_700_000_000_000_000 - i * 10_000_000 + i % 7;
+            match s {
+                0 => text += &format!("={ts}// {}.{:03}\n", i % 97, i % 1000),
+                _ => text += &format!("={ts}// {}\n", 1_000_000_000 - i * 4096),
+            }
+        }
+    }
+    let file = t.dir.path().join("in.txt");
+    std::fs::write(&file, &text).unwrap();
+    for extra in [&[][..], &["--best"], &["--codec", "gts.zst"]] {
+        let o = run(
+            cmd(t.dir.path())
+                .arg("bench-codec")
+                .args(["--repeat", "3"])
+                .args(extra)
+                .arg(&file),
+            "",
+        );
+        assert!(o.status.success(), "{extra:?}: {}", stderr(&o));
+        let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(
+            (r["points"].as_u64(), r["series"].as_u64()),
+            (Some(3000), Some(2)),
+            "{r}"
+        );
+        assert_eq!(r["lossless"], true, "{r}");
+        assert!(r["decode_mpts_per_core"].as_f64() > Some(0.0), "{r}");
+    }
+    std::fs::write(&file, "=1// 1\nnot a line\n").unwrap();
+    let o = run(cmd(t.dir.path()).arg("bench-codec").arg(&file), "");
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
+}
