@@ -1,6 +1,6 @@
 //! Reading Warp 10 fetch text (a spool, or the content of a `gts.zst` archive) point by point.
 
-use crate::gts::line::{FetchLine, parse_fetch_line, parse_header, parse_plain_cont};
+use crate::gts::line::{FetchLine, parse_fetch_line, parse_header, parse_plain_cont, parse_plain_cont_line};
 use crate::gts::{Point, SeriesKey};
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, Read};
@@ -42,6 +42,20 @@ impl<R: BufRead> TextReader<R> {
             .input
             .fill_buf()
             .with_context(|| format!("reading line {line_no}"))?;
+        // Nearly every line is `=TS// NUMBER`: parsed where it starts, its end found on the way.
+        if self.key.is_some()
+            && let Some((ts, value, len)) = parse_plain_cont_line(available)
+        {
+            self.line_no = line_no;
+            self.input.consume(len);
+            let point = Point {
+                ts,
+                geo: None,
+                elev: None,
+                value,
+            };
+            return Ok(Some((false, point)));
+        }
         if let Some(end) = memchr::memchr(b'\n', available) {
             self.line_no = line_no;
             let point = parse(&mut self.header, &mut self.key, &available[..end], line_no);

@@ -11,7 +11,8 @@
 //! `value.rs`): what restore, `cat` and the `gts.zst` codec write.
 
 use super::value::{
-    digit_run, parse_common_number, parse_fetch_value, parse_long, put_i64, render_double, render_update_value,
+    digit_run, parse_common_number, parse_common_number_prefix, parse_fetch_value, parse_long, put_i64, render_double,
+    render_update_value,
 };
 use super::{Geo, Point, SeriesKey, Value, percent};
 use anyhow::{Context, Result, bail};
@@ -67,6 +68,16 @@ pub fn parse_fetch_line(line: &[u8]) -> Result<FetchLine<'_>> {
 pub fn parse_plain_cont(line: &[u8]) -> Option<(i64, Value)> {
     let (ts, value) = plain_timestamp(line.strip_prefix(b"=")?)?;
     Some((ts, parse_common_number(value)?))
+}
+
+/// [`parse_plain_cont`] of the line that starts `text`, found without looking for its end
+/// first: the point and the line's length with its `\n`. None when the line is another kind
+/// or `text` does not hold its `\n`.
+#[inline]
+pub fn parse_plain_cont_line(text: &[u8]) -> Option<(i64, Value, usize)> {
+    let (ts, rest) = plain_timestamp(text.strip_prefix(b"=")?)?;
+    let (value, len) = parse_common_number_prefix(rest)?;
+    (rest.get(len) == Some(&b'\n')).then(|| (ts, value, text.len() - rest.len() + len + 1))
 }
 
 /// `TS// ` (no location, no elevation, at most 18 digits), the start of nearly every
@@ -459,6 +470,28 @@ mod tests {
                     let plain = Point { ts, geo: None, elev: None, value };
                     prop_assert!(same(&plain, &p), "{:?} vs {:?}", plain, p);
                 }
+            }
+
+            /// A plain line parsed where it starts in a text gives what the line found by its
+            /// `\n` gives, and only when the text holds that `\n`: cut anywhere, followed by
+            /// anything.
+            #[test]
+            fn a_plain_line_parsed_in_place_is_the_line_found_by_its_end(
+                line in "=-?[0-9]{0,20}(//|/|///|/1:2/|/3) -?[0-9]{0,20}(\\.[0-9]{0,20})?(E-?[0-9])?( |\r|x|'a')?",
+                end in prop_oneof!["\n", "", "\r\n", " \n"],
+                next in "(=[0-9]{1,3}// [0-9]{1,3}\n)?[0-9a-z=/ .\n]{0,8}",
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let text = format!("{line}{end}{next}");
+                let text = &text.as_bytes()[..cut.index(text.len() + 1)];
+                let by_end = memchr::memchr(b'\n', text)
+                    .and_then(|nl| parse_plain_cont(&text[..nl]).map(|(ts, v)| (ts, v, nl + 1)));
+                let in_place = parse_plain_cont_line(text);
+                prop_assert_eq!(
+                    in_place.as_ref().map(|(ts, v, len)| (*ts, *len, format!("{v:?}"))),
+                    by_end.as_ref().map(|(ts, v, len)| (*ts, *len, format!("{v:?}"))),
+                    "{:?}", String::from_utf8_lossy(text)
+                );
             }
 
             #[test]

@@ -298,21 +298,28 @@ const POW10: [f64; 23] = {
 /// the text, which is what `str::parse` gives. None for anything else (the general path).
 #[inline(always)]
 pub(super) fn parse_common_number(tok: &[u8]) -> Option<Value> {
-    let (neg, digits) = match tok {
+    parse_common_number_prefix(tok).and_then(|(v, len)| (len == tok.len()).then_some(v))
+}
+
+/// The number of [`parse_common_number`]'s forms that starts `text`, and its length: the
+/// caller checks what follows (a whole token when it is the end, a line when it is `\n`).
+#[inline(always)]
+pub(super) fn parse_common_number_prefix(text: &[u8]) -> Option<(Value, usize)> {
+    let (neg, digits) = match text {
         [b'-', rest @ ..] => (true, rest),
-        _ => (false, tok),
+        _ => (false, text),
     };
     let (int, int_len) = digit_run(digits);
-    if int_len == digits.len() {
+    let Some(frac) = digits[int_len..].strip_prefix(b".") else {
+        let len = usize::from(neg) + int_len;
         // 19 digits may overflow: the checked path.
         return match int_len {
-            1..=18 => Some(Value::Long(if neg { -(int as i64) } else { int as i64 })),
-            _ => parse_long(tok).map(Value::Long),
+            1..=18 => Some((Value::Long(if neg { -(int as i64) } else { int as i64 }), len)),
+            _ => parse_long(&text[..len]).map(|n| (Value::Long(n), len)),
         };
-    }
-    let frac = digits[int_len..].strip_prefix(b".")?;
+    };
     let (f, frac_len) = digit_run(frac);
-    if int_len == 0 || frac_len == 0 || frac_len < frac.len() || int_len + frac_len > 19 {
+    if int_len == 0 || frac_len == 0 || int_len + frac_len > 19 {
         return None;
     }
     // At most 19 digits: no overflow.
@@ -321,7 +328,10 @@ pub(super) fn parse_common_number(tok: &[u8]) -> Option<Value> {
         return None;
     }
     let x = m as f64 / POW10[frac_len];
-    Some(Value::Double(if neg { -x } else { x }))
+    Some((
+        Value::Double(if neg { -x } else { x }),
+        usize::from(neg) + int_len + 1 + frac_len,
+    ))
 }
 
 /// The value and length of the run of ASCII digits that starts `s`, at most 19 digits long
