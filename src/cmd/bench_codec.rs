@@ -1,8 +1,8 @@
 //! Hidden `bench-codec`: size and per-core speed of a codec on a file of Warp 10 text, for
 //! `scripts/bench.sh`. parse = parse the text only; encode = parse + encode; decode = decode to
 //! points; decode to text = decode + render `=` text. Times are CPU time of this thread, the
-//! median (`--best`: the fastest) of `--repeat` runs. Every run checks that the decoded digest equals the digest of
-//! the input.
+//! median (`--best`: the fastest) of `--repeat` runs. Every run checks that the decoded digest
+//! equals the digest of the input.
 
 use crate::archive::text::TextReader;
 use crate::archive::{Decoder, Encoder, summarize};
