@@ -108,11 +108,11 @@ fn delta_spec(vals: &[i64]) -> pco::DeltaSpec {
 /// Bits of the distances of `rs` from their median, scaled to `n` values (higher orders have
 /// fewer residuals in the same sample).
 fn spread(rs: &[i64], n: usize) -> u64 {
-    let mut sorted = rs.to_vec();
-    sorted.sort_unstable();
-    let Some(&median) = sorted.get(sorted.len() / 2) else {
+    if rs.is_empty() {
         return 0;
-    };
+    }
+    let mut scratch = rs.to_vec();
+    let (_, &mut median, _) = scratch.select_nth_unstable(rs.len() / 2);
     let bits: u64 = rs
         .iter()
         .map(|&r| u64::from(64 - r.wrapping_sub(median).unsigned_abs().leading_zeros()))
