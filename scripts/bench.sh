@@ -7,7 +7,8 @@
 # scripts/realdata.py (sources and licenses there), as Warp 10 `=` text, then prints per dataset: bytes per point of the columnar archive (every byte
 # of the object), parse / encode / decode / decode-to-text speed in M points per CPU-second on
 # one core, and in the same run zstd -3 (size, compress and decompress speed), zstd -19, xz -9
-# and pcodec (per series: timestamps int64 + values f64) as baselines. Every run checks the
+# and pcodec (per series: timestamps int64 + values f64; its own speed too, at its default level
+# and at the archive's) as baselines. Every run checks the
 # decoded digest against the input. Then the peak memory of `compress` on a
 # small and a ~10 M-point segment, to show it does not grow with the segment.
 #
@@ -82,6 +83,24 @@ echo "(B/pt = archive bytes / points; parse = parse \`=\` text only; enc = parse
 echo " points; dec>text = decode + render \`=\` text; vs -3 = archive size / zstd -3 size. D1/D3/D4:"
 echo " gen_metrics.py; heldout: scripts/gen_heldout.py heldout (counters with large increments, µs-jittered"
 echo " irregular series, %.6f gauges, mixed LONG/DOUBLE). Generated data, not real data.)"
+
+# pcodec alone on the held-out columns: the speed of the size baseline above, and of the pco
+# level the archive's columns use (src/archive/ints.rs), against `enc` and `dec` of the same
+# row, which include parsing and rendering the text.
+if [[ " ${BENCH_SETS:-heldout} " == *" heldout "* ]]; then
+    echo
+    echo "pcodec alone on the heldout columns (timestamps int64 + values f64 per series, parsed before"
+    echo "the clock starts; median of 3):"
+    echo "level            B/pt  enc M/s  dec M/s"
+    for level in default 5; do
+        opt=()
+        [ "$level" = default ] || opt=(--level "$level")
+        read -r _ bytes comp decomp <<<"$(python3 scripts/pcodec_baseline.py "${opt[@]}" --speed "$DIR/heldout.txt")"
+        n=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["points"])' "$DIR/heldout.json")
+        awk -v l="$level" -v b="$bytes" -v c="$comp" -v d="$decomp" -v n="$n" \
+            'BEGIN { printf "%-13s %7.3f %8.1f %8.1f\n", l, b / n, n / c / 1e6, n / d / 1e6 }'
+    done
+fi
 
 # NAB look-alike (scripts/gen_heldout.py nab-like; generated, NOT the real NAB corpus): one archive
 # per series, against xz -9 and pcodec on the same series.
