@@ -55,6 +55,7 @@ python3 -c 'import pcodec' 2>/dev/null || pip install --quiet pcodec
 # zstd speeds from /usr/bin/time. xz -9 and pcodec only on the smaller held-out sets.
 echo
 echo "dataset     points  B/pt parse  enc  dec dec>text | zstd-3 B/pt  M/s  -d M/s | zstd-19 B/pt | xz-9 B/pt | pcodec B/pt | vs -3"
+pcodec_default= pcodec_5=
 for d in ${BENCH_SETS:-D1 D3 D4 heldout}; do
     text=$DIR/$d.txt
     "$BIN" bench-codec "$text" >"$DIR/$d.json"
@@ -65,7 +66,10 @@ for d in ${BENCH_SETS:-D1 D3 D4 heldout}; do
     xz9=- pco=-
     if [ "$d" = heldout ]; then
         xz9=$(xz -9 -T1 -c "$text" | wc -c)
-        pco=$(python3 scripts/pcodec_baseline.py "$text" | cut -d' ' -f2)
+        # pcodec's size and speed at its default level and at the archive's (the table after this one).
+        pcodec_default=$(python3 scripts/pcodec_baseline.py --speed "$text")
+        pcodec_5=$(python3 scripts/pcodec_baseline.py --level 5 --speed "$text")
+        pco=$(cut -d' ' -f2 <<<"$pcodec_default")
     fi
     python3 - "$DIR/$d.json" "$d" "$z3" "$c3" "$d3" "$z19" "$xz9" "$pco" <<'PY'
 import json, sys
@@ -87,16 +91,14 @@ echo " irregular series, %.6f gauges, mixed LONG/DOUBLE). Generated data, not re
 # pcodec alone on the held-out columns: the speed of the size baseline above, and of the pco
 # level the archive's columns use (src/archive/ints.rs), against `enc` and `dec` of the same
 # row, which include parsing and rendering the text.
-if [[ " ${BENCH_SETS:-heldout} " == *" heldout "* ]]; then
+if [ -n "$pcodec_default" ]; then
     echo
     echo "pcodec alone on the heldout columns (timestamps int64 + values f64 per series, parsed before"
     echo "the clock starts; median of 3):"
     echo "level            B/pt  enc M/s  dec M/s"
-    for level in default 5; do
-        opt=()
-        [ "$level" = default ] || opt=(--level "$level")
-        read -r _ bytes comp decomp <<<"$(python3 scripts/pcodec_baseline.py "${opt[@]}" --speed "$DIR/heldout.txt")"
-        n=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["points"])' "$DIR/heldout.json")
+    n=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["points"])' "$DIR/heldout.json")
+    for line in "default $pcodec_default" "5 $pcodec_5"; do
+        read -r level _ bytes comp decomp <<<"$line"
         awk -v l="$level" -v b="$bytes" -v c="$comp" -v d="$decomp" -v n="$n" \
             'BEGIN { printf "%-13s %7.3f %8.1f %8.1f\n", l, b / n, n / c / 1e6, n / d / 1e6 }'
     done
